@@ -1,0 +1,50 @@
+#!/bin/bash
+# build.sh OUT_DIR: assemble the Linux bench guest in OUT_DIR: vmlinuz (Debian's
+# kernel) and initramfs.cpio.gz (busybox-static + our static ipcbench + init.sh).
+# needs: cpio gzip gcc libc6-dev qemu-system-x86 (and apt-get, dpkg-deb)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -eq 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
+mkdir -p "$1"
+out=$(cd "$1" && pwd)
+
+missing=
+for tool in cpio gzip gcc dpkg-deb apt-get; do
+	command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+	echo "build.sh: missing tools:$missing (Debian: apt-get install -y cpio gzip gcc libc6-dev)" >&2
+	exit 1
+fi
+
+# LINUX_BENCH_CACHE overrides where the .debs are kept between builds.
+cache=$("$here/fetch.sh" ${LINUX_BENCH_CACHE:+"$LINUX_BENCH_CACHE"})
+kernel_deb=$(ls "$cache"/linux-image-6.*-amd64_*.deb | sort -V | tail -n 1)
+busybox_deb=$(ls "$cache"/busybox-static_*.deb | sort -V | tail -n 1)
+
+work="$out/work"
+rm -rf "$work"
+mkdir -p "$work/kernel" "$work/busybox" "$work/rootfs/bin"
+echo "build.sh: extracting $(basename "$kernel_deb") and $(basename "$busybox_deb")" >&2
+dpkg-deb -x "$kernel_deb" "$work/kernel"
+dpkg-deb -x "$busybox_deb" "$work/busybox"
+
+vmlinuz=$(ls "$work"/kernel/boot/vmlinuz-* | head -n 1)
+cp "$vmlinuz" "$out/vmlinuz"
+cp "$work/busybox/bin/busybox" "$work/rootfs/bin/busybox"
+
+if ! gcc -static -O2 -Wall -Wextra -Werror -o "$out/ipcbench" "$here/ipcbench.c"; then
+	echo "build.sh: compiling ipcbench failed (static libc comes with libc6-dev)" >&2
+	exit 1
+fi
+cp "$out/ipcbench" "$work/rootfs/ipcbench"
+cp "$here/init.sh" "$work/rootfs/init"
+chmod 755 "$work/rootfs/init" "$work/rootfs/ipcbench" "$work/rootfs/bin/busybox"
+mkdir -p "$work/rootfs/proc" "$work/rootfs/sys" "$work/rootfs/dev" "$work/rootfs/tmp"
+
+# /dev/console is not needed here: the kernel's built-in initramfs provides it.
+(cd "$work/rootfs" && find . | LC_ALL=C sort |
+	cpio -o -H newc -R 0:0 --quiet | gzip -9 -n) >"$out/initramfs.cpio.gz"
+rm -rf "$work"
+echo "build.sh: built $out/vmlinuz ($(basename "$vmlinuz")) and $out/initramfs.cpio.gz" >&2

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The one place that knows how Granite is started in QEMU.
+#   boot/qemu.sh run   ISO            serial console on this terminal (Ctrl-A X quits)
+#   boot/qemu.sh debug ISO KERNEL.elf  wait for GDB on :1234; writes a gdb script
+#   boot/qemu.sh test  ISO            serial on stdout, no display, for scripts
+#   boot/qemu.sh icount ISO           as test, with -icount shift=0 (rdtsc = instructions)
+# TCG by default (KVM is absent or broken on our machines); GRANITE_ACCEL=kvm
+# opts in. GRANITE_MEM sets the RAM size (default 256M).
+set -euo pipefail
+mode=${1:?mode}; iso=${2:?iso}
+[ -f "$iso" ] || { echo "qemu.sh: no ISO at $iso (build it first: cmake --build build)" >&2; exit 2; }
+accel=${GRANITE_ACCEL:-tcg}
+args=(-accel "$accel" -cpu max -m "${GRANITE_MEM:-256M}" -smp 1 -no-reboot
+      -cdrom "$iso" -boot d
+      -device isa-debug-exit,iobase=0xf4,iosize=0x04)
+case $mode in
+run)
+    exec qemu-system-x86_64 "${args[@]}" -display none -serial mon:stdio ;;
+debug)
+    kernel=${3:?kernel elf}
+    gdbinit=$(dirname "$iso")/granite.gdb
+    cat >"$gdbinit" <<GDB
+set architecture i386:x86-64
+symbol-file $kernel
+target remote localhost:1234
+GDB
+    echo "QEMU is waiting for GDB. In another terminal: gdb -x $gdbinit" >&2
+    exec qemu-system-x86_64 "${args[@]}" -display none -serial mon:stdio -s -S ;;
+test)
+    exec qemu-system-x86_64 "${args[@]}" -display none -monitor none -serial stdio ;;
+icount)
+    exec qemu-system-x86_64 "${args[@]}" -display none -monitor none -serial stdio -icount shift=0 ;;
+*)
+    echo "qemu.sh: unknown mode '$mode' (run, debug, test, icount)" >&2; exit 2 ;;
+esac

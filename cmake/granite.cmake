@@ -1,0 +1,114 @@
+# Build functions shared by the whole tree: freestanding targets, bootable
+# ISOs and QEMU tests. Every ISO is GRUB 2 (i386-pc) made by grub-mkrescue.
+
+set(GRANITE_INCLUDES ${GRANITE_ROOT}/include ${GRANITE_ROOT}/common/include)
+set(GRANITE_QEMU_RUNNER ${GRANITE_ROOT}/test/qemu/run-qemu.sh)
+set(GRANITE_ISO_DIR ${CMAKE_BINARY_DIR}/iso)
+
+# Flags for freestanding targets are applied per target, so CMAKE_C_FLAGS
+# (which host tests use) stay untouched.
+function(granite_freestanding target kind)
+    if(kind STREQUAL "kernel")
+        target_compile_options(${target} PRIVATE ${GRANITE_KERNEL_FLAGS})
+    else()
+        target_compile_options(${target} PRIVATE ${GRANITE_USER_FLAGS})
+    endif()
+    # gcc may turn copy loops into calls to memcpy; inside memcpy that is a loop.
+    target_compile_options(${target} PRIVATE -fno-tree-loop-distribute-patterns)
+    target_include_directories(${target} PRIVATE ${GRANITE_INCLUDES})
+endfunction()
+
+# granite_iso(NAME name KERNEL kernel-target [CMDLINE "..."]
+#             [MODULES "target|name|args" ...])
+# Builds ${GRANITE_ISO_DIR}/<name>.iso with a grub.cfg that boots the kernel
+# with multiboot2 and loads each module with module2. The kernel's symbol
+# table always goes in as the module "ksyms".
+function(granite_iso)
+    cmake_parse_arguments(A "" "NAME;KERNEL;CMDLINE" "MODULES" ${ARGN})
+    set(stage ${CMAKE_BINARY_DIR}/iso-stage/${A_NAME})
+    set(iso ${GRANITE_ISO_DIR}/${A_NAME}.iso)
+    set(cfg "set timeout=0\nset timeout_style=hidden\nset default=0\n")
+    string(APPEND cfg "serial --unit=0 --speed=115200\nterminal_output serial\n")
+    string(APPEND cfg "menuentry \"Granite ${A_NAME}\" {\n")
+    string(APPEND cfg "    multiboot2 /boot/kernel.elf ${A_CMDLINE}\n")
+    string(APPEND cfg "    module2 /boot/kernel.sym ksyms\n")
+    set(copies COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:${A_KERNEL}> ${stage}/boot/kernel.elf
+               COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_PROPERTY:${A_KERNEL},GRANITE_SYMS> ${stage}/boot/kernel.sym)
+    set(deps ${A_KERNEL} ${A_KERNEL}-syms)
+    foreach(m ${A_MODULES})
+        string(REPLACE "|" ";" parts "${m}")
+        list(GET parts 0 mtarget)
+        list(GET parts 1 mname)
+        list(LENGTH parts np)
+        set(margs "")
+        if(np GREATER 2)
+            list(GET parts 2 margs)
+        endif()
+        string(APPEND cfg "    module2 /boot/${mname}.elf ${mname} ${margs}\n")
+        list(APPEND copies COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:${mtarget}> ${stage}/boot/${mname}.elf)
+        list(APPEND deps ${mtarget})
+    endforeach()
+    string(APPEND cfg "    boot\n}\n")
+    file(MAKE_DIRECTORY ${stage}/boot/grub ${GRANITE_ISO_DIR})
+    file(WRITE ${stage}/boot/grub/grub.cfg.in "${cfg}")
+    add_custom_command(OUTPUT ${iso}
+        COMMAND ${CMAKE_COMMAND} -E copy_if_different ${stage}/boot/grub/grub.cfg.in ${stage}/boot/grub/grub.cfg
+        ${copies}
+        COMMAND ${GRANITE_ROOT}/boot/mkiso.sh ${stage} ${iso}
+        DEPENDS ${deps} ${GRANITE_ROOT}/boot/mkiso.sh ${stage}/boot/grub/grub.cfg.in
+        COMMENT "Making ISO ${A_NAME}.iso"
+        VERBATIM)
+    add_custom_target(iso-${A_NAME} ALL DEPENDS ${iso})
+endfunction()
+
+# granite_kernel(target [DEFINES ...]): a kernel image from the kernel
+# sources, with its symbol table (<elf>.sym) for fault dumps.
+function(granite_kernel target)
+    cmake_parse_arguments(A "" "" "DEFINES" ${ARGN})
+    add_executable(${target} ${GRANITE_KERNEL_SOURCES} $<TARGET_OBJECTS:common-kernel>)
+    granite_freestanding(${target} kernel)
+    target_include_directories(${target} PRIVATE ${GRANITE_ROOT}/kernel)
+    target_compile_definitions(${target} PRIVATE ${A_DEFINES})
+    set(ld ${GRANITE_ROOT}/kernel/arch/x86_64/kernel.ld)
+    target_link_options(${target} PRIVATE ${GRANITE_LINK_FLAGS} -Wl,-T,${ld})
+    set_target_properties(${target} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
+    add_custom_command(TARGET ${target} POST_BUILD
+        COMMAND grub-file --is-x86-multiboot2 $<TARGET_FILE:${target}>
+        COMMENT "Checking that ${target} is a Multiboot2 image")
+    set(sym ${CMAKE_CURRENT_BINARY_DIR}/${target}.sym)
+    add_custom_command(OUTPUT ${sym}
+        COMMAND sh -c "nm -n --defined-only $<TARGET_FILE:${target}> > ${sym}"
+        DEPENDS ${target}
+        COMMENT "Symbol table of ${target}"
+        VERBATIM)
+    add_custom_target(${target}-syms DEPENDS ${sym})
+    set_target_properties(${target} PROPERTIES GRANITE_SYMS ${sym})
+endfunction()
+
+# granite_qemu_test(NAME test ISO iso [TIMEOUT s] [EXIT status]
+#                   [EXPECT regex ...] [REJECT regex ...] [INPUT text])
+# Boots the ISO under QEMU TCG with isa-debug-exit; passes when QEMU's exit
+# status is EXIT (33 = the guest reported success) and every EXPECT line
+# appears in the serial log (and no REJECT line does).
+function(granite_qemu_test)
+    cmake_parse_arguments(A "" "NAME;ISO;TIMEOUT;EXIT;INPUT" "EXPECT;REJECT" ${ARGN})
+    if(NOT A_TIMEOUT)
+        set(A_TIMEOUT 60)
+    endif()
+    if(NOT A_EXIT)
+        set(A_EXIT 33)
+    endif()
+    set(args --iso ${GRANITE_ISO_DIR}/${A_ISO}.iso --log ${CMAKE_BINARY_DIR}/test-logs/${A_NAME}.log
+             --timeout ${A_TIMEOUT} --exit ${A_EXIT})
+    foreach(e ${A_EXPECT})
+        list(APPEND args --expect "${e}")
+    endforeach()
+    foreach(e ${A_REJECT})
+        list(APPEND args --reject "${e}")
+    endforeach()
+    if(A_INPUT)
+        list(APPEND args --input "${A_INPUT}")
+    endif()
+    add_test(NAME ${A_NAME} COMMAND ${GRANITE_QEMU_RUNNER} ${args})
+    set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)
+endfunction()

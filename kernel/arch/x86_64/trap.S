@@ -1,0 +1,137 @@
+/*
+ * Interrupt and exception entry stubs. Each pushes a dummy error code where
+ * the CPU does not, then its vector; trap_common saves the general registers
+ * as a struct trap_frame and calls trap_dispatch(frame). swapgs happens only
+ * when the interrupted code was in user mode (CS RPL 3), so GS always holds
+ * the kernel's per-CPU base inside the kernel.
+ */
+#include "gdt.h"
+
+.macro STUB_NOERR n
+    .align 16
+trap_stub_\n:
+    pushq $0
+    pushq $\n
+    jmp trap_common
+.endm
+
+.macro STUB_ERR n
+    .align 16
+trap_stub_\n:
+    pushq $\n
+    jmp trap_common
+.endm
+
+    .text
+/* Vectors with a CPU error code: 8, 10-14, 17, 21, 29, 30. */
+    STUB_NOERR 0
+    STUB_NOERR 1
+    STUB_NOERR 2
+    STUB_NOERR 3
+    STUB_NOERR 4
+    STUB_NOERR 5
+    STUB_NOERR 6
+    STUB_NOERR 7
+    STUB_ERR   8
+    STUB_NOERR 9
+    STUB_ERR   10
+    STUB_ERR   11
+    STUB_ERR   12
+    STUB_ERR   13
+    STUB_ERR   14
+    STUB_NOERR 15
+    STUB_NOERR 16
+    STUB_ERR   17
+    STUB_NOERR 18
+    STUB_NOERR 19
+    STUB_NOERR 20
+    STUB_ERR   21
+    STUB_NOERR 22
+    STUB_NOERR 23
+    STUB_NOERR 24
+    STUB_NOERR 25
+    STUB_NOERR 26
+    STUB_NOERR 27
+    STUB_NOERR 28
+    STUB_ERR   29
+    STUB_ERR   30
+    STUB_NOERR 31
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,255
+    STUB_NOERR \n
+    .endr
+
+trap_common:
+    testb $3, 24(%rsp)              /* CS of the interrupted context */
+    jz 1f
+    swapgs
+1:  push %rax
+    push %rbx
+    push %rcx
+    push %rdx
+    push %rsi
+    push %rdi
+    push %rbp
+    push %r8
+    push %r9
+    push %r10
+    push %r11
+    push %r12
+    push %r13
+    push %r14
+    push %r15
+    cld
+    mov %rsp, %rdi
+    call trap_dispatch
+    /* Fall into trap_return: resume the context in the frame at RSP. */
+    .global trap_return
+trap_return:
+    pop %r15
+    pop %r14
+    pop %r13
+    pop %r12
+    pop %r11
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rbp
+    pop %rdi
+    pop %rsi
+    pop %rdx
+    pop %rcx
+    pop %rbx
+    pop %rax
+    testb $3, 24(%rsp)
+    jz 2f
+    swapgs
+2:  add $16, %rsp                   /* vector, error code */
+    iretq
+
+/* void gdt_reload_segments(void): load the new GDT's selectors. */
+    .global gdt_reload_segments
+gdt_reload_segments:
+    mov $SEL_KDATA, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    xor %eax, %eax
+    mov %ax, %fs
+    mov %ax, %gs
+    pushq $SEL_KCODE
+    lea 1f(%rip), %rax
+    push %rax
+    lretq
+1:  ret
+
+    .section .rodata
+    .align 8
+    .global trap_stub_table
+trap_stub_table:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .quad trap_stub_\n
+    .endr
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47
+    .quad trap_stub_\n
+    .endr
+    .global trap_stub_spurious
+trap_stub_spurious:
+    .quad trap_stub_255

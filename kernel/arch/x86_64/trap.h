@@ -1,0 +1,47 @@
+/*
+ * Exceptions and interrupts: the IDT, the frame the entry stubs build, and
+ * the C handler they call. No gate has DPL 3: from user mode only SYSCALL
+ * enters the kernel on purpose; `int n` of any vector is a #GP.
+ */
+#ifndef ARCH_TRAP_H
+#define ARCH_TRAP_H
+
+#include <stdint.h>
+
+/* clang-format off */
+#define VEC_DE   0
+#define VEC_DB   1
+#define VEC_NMI  2
+#define VEC_BP   3
+#define VEC_UD   6
+#define VEC_DF   8
+#define VEC_GP   13
+#define VEC_PF   14
+#define VEC_MC   18
+#define VEC_IRQ0 32  /* 8259 PIC remapped here: IRQ n is vector 32 + n */
+#define VEC_SPURIOUS 255
+#define NUM_IRQS 16
+/* clang-format on */
+
+/* Pushed by trap.S: general registers, then vector and error code, then
+ * what the CPU pushed. */
+struct trap_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+_Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap.S pushes 22 words");
+
+void idt_init(void);
+
+/* Called by every stub; returns to the interrupted context (or never). */
+void trap_dispatch(struct trap_frame *f);
+
+/* Print the readable dump of a fault (vector name, error, RIP with symbol,
+ * RSP, CR2, CPL, registers). */
+void trap_dump(const struct trap_frame *f, const char *who);
+
+const char *trap_name(uint64_t vector);
+
+#endif

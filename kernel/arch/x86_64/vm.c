@@ -1,0 +1,193 @@
+/*
+ * Kernel page tables (see vm.h). Layout (layout.h): physmap of all RAM in
+ * 2 MiB pages, RW+NX; the kernel image in 4 KiB pages with W^X per section;
+ * kernel stacks with guard pages. All kernel mappings are global, so the TLB
+ * keeps them across address-space switches where the CPU supports it.
+ */
+#include "vm.h"
+
+#include <abi/errno.h>
+#include <common/string.h>
+
+#include "../../frame.h"
+#include "../../klog.h"
+#include "../../kmem.h"
+#include "cpu.h"
+
+uint64_t vm_kernel_pml4;
+
+/* Before vm_init switches tables, frames are reached through the boot map
+ * (KERNEL_VBASE + pa, first GiB only). */
+static int vm_ready;
+
+static void *table_virt(uint64_t pa)
+{
+    if (vm_ready)
+        return phys_to_virt(pa);
+    assert(pa < (1ull << 30));
+    return (void *)(KERNEL_VBASE + pa);
+}
+
+static uint64_t new_table(void)
+{
+    uint64_t pa = kmem_frame_alloc();
+    if (pa == FRAME_NONE)
+        return 0;
+    memset(table_virt(pa), 0, 4096);
+    return pa;
+}
+
+/* The entry for `va` at `level` (3 = PML4 .. 0 = PT) in the table `pa`. */
+static uint64_t *entry(uint64_t table_pa, uint64_t va, int level)
+{
+    uint64_t *t = table_virt(table_pa);
+    return &t[(va >> (12 + 9 * level)) & 511];
+}
+
+/* Walk to the table that holds va's entry at `level`, allocating on the way
+ * when `create`. Returns 0 if a table is missing (or a huge page is in the
+ * way) and cannot or must not be made. */
+static uint64_t *walk(uint64_t pml4, uint64_t va, int level, int create)
+{
+    uint64_t table = pml4;
+    for (int l = 3; l > level; l--) {
+        uint64_t *e = entry(table, va, l);
+        if (!(*e & PTE_P)) {
+            if (!create)
+                return 0;
+            uint64_t t = new_table();
+            if (!t)
+                return 0;
+            /* Intermediate entries are permissive; leaves decide. */
+            *e = t | PTE_P | PTE_W | (va < USER_HALF_END ? PTE_U : 0);
+        } else if (*e & PTE_PS) {
+            return 0;
+        }
+        table = *e & PTE_ADDR;
+    }
+    return entry(table, va, level);
+}
+
+int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t *e = walk(pml4, va, 0, 1);
+    if (!e)
+        return -E_NOMEM;
+    if (*e & PTE_P)
+        return -E_EXIST;
+    *e = (pa & PTE_ADDR) | flags | PTE_P;
+    return 0;
+}
+
+uint64_t vm_unmap(uint64_t pml4, uint64_t va)
+{
+    uint64_t *e = vm_pte(pml4, va);
+    if (!e || !(*e & PTE_P) || (*e & PTE_PS))
+        return 0;
+    uint64_t pa = *e & PTE_ADDR;
+    *e = 0;
+    invlpg(va);
+    return pa;
+}
+
+uint64_t *vm_pte(uint64_t pml4, uint64_t va)
+{
+    uint64_t table = pml4;
+    for (int l = 3; l > 0; l--) {
+        uint64_t *e = entry(table, va, l);
+        if (!(*e & PTE_P))
+            return 0;
+        if (*e & PTE_PS)
+            return e;
+        table = *e & PTE_ADDR;
+    }
+    return entry(table, va, 0);
+}
+
+static void map_2m(uint64_t va, uint64_t pa, uint64_t flags)
+{
+    uint64_t *e = walk(vm_kernel_pml4, va, 1, 1);
+    if (!e)
+        panic("out of frames building the physmap");
+    *e = pa | flags | PTE_P | PTE_PS;
+}
+
+static void map_4k(uint64_t va, uint64_t pa, uint64_t flags)
+{
+    if (vm_map(vm_kernel_pml4, va, pa, flags) < 0)
+        panic("cannot map kernel page %lx", va);
+}
+
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __bss_end[];
+
+static void map_section(const char *start, const char *end, uint64_t flags)
+{
+    for (uint64_t va = (uint64_t)start; va < (uint64_t)end; va += 4096)
+        map_4k(va, va - KERNEL_VBASE, flags);
+}
+
+static uint64_t kstack_next;
+
+uint64_t vm_alloc_kstack(void)
+{
+    uint64_t slot = KSTACK_REGION + kstack_next++ * KSTACK_SLOT;
+    assert(slot + KSTACK_SLOT <= 0xfffffffffffff000ull);
+    /* First page of the slot stays unmapped: an overflow faults there
+     * (through the #DF IST stack) instead of corrupting memory below. */
+    for (uint64_t p = 1; p <= KSTACK_PAGES; p++) {
+        uint64_t pa = kmem_frame_alloc();
+        if (pa == FRAME_NONE)
+            panic("out of frames for a kernel stack");
+        memset(table_virt(pa), 0, 4096);
+        map_4k(slot + p * 4096, pa, PTE_W | PTE_NX | PTE_G);
+    }
+    return slot + KSTACK_SLOT;
+}
+
+void vm_init(uint64_t phys_max)
+{
+    uint32_t r[4];
+    cpuid(7, 0, r);
+    int smep = (r[1] >> 7) & 1, smap = (r[1] >> 20) & 1;
+
+    vm_kernel_pml4 = new_table();
+    if (!vm_kernel_pml4)
+        panic("no frame for the kernel PML4");
+
+    /* Pre-create the PDPTs of every kernel PML4 slot in use, so each process
+     * can copy the upper half once and still see later kernel mappings. */
+    for (uint64_t va = PHYSMAP_BASE; va < PHYSMAP_BASE + PHYSMAP_MAX; va += 1ull << 39)
+        walk(vm_kernel_pml4, va, 2, 1);
+    walk(vm_kernel_pml4, KERNEL_VBASE, 2, 1);
+
+    /* physmap: 2 MiB pages, except where the kernel image lives: there 4 KiB
+     * pages keep the alias of text and rodata read-only. */
+    if (phys_max > PHYSMAP_MAX)
+        phys_max = PHYSMAP_MAX;
+    uint64_t ro_start = (uint64_t)__text_start - KERNEL_VBASE;
+    uint64_t ro_end = (uint64_t)__rodata_end - KERNEL_VBASE;
+    for (uint64_t pa = 0; pa < phys_max; pa += 1ull << 21) {
+        uint64_t end = pa + (1ull << 21);
+        if (end <= ro_start || pa >= ro_end) {
+            map_2m(PHYSMAP_BASE + pa, pa, PTE_W | PTE_NX | PTE_G);
+            continue;
+        }
+        for (uint64_t p = pa; p < end; p += 4096) {
+            uint64_t w = (p >= ro_start && p < ro_end) ? 0 : PTE_W;
+            map_4k(PHYSMAP_BASE + p, p, w | PTE_NX | PTE_G);
+        }
+    }
+
+    /* W^X: text is the only executable part, and it is not writable. */
+    map_section(__text_start, __text_end, PTE_G);
+    map_section(__rodata_start, __rodata_end, PTE_NX | PTE_G);
+    map_section(__data_start, __bss_end, PTE_W | PTE_NX | PTE_G);
+
+    write_cr4(read_cr4() | CR4_PGE | (smep ? CR4_SMEP : 0) | (smap ? CR4_SMAP : 0));
+    write_cr3(vm_kernel_pml4);
+    vm_ready = 1;
+    kmem_after_vm();
+    kprintf("kernel: paging: physmap %lu MiB at %lx, W^X sections, NX, global pages%s%s\n",
+            phys_max >> 20, (uint64_t)PHYSMAP_BASE, smep ? ", SMEP" : "", smap ? ", SMAP" : "");
+}

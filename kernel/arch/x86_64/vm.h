@@ -1,0 +1,62 @@
+/*
+ * x86_64 page tables: building the kernel's own tables at boot, and the
+ * primitives the rest of the kernel uses on any address space (map, unmap,
+ * walk). Every table is reached through the physmap.
+ */
+#ifndef ARCH_VM_H
+#define ARCH_VM_H
+
+#include <stdint.h>
+
+#include "layout.h"
+
+/* clang-format off */
+#define PTE_P    (1ull << 0)
+#define PTE_W    (1ull << 1)
+#define PTE_U    (1ull << 2)
+#define PTE_PWT  (1ull << 3)
+#define PTE_PCD  (1ull << 4)
+#define PTE_A    (1ull << 5)
+#define PTE_D    (1ull << 6)
+#define PTE_PS   (1ull << 7)
+#define PTE_G    (1ull << 8)
+#define PTE_NX   (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
+/* clang-format on */
+
+#define USER_HALF_END 0x0000800000000000ull
+
+/* Physical -> kernel virtual through the physmap (valid after vm_init). */
+static inline void *phys_to_virt(uint64_t pa)
+{
+    return (void *)(PHYSMAP_BASE + pa);
+}
+
+/* Physical address of the kernel's own page-table root. */
+extern uint64_t vm_kernel_pml4;
+
+/* Build the final kernel tables, switch to them and enable CR4 features.
+ * Precondition: frame allocator ready; phys_max = end of RAM. */
+void vm_init(uint64_t phys_max);
+
+/* Map one 4 KiB page; allocates intermediate tables (user ones get PTE_U).
+ * Returns 0, -E_NOMEM, or -E_EXIST if va is already mapped. */
+int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags);
+
+/* Remove va's 4 KiB mapping and flush it from this CPU's TLB; returns the
+ * physical address that was mapped, or FRAME_NONE-like 0 if none was. */
+uint64_t vm_unmap(uint64_t pml4, uint64_t va);
+
+/* Leaf PTE for va, or 0 when the walk finds no table (never allocates).
+ * Stops at huge pages and returns that entry. */
+uint64_t *vm_pte(uint64_t pml4, uint64_t va);
+
+/* Allocate a kernel stack with an unmapped guard page below it; returns its
+ * top. Panics when out of memory (only used at boot and thread creation,
+ * which checks frames first). */
+uint64_t vm_alloc_kstack(void);
+
+/* Switch to a new stack and call fn there; never returns. */
+__attribute__((noreturn)) void vm_run_on_stack(uint64_t top, void (*fn)(void));
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * The kernel's physical memory: builds the frame allocator from the boot
+ * memory map (kernel image, modules and the boot information excluded) and
+ * hands out frames for page tables, kernel stacks and kernel objects.
+ */
+#ifndef KMEM_H
+#define KMEM_H
+
+#include <stdint.h>
+
+#include "frame.h"
+#include "mb2.h"
+
+/* Precondition: mb parsed, info block at [info_pa, info_pa + info_size). */
+void kmem_init(const struct mb2_info *mb, uint64_t info_pa, uint64_t info_size);
+
+/* Call once the physmap is live: the allocator's bitmap moves there. */
+void kmem_after_vm(void);
+
+uint64_t kmem_frame_alloc(void); /* FRAME_NONE when exhausted */
+void kmem_frame_free(uint64_t pa);
+
+/* End of the highest RAM address the map reports (for the physmap). */
+extern uint64_t kmem_phys_max;
+extern struct frame_alloc kmem_frames;
+
+#endif

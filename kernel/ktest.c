@@ -1,0 +1,178 @@
+/*
+ * In-kernel self-tests (see ktest.h): properties only the running kernel can
+ * check, such as the rights in its own page tables and the guard pages.
+ */
+#include "ktest.h"
+
+#include <abi/errno.h>
+#include <common/fmt.h>
+#include <common/string.h>
+
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/pcpu.h"
+#include "arch/x86_64/qemu.h"
+#include "arch/x86_64/vm.h"
+#include "klog.h"
+#include "kmem.h"
+
+static int passed, failed;
+
+static void report(const char *name, int ok, const char *why)
+{
+    if (ok) {
+        passed++;
+        kprintf("ktest %s PASS\n", name);
+    } else {
+        failed++;
+        kprintf("ktest %s FAIL: %s\n", name, why);
+    }
+}
+
+static void test_frames(void)
+{
+    uint64_t before = kmem_frames.free;
+    uint64_t a = kmem_frame_alloc(), b = kmem_frame_alloc();
+    int ok = a != FRAME_NONE && b != FRAME_NONE && a != b && kmem_frames.free == before - 2;
+    kmem_frame_free(a);
+    int dbl = frame_free(&kmem_frames, a); /* second free must be refused */
+    kmem_frame_free(b);
+    ok = ok && dbl == -E_INVAL && kmem_frames.free == before;
+    ok = ok && frame_free(&kmem_frames, 0x1000) == -E_RANGE; /* low memory is never ours */
+    report("frames.alloc_free", ok, "allocation, double free or accounting wrong");
+}
+
+static void test_map(void)
+{
+    const uint64_t va = KSTACK_REGION - 0x200000; /* unused spot in the kernel half */
+    uint64_t pa = kmem_frame_alloc();
+    int ok = vm_map(vm_kernel_pml4, va, pa, PTE_W | PTE_NX) == 0;
+    ok = ok && vm_map(vm_kernel_pml4, va, pa, PTE_W | PTE_NX) == -E_EXIST;
+    if (ok) {
+        *(volatile uint64_t *)va = 0x6772616e697465ull;
+        ok = *(volatile uint64_t *)phys_to_virt(pa) == 0x6772616e697465ull;
+    }
+    ok = ok && vm_unmap(vm_kernel_pml4, va) == pa;
+    uint64_t *pte = vm_pte(vm_kernel_pml4, va);
+    ok = ok && (!pte || !(*pte & PTE_P));
+    kmem_frame_free(pa);
+    report("vm.map_unmap", ok, "map, alias through the physmap, or unmap wrong");
+}
+
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], __bss_end[];
+
+/* Every page in [s, e) must have exactly the rights `want` among W and NX. */
+static int rights_are(const char *s, const char *e, uint64_t want)
+{
+    for (uint64_t va = (uint64_t)s; va < (uint64_t)e; va += 4096) {
+        uint64_t *pte = vm_pte(vm_kernel_pml4, va);
+        if (!pte || !(*pte & PTE_P) || (*pte & (PTE_W | PTE_NX)) != want || (*pte & PTE_U))
+            return 0;
+    }
+    return 1;
+}
+
+static void test_wx(void)
+{
+    report("vm.text_rx", rights_are(__text_start, __text_end, 0), "text writable or NX");
+    report("vm.rodata_r", rights_are(__rodata_start, __rodata_end, PTE_NX), "rodata W or X");
+    report("vm.data_rw_nx", rights_are(__data_start, __bss_end, PTE_W | PTE_NX),
+           "data/bss executable");
+    const char *alias = phys_to_virt((uint64_t)__text_start - KERNEL_VBASE);
+    report("vm.physmap_text_ro", rights_are(alias, alias + 4096, PTE_NX),
+           "physmap alias of kernel text is writable");
+}
+
+static void test_guard(void)
+{
+    uint64_t guard = pcpu.kstack_top - KSTACK_SLOT;
+    uint64_t *g = vm_pte(vm_kernel_pml4, guard);
+    uint64_t *below_top = vm_pte(vm_kernel_pml4, pcpu.kstack_top - 8);
+    int ok = (!g || !(*g & PTE_P)) && below_top && (*below_top & PTE_P) &&
+             (*below_top & PTE_NX);
+    report("vm.stack_guard", ok, "no unmapped guard page under the kernel stack");
+}
+
+extern int idt_has_user_gate(void);
+
+static void test_idt(void)
+{
+    report("idt.no_user_gate", !idt_has_user_gate(), "a gate has DPL 3");
+}
+
+static void test_fmt(void)
+{
+    char buf[64];
+    fmt_snprintf(buf, sizeof(buf), "%d|%5u|%-3s|%04x|%lx|%c", -42, 7u, "ab", 0xbeefu,
+                 (uint64_t)0x123456789ab, 'z');
+    int ok = strcmp(buf, "-42|    7|ab |beef|123456789ab|z") == 0;
+    ok = ok && fmt_snprintf(buf, 4, "%s", "truncated") == 9 && strcmp(buf, "tru") == 0;
+    report("fmt.snprintf", ok, buf);
+}
+
+void ktest_run(void)
+{
+    kprintf("ktest: running in-kernel self-tests\n");
+    test_frames();
+    test_map();
+    test_wx();
+    test_guard();
+    test_idt();
+    test_fmt();
+    kprintf("ktest: %d passed, %d failed\n", passed, failed);
+    qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
+}
+
+#ifdef GRANITE_TEST_HOOKS
+/* noinline + distinct names so the fault dump shows where it happened. */
+__attribute__((noinline)) static void fault_null_read(void)
+{
+    kprintf("ktest: reading address 0\n");
+    (void)*(volatile uint64_t *)0;
+}
+
+__attribute__((noinline)) static void fault_text_write(void)
+{
+    kprintf("ktest: writing to kernel text\n");
+    *(volatile uint8_t *)(void *)__text_start = 0x90;
+}
+
+static uint8_t data_page[16] __attribute__((aligned(16))) = {0xc3}; /* ret */
+
+__attribute__((noinline)) static void fault_exec_data(void)
+{
+    kprintf("ktest: executing from kernel data\n");
+    ((void (*)(void))(void *)data_page)();
+}
+
+__attribute__((noinline)) static int fault_stack_overflow(int depth)
+{
+    volatile char pad[512];
+    pad[0] = (char)depth;
+    if (depth > 1000000) /* never: the 16 KiB stack ends long before */
+        return 0;
+    return fault_stack_overflow(depth + 1) + pad[0];
+}
+
+void ktest_fault(const char *kind)
+{
+    kprintf("ktest: deliberate kernel fault \"%s\"\n", kind);
+    if (strcmp(kind, "pf") == 0)
+        fault_null_read();
+    else if (strcmp(kind, "wx") == 0)
+        fault_text_write();
+    else if (strcmp(kind, "nx") == 0)
+        fault_exec_data();
+    else if (strcmp(kind, "ud") == 0)
+        __asm__ volatile("ud2");
+    else if (strcmp(kind, "stack") == 0)
+        fault_stack_overflow(0);
+    kprintf("ktest: fault \"%s\" did not fault\n", kind);
+    qemu_exit(QEMU_EXIT_FAILURE);
+}
+#else
+void ktest_fault(const char *kind)
+{
+    kprintf("kernel: ignoring fault=%s: this kernel has no test hooks\n", kind);
+}
+#endif

@@ -1,0 +1,110 @@
+/*
+ * Kernel entry from boot.S: check how we were booted, bring up the CPU
+ * tables, physical memory and paging, then move to a guarded stack and start
+ * the rest of the system.
+ */
+#include <abi/errno.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/gdt.h"
+#include "arch/x86_64/layout.h"
+#include "arch/x86_64/pcpu.h"
+#include "arch/x86_64/pic.h"
+#include "arch/x86_64/qemu.h"
+#include "arch/x86_64/serial.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/vm.h"
+#include "bootinfo.h"
+#include "klog.h"
+#include "kmem.h"
+#include "ksyms.h"
+#include "ktest.h"
+#include "mb2.h"
+
+struct pcpu pcpu;
+
+static const char *mb2_error(int rc)
+{
+    switch (-rc) {
+    case E_TRUNC:
+        return "block or tag truncated";
+    case E_INVAL:
+        return "malformed tag or no end tag";
+    case E_LIMIT:
+        return "too many modules";
+    case E_NOENT:
+        return "no memory map";
+    default:
+        return "unknown error";
+    }
+}
+
+static void kmain_stage2(void);
+
+void kmain(uint32_t magic, uint64_t info_pa)
+{
+    serial_init();
+    kprintf("\nGranite microkernel (x86_64)\n");
+    gdt_init();
+    idt_init();
+    pic_init();
+
+    if (magic != MB2_BOOTLOADER_MAGIC)
+        panic("not started by a Multiboot2 loader (eax=0x%x); boot through GRUB's multiboot2",
+              magic);
+    /* The boot map covers the first GiB; the info block must be inside it. */
+    const uint64_t boot_map_end = 1ull << 30;
+    if (info_pa == 0 || info_pa + 8 > boot_map_end)
+        panic("Multiboot2 information at %lx is outside the boot map", info_pa);
+    const void *info = (const void *)(KERNEL_VBASE + info_pa);
+    uint64_t avail = boot_map_end - info_pa;
+    if (avail > MB2_MAX_INFO_SIZE)
+        avail = MB2_MAX_INFO_SIZE;
+    struct mb2_info mb;
+    int rc = mb2_parse(info, avail, &mb);
+    if (rc < 0)
+        panic("bad Multiboot2 information: %s (error %d)", mb2_error(rc), rc);
+    bootinfo_init(&mb);
+    kprintf("kernel: loader \"%s\", command line \"%s\"\n", bootinfo.loader, bootinfo.cmdline);
+    for (uint32_t i = 0; i < bootinfo.module_count; i++) {
+        const struct boot_module *m = &bootinfo.modules[i];
+        kprintf("kernel: module %u \"%s\" [%lx - %lx) %lu KiB %s\n", i, m->name, m->start, m->end,
+                (m->end - m->start) >> 10, m->args);
+    }
+
+    kmem_init(&mb, info_pa, mb.total_size);
+    vm_init(kmem_phys_max);
+
+    pcpu.kstack_top = vm_alloc_kstack();
+    vm_run_on_stack(pcpu.kstack_top, kmain_stage2);
+}
+
+static void kmain_stage2(void)
+{
+    /* From here on every stack has a guard page below it. */
+    tss_set_rsp0(pcpu.kstack_top);
+    tss_set_ist(IST_DOUBLE_FAULT, vm_alloc_kstack());
+    tss_set_ist(IST_NMI, vm_alloc_kstack());
+    tss_set_ist(IST_MACHINE_CHECK, vm_alloc_kstack());
+    wrmsr(MSR_GS_BASE, (uint64_t)&pcpu);
+    wrmsr(MSR_KERNEL_GS_BASE, 0);
+
+    const struct boot_module *syms = bootinfo_module("ksyms");
+    if (syms)
+        ksyms_init(phys_to_virt(syms->start), syms->end - syms->start);
+    else
+        kprintf("kernel: no \"ksyms\" module: fault dumps will show addresses only\n");
+
+    kprintf("kernel: boot complete: %lu frames (%lu MiB) free of %lu\n", kmem_frames.free,
+            kmem_frames.free >> 8, kmem_frames.total);
+
+    char arg[32];
+    if (cmdline_get("fault", arg, sizeof(arg)))
+        ktest_fault(arg);
+    if (cmdline_get("ktest", arg, sizeof(arg)))
+        ktest_run();
+
+    kprintf("kernel: nothing to run; halting (quit QEMU with Ctrl-A X)\n");
+    for (;;)
+        __asm__ volatile("hlt");
+}

@@ -1,0 +1,30 @@
+# Toolchain for Granite: the system gcc builds both the freestanding x86_64
+# kernel/user images and the host unit tests. This file names the compiler and
+# defines the flag sets; CMakeLists.txt applies them per target, so host tests
+# in the same tree keep the normal hosted flags.
+
+set(CMAKE_C_COMPILER gcc)
+set(CMAKE_ASM_COMPILER gcc)
+
+# Common to everything that runs on the Granite machine.
+set(GRANITE_FREESTANDING_FLAGS
+    -ffreestanding -nostdlib -fno-pic -fno-pie -fno-stack-protector
+    -fno-asynchronous-unwind-tables -fno-builtin -fno-common
+    -m64 -march=x86-64 -O2 -g
+    -Wall -Wextra -Werror)
+
+# Kernel: higher half (-2 GiB, hence mcmodel=kernel), no red zone because
+# interrupts arrive on the current stack in ring 0, no SSE/x87 so the kernel
+# never has to save the user's FPU state.
+set(GRANITE_KERNEL_FLAGS ${GRANITE_FREESTANDING_FLAGS}
+    -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer)
+
+# User programs: low half, static, no libc. No SSE/x87 either: the kernel
+# keeps CR4.OSFXSR clear and never saves FPU state, so an SSE instruction in
+# user mode is a #UD that kills the process (see docs/abi.md).
+set(GRANITE_USER_FLAGS ${GRANITE_FREESTANDING_FLAGS}
+    -mcmodel=small -mgeneral-regs-only)
+
+set(GRANITE_LINK_FLAGS
+    -nostdlib -static -no-pie -Wl,-n -Wl,-z,max-page-size=0x1000
+    -Wl,--build-id=none -Wl,-z,noexecstack)
