@@ -20,6 +20,7 @@ endfunction()
 
 # granite_iso(NAME name KERNEL kernel-target [CMDLINE "..."]
 #             [MODULES "target|name|args" ...])
+# A module's target may be "file:/path" for a plain file.
 # Builds ${GRANITE_ISO_DIR}/<name>.iso with a grub.cfg that boots the kernel
 # with multiboot2 and loads each module with module2. The kernel's symbol
 # table always goes in as the module "ksyms".
@@ -45,8 +46,14 @@ function(granite_iso)
             list(GET parts 2 margs)
         endif()
         string(APPEND cfg "    module2 /boot/${mname}.elf ${mname} ${margs}\n")
-        list(APPEND copies COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:${mtarget}> ${stage}/boot/${mname}.elf)
-        list(APPEND deps ${mtarget})
+        if(mtarget MATCHES "^file:(.*)")
+            # A plain file as a module (e.g. a corrupt executable for tests).
+            list(APPEND copies COMMAND ${CMAKE_COMMAND} -E copy ${CMAKE_MATCH_1} ${stage}/boot/${mname}.elf)
+            list(APPEND deps ${CMAKE_MATCH_1})
+        else()
+            list(APPEND copies COMMAND ${CMAKE_COMMAND} -E copy $<TARGET_FILE:${mtarget}> ${stage}/boot/${mname}.elf)
+            list(APPEND deps ${mtarget})
+        endif()
     endforeach()
     string(APPEND cfg "    boot\n}\n")
     file(MAKE_DIRECTORY ${stage}/boot/grub ${GRANITE_ISO_DIR})
@@ -111,4 +118,26 @@ function(granite_qemu_test)
     endif()
     add_test(NAME ${A_NAME} COMMAND ${GRANITE_QEMU_RUNNER} ${args})
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)
+endfunction()
+
+# granite_program(name SOURCES ... [LIBS ...]): a user program (static ELF
+# linked with libipc at USER_IMAGE_MIN).
+function(granite_program name)
+    cmake_parse_arguments(A "" "" "SOURCES;LIBS" ${ARGN})
+    add_executable(${name} ${A_SOURCES})
+    granite_freestanding(${name} user)
+    target_link_libraries(${name} PRIVATE ${A_LIBS} ipc)
+    set(ld ${GRANITE_ROOT}/libipc/user.ld)
+    target_link_options(${name} PRIVATE ${GRANITE_LINK_FLAGS} -Wl,-T,${ld} -Wl,-u,_start)
+    set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
+endfunction()
+
+# granite_add_server(NAME name SOURCES ... [ARGS "module arguments"] [LIBS ...])
+# Builds a server and adds it to the boot set of granite.iso: GRUB loads it
+# as a module and the boot server starts it with ARGS (privileges, restart,
+# priority; see docs/writing-a-server.md).
+function(granite_add_server)
+    cmake_parse_arguments(A "" "NAME;ARGS" "SOURCES;LIBS" ${ARGN})
+    granite_program(${A_NAME} SOURCES ${A_SOURCES} LIBS ${A_LIBS})
+    set_property(GLOBAL APPEND PROPERTY GRANITE_BOOT_SET "${A_NAME}|${A_NAME}|${A_ARGS}")
 endfunction()

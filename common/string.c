@@ -94,10 +94,10 @@ char *strncpy_safe(char *dst, const char *src, size_t size)
     return dst;
 }
 
-const char *strchr(const char *s, int c)
+char *strchr(const char *s, int c)
 {
     for (; *s; s++)
         if (*s == (char)c)
-            return s;
-    return c == 0 ? s : NULL;
+            return (char *)s;
+    return c == 0 ? (char *)s : NULL;
 }

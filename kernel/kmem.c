@@ -13,6 +13,11 @@
 
 struct frame_alloc kmem_frames;
 uint64_t kmem_phys_max;
+uint64_t kmem_pool_base, kmem_pool_end, kmem_pool_state;
+
+/* The kernel keeps this much for page tables, kernel stacks, program
+ * images and thread stacks; the rest of the largest range is the pool. */
+#define KERNEL_RESERVE (64ull << 20)
 
 static struct phys_range usable[MAX_RANGES];
 static uint64_t bitmap_pa;
@@ -68,6 +73,29 @@ void kmem_init(const struct mb2_info *mb, uint64_t info_pa, uint64_t info_size)
     if (n < 0)
         panic("no usable memory in the boot memory map (error %d)", n);
 
+    /* Carve the user pool from the top of the largest range, leaving the
+     * kernel KERNEL_RESERVE (or half of everything on a small machine). */
+    uint64_t total = 0;
+    int big = 0;
+    for (int i = 0; i < n; i++) {
+        total += usable[i].end - usable[i].base;
+        if (usable[i].end - usable[i].base > usable[big].end - usable[big].base)
+            big = i;
+    }
+    uint64_t keep = total / 2 < KERNEL_RESERVE ? total / 2 : KERNEL_RESERVE;
+    uint64_t pool = total - keep;
+    if (pool > usable[big].end - usable[big].base - FRAME_SIZE)
+        pool = (usable[big].end - usable[big].base) / 2;
+    pool &= ~(FRAME_SIZE - 1);
+    kmem_pool_end = usable[big].end;
+    kmem_pool_base = kmem_pool_end - pool;
+    /* One 32-bit owner per pool frame, plus a page of header. */
+    kmem_pool_state = (pool / FRAME_SIZE * 4 + FRAME_SIZE - 1) / FRAME_SIZE + 1;
+    holes[nh++] = (struct phys_range){kmem_pool_base, kmem_pool_end};
+    n = frame_usable_ranges(avail, na, holes, nh, usable, MAX_RANGES);
+    if (n < 0)
+        panic("no memory left for the kernel after the user pool (error %d)", n);
+
     /* The bitmap takes frames from the first range that can hold it; that
      * range must be inside the boot map (first GiB) until vm_init. */
     size_t words = frame_bitmap_words(usable, (size_t)n);
@@ -82,8 +110,10 @@ void kmem_init(const struct mb2_info *mb, uint64_t info_pa, uint64_t info_size)
         if (frame_take(&kmem_frames, pa) < 0)
             panic("bitmap frame %lx not free", pa);
 
-    kprintf("kernel: %d usable ranges, %lu frames (%lu MiB) free, bitmap %lu KiB\n", n,
-            kmem_frames.free, kmem_frames.free >> 8, bytes >> 10);
+    kprintf("kernel: %d usable ranges, %lu frames (%lu MiB) free for the kernel, bitmap %lu KiB\n",
+            n, kmem_frames.free, kmem_frames.free >> 8, bytes >> 10);
+    kprintf("kernel: user pool [%lx - %lx) %lu MiB for the memory server\n", kmem_pool_base,
+            kmem_pool_end, (kmem_pool_end - kmem_pool_base) >> 20);
 }
 
 void kmem_after_vm(void)

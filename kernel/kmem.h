@@ -24,4 +24,9 @@ void kmem_frame_free(uint64_t pa);
 extern uint64_t kmem_phys_max;
 extern struct frame_alloc kmem_frames;
 
+/* The user pool: physical memory the kernel never allocates from; the
+ * memory server owns it (KC_MEMINFO, KC_MAP). Its first kmem_pool_state
+ * pages hold the memory server's books, so they survive its restart. */
+extern uint64_t kmem_pool_base, kmem_pool_end, kmem_pool_state;
+
 #endif

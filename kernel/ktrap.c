@@ -1,19 +1,64 @@
 /*
- * Interrupts and user faults (see ktrap.h).
+ * Interrupts and user faults (see ktrap.h). A fault in user mode kills the
+ * process that raised it, with a report on the console; the kernel and
+ * everyone else go on.
  */
 #include "ktrap.h"
 
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/pic.h"
+#include "kcall.h"
 #include "klog.h"
+#include "proc.h"
+#include "sched.h"
+
+/* The interrupted user context becomes the thread's saved state. */
+static void save_frame(struct thread *t, const struct trap_frame *f)
+{
+    t->regs = (struct user_regs){
+        .rax = f->rax, .rbx = f->rbx, .rcx = f->rcx, .rdx = f->rdx, .rsi = f->rsi,
+        .rdi = f->rdi, .rbp = f->rbp, .r8 = f->r8,   .r9 = f->r9,   .r10 = f->r10,
+        .r11 = f->r11, .r12 = f->r12, .r13 = f->r13, .r14 = f->r14, .r15 = f->r15,
+        .rip = f->rip, .rsp = f->rsp, .rflags = f->rflags,
+    };
+    t->full_ctx = 1;
+}
 
 void ktrap_irq(int irq, struct trap_frame *f)
 {
-    (void)f;
+    int from_user = (f->cs & 3) == 3;
+    if (from_user)
+        save_frame(pcpu.cur, f);
     pic_eoi(irq);
+    if (irq == 0)
+        sched_tick();
+    else
+        irq_deliver(irq);
+    if (from_user)
+        kernel_exit();
+    /* From the idle loop: return there; it picks whoever became ready. */
 }
 
 void ktrap_user_fault(struct trap_frame *f)
 {
-    trap_dump(f, "user");
-    panic("user-mode fault but no user process exists yet");
+    struct thread *t = pcpu.cur;
+    save_frame(t, f);
+    kprintf("kernel: \"%s\" (pid %x, thread %x): %s (vector %lu, error 0x%lx) at rip %lx, rsp %lx",
+            t->proc->name, t->proc->pid, t->tid, trap_name(f->vector), f->vector, f->error, f->rip,
+            f->rsp);
+    if (f->vector == VEC_PF)
+        kprintf(", address %lx", read_cr2());
+    kprintf("\n");
+    proc_kill(t->proc, DEATH_FAULT, f->vector);
+    kernel_exit();
+}
+
+void kernel_bad_resume(struct thread *t)
+{
+    /* Only reachable if a saved RIP were not a canonical user address,
+     * which the loader and KC_THREAD_CREATE rule out. */
+    kprintf("kernel: thread %x would resume at %lx; killing its process\n", t->tid, t->regs.rip);
+    proc_kill(t->proc, DEATH_FAULT, VEC_GP);
+    kernel_exit();
 }

@@ -4,6 +4,7 @@
  * the rest of the system.
  */
 #include <abi/errno.h>
+#include <common/string.h>
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/gdt.h"
@@ -12,16 +13,50 @@
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/serial.h"
+#include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vm.h"
 #include "bootinfo.h"
+#include "kcall.h"
 #include "klog.h"
 #include "kmem.h"
 #include "ksyms.h"
 #include "ktest.h"
 #include "mb2.h"
+#include "proc.h"
+#include "sched.h"
 
 struct pcpu pcpu;
+
+extern void syscall_init(void);
+
+/* Start the boot server, the root of all user processes. It gets every
+ * privilege, all I/O ports and IRQ lines (it hands out subsets). */
+static void start_boot_server(void)
+{
+    int index = -1;
+    for (uint32_t i = 0; i < bootinfo.module_count; i++)
+        if (strcmp(bootinfo.modules[i].name, "boot") == 0)
+            index = (int)i;
+    if (index < 0) {
+        kprintf("kernel: no boot module named \"boot\" (grub.cfg needs "
+                "\"module2 /boot/boot.elf boot\"); nothing to run\n");
+        qemu_exit(QEMU_EXIT_FAILURE);
+    }
+    const struct boot_module *m = &bootinfo.modules[index];
+    struct proc *p;
+    int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, "boot", PRIV_ALL, NUM_PRIO - 2,
+                        0, &p);
+    if (rc < 0) {
+        kprintf("kernel: cannot start the boot server (error %d)\n", rc);
+        qemu_exit(QEMU_EXIT_FAILURE);
+    }
+    p->module = index;
+    p->io_base = 0;
+    p->io_count = 0xffff;
+    p->irq_mask = 0xfffa; /* all but the timer (0) and the cascade (2) */
+    kprintf("kernel: started the boot server (pid %x)\n", p->pid);
+}
 
 static const char *mb2_error(int rc)
 {
@@ -104,7 +139,10 @@ static void kmain_stage2(void)
     if (cmdline_get("ktest", arg, sizeof(arg)))
         ktest_run();
 
-    kprintf("kernel: nothing to run; halting (quit QEMU with Ctrl-A X)\n");
-    for (;;)
-        __asm__ volatile("hlt");
+    syscall_init();
+    tsc_khz = timer_tsc_khz();
+    timer_init(TIMER_HZ);
+    kprintf("kernel: SYSCALL entry ready, timer %u Hz, TSC %lu kHz\n", TIMER_HZ, tsc_khz);
+    start_boot_server();
+    kernel_exit();
 }

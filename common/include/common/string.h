@@ -17,6 +17,6 @@ size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 char *strncpy_safe(char *dst, const char *src, size_t size); /* always NUL-terminates */
-const char *strchr(const char *s, int c);
+char *strchr(const char *s, int c);
 
 #endif

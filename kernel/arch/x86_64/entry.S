@@ -1,7 +1,258 @@
 /*
- * Stack switching helpers used by the kernel proper.
+ * SYSCALL entry, the IPC fast path, and the return to user mode.
+ *
+ * Register contract (abi/syscall.h): RAX = call number in, status out;
+ * RDI handle/badge, RSI info, RDX handle to pass; the message in
+ * R8 R9 R10 R12 R13 R14 R15 RBX. The CPU put the user RIP in RCX and RFLAGS
+ * in R11, and masked RFLAGS with SFMASK (syscall_init):
+ *   IF  - no interrupt until we are on the kernel stack; the kernel is not
+ *         preemptible anyway, it re-enables interrupts only when idle.
+ *   DF  - the C code assumes string operations go forward.
+ *   TF  - a single-stepping user would otherwise trap on our first
+ *         instruction, still on its own stack.
+ *   AC  - with SMAP, AC=1 would let the kernel touch user pages.
+ *   NT  - a stale nested-task flag must not reach kernel code.
+ *
+ * Fast path (docs/abi.md, "When a call takes the fast path"): CALL to a
+ * thread already waiting in a receive, and REPLY_RECV to a caller waiting
+ * for our reply with nobody queued behind. Then the message stays in its
+ * registers: the kernel saves four registers of the sender, restores four
+ * of the receiver, writes RAX/RDI/RDX and returns. Anything else goes to
+ * syscall_dispatch() in C with every register saved (the slow path, which
+ * defines the semantics).
  */
+#include <abi/ipc.h>
+#include <abi/syscall.h>
+
+#include "../../proc.h"
+#include "gdt.h"
+#include "pcpu.h"
+
     .text
+    .align 64
+    .global syscall_entry
+syscall_entry:
+    swapgs
+    mov %rsp, %gs:PCPU_USER_RSP
+    mov %gs:PCPU_KSTACK_TOP, %rsp
+    cmp $SYS_IPC_CALL, %rax
+    je fast_call
+    cmp $SYS_IPC_REPLY_RECV, %rax
+    je fast_reply_recv
+
+slow_path:
+    push %rax                           /* scratch: the thread pointer */
+    mov %gs:PCPU_CUR, %rax
+    mov %rcx, T_RIP(%rax)
+    mov %r11, T_RFLAGS(%rax)
+    mov %gs:PCPU_USER_RSP, %rcx
+    mov %rcx, T_RSP(%rax)
+    pop %rcx
+    mov %rcx, T_RAX(%rax)
+    mov %rbx, T_RBX(%rax)
+    mov %rdx, T_RDX(%rax)
+    mov %rsi, T_RSI(%rax)
+    mov %rdi, T_RDI(%rax)
+    mov %rbp, T_RBP(%rax)
+    mov %r8, T_R8(%rax)
+    mov %r9, T_R9(%rax)
+    mov %r10, T_R10(%rax)
+    mov %r12, T_R12(%rax)
+    mov %r13, T_R13(%rax)
+    mov %r14, T_R14(%rax)
+    mov %r15, T_R15(%rax)
+    movb $0, T_FULL(%rax)
+    mov %rax, %rdi
+    xor %ebp, %ebp                      /* backtraces stop here */
+    call syscall_dispatch               /* ends in kernel_exit(), never returns */
+    ud2
+
+/* ---- fast path: CALL ------------------------------------------------- */
+fast_call:
+    movabs $IPC_INFO_SLOW_BITS, %rax    /* flags or a timeout: slow (RAX is */
+    test %rax, %rsi                     /* reloaded on the way there; RDX may be an input) */
+    jnz call_slow
+    cmp $IPC_MSG_BYTES, %sil            /* length > 64: slow (it fails there) */
+    ja call_slow
+    cmp $CAP_SLOTS, %rdi                /* handle out of range */
+    jae call_slow
+    mov %gs:PCPU_CUR, %rax
+    mov %rcx, T_RIP(%rax)               /* free RCX and R11 for the checks */
+    mov %r11, T_RFLAGS(%rax)
+    mov T_PROC(%rax), %rdx
+    mov %rdi, %rcx
+    shl $CAP_SHIFT, %rcx
+    lea P_CAPS(%rdx, %rcx), %rcx        /* rcx = &caps[handle] */
+    mov (%rcx), %rdx                    /* rdx = target thread, 0 for empty/kernel */
+    test %rdx, %rdx
+    jz call_slow_saved
+    mov CAP_TID(%rcx), %r11             /* tid | rights << 32 */
+    cmp T_TID(%rdx), %r11d              /* target died since the cap was made */
+    jne call_slow_saved
+    bt $32, %r11                        /* CAP_RIGHT_SEND */
+    jnc call_slow_saved
+    cmpb $TS_RECV, T_STATE(%rdx)        /* target must be waiting ... */
+    jne call_slow_saved
+    mov T_RECV_FROM(%rdx), %r11d        /* ... for anyone, or for us */
+    test %r11d, %r11d
+    jz 1f
+    cmp T_TID(%rax), %r11d
+    jne call_slow_saved
+1:  movzbl T_PRIO(%rdx), %r11d          /* a higher priority is ready: let the scheduler choose */
+    cmp sched_ready_max(%rip), %r11b
+    jb call_slow_saved
+    /* Commit: we wait for the reply, the target runs with our message. */
+    movb $TS_REPLY, T_STATE(%rax)
+    mov %rdx, T_PARTNER(%rax)
+    mov %rbp, T_RBP(%rax)
+    mov %gs:PCPU_USER_RSP, %rcx
+    mov %rcx, T_RSP(%rax)
+    movb $0, T_FULL(%rax)
+    movq $0, T_WAKE(%rdx)
+    mov T_BADGE(%rax), %rdi             /* the receiver learns who called */
+    jmp fast_switch
+call_slow_saved:
+    mov T_RIP(%rax), %rcx
+    mov T_RFLAGS(%rax), %r11
+call_slow:
+    mov $SYS_IPC_CALL, %eax
+    jmp slow_path
+
+/* ---- fast path: REPLY_RECV ------------------------------------------- */
+fast_reply_recv:
+    movabs $IPC_INFO_SLOW_BITS, %rax
+    test %rax, %rsi
+    jnz rr_slow
+    cmp $IPC_MSG_BYTES, %sil
+    ja rr_slow
+    mov %gs:PCPU_CUR, %rax
+    mov %rcx, T_RIP(%rax)
+    mov %r11, T_RFLAGS(%rax)
+    cmpq $0, T_SENDQ(%rax)              /* a sender is queued: it is next, slow path */
+    jne rr_slow_saved
+    cmpq $0, T_NOTIFY(%rax)             /* a notification is pending: same */
+    jne rr_slow_saved
+    mov %edi, %edx                      /* badge -> thread slot */
+    and $ID_SLOT_MASK, %edx
+    cmp $MAX_THREADS, %edx
+    jae rr_slow_saved
+    shl $THREAD_SHIFT, %rdx
+    lea threads(%rdx), %rdx
+    cmp T_TID(%rdx), %edi               /* that thread still exists */
+    jne rr_slow_saved
+    cmpb $TS_REPLY, T_STATE(%rdx)       /* ... and waits for our reply */
+    jne rr_slow_saved
+    cmp T_PARTNER(%rdx), %rax
+    jne rr_slow_saved
+    movzbl T_PRIO(%rdx), %r11d
+    cmp sched_ready_max(%rip), %r11b
+    jb rr_slow_saved
+    /* Commit: we wait for anyone's next message, the caller runs. */
+    movb $TS_RECV, T_STATE(%rax)
+    movl $0, T_RECV_FROM(%rax)
+    movq $0, T_WAKE(%rax)
+    mov %rbp, T_RBP(%rax)
+    mov %gs:PCPU_USER_RSP, %rcx
+    mov %rcx, T_RSP(%rax)
+    movb $0, T_FULL(%rax)
+    mov T_BADGE(%rax), %rdi             /* the caller learns who answered */
+    jmp fast_switch
+rr_slow_saved:
+    mov T_RIP(%rax), %rcx
+    mov T_RFLAGS(%rax), %r11
+rr_slow:
+    mov $SYS_IPC_REPLY_RECV, %eax
+    jmp slow_path
+
+/*
+ * Switch to the thread in RDX, which blocked in a syscall (only RIP, RSP,
+ * RFLAGS and RBP of it are live), handing it RDI = badge, RSI = info and
+ * the message registers as they are.
+ */
+fast_switch:
+    movb $TS_RUNNING, T_STATE(%rdx)
+    mov %rdx, %gs:PCPU_CUR
+    mov T_PROC(%rdx), %rax
+    mov P_CR3(%rax), %rax
+    cmp %rax, %gs:PCPU_CR3              /* same address space: no CR3 write, */
+    je 2f                               /* which under TCG flushes the whole soft-TLB */
+    mov %rax, %cr3
+    mov %rax, %gs:PCPU_CR3
+2:  mov T_RIP(%rdx), %rcx
+    /* SYSRET to a non-canonical RIP raises #GP in ring 0 on the user's
+     * stack. RIP came from the thread's own SYSCALL, so it is canonical
+     * and below the user top, but the check is three instructions. */
+    mov %rcx, %rax
+    shr $47, %rax                       /* RAX = 0 when canonical user: the status */
+    jnz fast_bad_rip
+    mov T_RFLAGS(%rdx), %r11
+    mov T_RSP(%rdx), %rsp
+    mov T_RBP(%rdx), %rbp
+    xor %edx, %edx                      /* no handle transferred */
+    swapgs
+    sysretq
+fast_bad_rip:
+    /* Cannot happen; resume through the general path, which uses IRETQ
+     * (a bad RIP then faults in user mode and kills only that thread). */
+    mov %rdx, %rdi
+    call kernel_bad_resume
+    ud2
+
+/*
+ * void arch_resume_user(struct thread *t): leave the kernel into t, whose
+ * address space is loaded. SYSRETQ when t entered by SYSCALL and its RIP
+ * is a canonical user address; IRETQ otherwise (after an interrupt every
+ * register is live, including RCX and R11).
+ */
+    .global arch_resume_user
+arch_resume_user:
+    cmpb $0, T_FULL(%rdi)
+    jne resume_iret
+    mov T_RIP(%rdi), %rcx
+    mov %rcx, %rax
+    shr $47, %rax
+    jnz resume_iret
+    mov T_RFLAGS(%rdi), %r11
+    mov T_RBX(%rdi), %rbx
+    mov T_RDX(%rdi), %rdx
+    mov T_RSI(%rdi), %rsi
+    mov T_RBP(%rdi), %rbp
+    mov T_R8(%rdi), %r8
+    mov T_R9(%rdi), %r9
+    mov T_R10(%rdi), %r10
+    mov T_R12(%rdi), %r12
+    mov T_R13(%rdi), %r13
+    mov T_R14(%rdi), %r14
+    mov T_R15(%rdi), %r15
+    mov T_RAX(%rdi), %rax
+    mov T_RSP(%rdi), %rsp
+    mov T_RDI(%rdi), %rdi
+    swapgs
+    sysretq
+resume_iret:
+    pushq $SEL_UDATA
+    pushq T_RSP(%rdi)
+    pushq T_RFLAGS(%rdi)
+    pushq $SEL_UCODE
+    pushq T_RIP(%rdi)
+    mov T_RAX(%rdi), %rax
+    mov T_RBX(%rdi), %rbx
+    mov T_RCX(%rdi), %rcx
+    mov T_RDX(%rdi), %rdx
+    mov T_RSI(%rdi), %rsi
+    mov T_RBP(%rdi), %rbp
+    mov T_R8(%rdi), %r8
+    mov T_R9(%rdi), %r9
+    mov T_R10(%rdi), %r10
+    mov T_R11(%rdi), %r11
+    mov T_R12(%rdi), %r12
+    mov T_R13(%rdi), %r13
+    mov T_R14(%rdi), %r14
+    mov T_R15(%rdi), %r15
+    mov T_RDI(%rdi), %rdi
+    swapgs
+    iretq
+
 /* void vm_run_on_stack(uint64_t top, void (*fn)(void)): never returns. */
     .global vm_run_on_stack
 vm_run_on_stack:

@@ -104,6 +104,58 @@ uint64_t *vm_pte(uint64_t pml4, uint64_t va)
     return entry(table, va, 0);
 }
 
+uint64_t vm_space_create(void)
+{
+    uint64_t pml4 = new_table();
+    if (!pml4)
+        return 0;
+    uint64_t *dst = phys_to_virt(pml4), *src = phys_to_virt(vm_kernel_pml4);
+    for (int i = PML4_KERNEL_FIRST; i < 512; i++)
+        dst[i] = src[i];
+    return pml4;
+}
+
+/* Free the subtree below table `pa` at `level` (2 = PDPT .. 0 = PT). */
+static uint64_t free_subtree(uint64_t pa, int level, void (*free_frame)(uint64_t))
+{
+    uint64_t *t = phys_to_virt(pa), n = 0;
+    for (int i = 0; i < 512; i++) {
+        if (!(t[i] & PTE_P))
+            continue;
+        if (level == 0) {
+            if (t[i] & PTE_OWNED) {
+                free_frame(t[i] & PTE_ADDR);
+                n++;
+            }
+        } else {
+            n += free_subtree(t[i] & PTE_ADDR, level - 1, free_frame);
+        }
+    }
+    kmem_frame_free(pa);
+    return n + 1;
+}
+
+uint64_t vm_space_destroy(uint64_t pml4, void (*free_frame)(uint64_t pa))
+{
+    uint64_t *t = phys_to_virt(pml4), n = 0;
+    for (int i = 0; i < PML4_KERNEL_FIRST; i++)
+        if (t[i] & PTE_P)
+            n += free_subtree(t[i] & PTE_ADDR, 2, free_frame);
+    kmem_frame_free(pml4);
+    return n + 1;
+}
+
+void *vm_user_ptr(uint64_t pml4, uint64_t va, int write)
+{
+    if (va >= USER_HALF_END)
+        return 0;
+    uint64_t *e = vm_pte(pml4, va);
+    uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
+    if (!e || (*e & PTE_PS) || (*e & need) != need)
+        return 0;
+    return (uint8_t *)phys_to_virt(*e & PTE_ADDR) + (va & 0xfff);
+}
+
 static void map_2m(uint64_t va, uint64_t pa, uint64_t flags)
 {
     uint64_t *e = walk(vm_kernel_pml4, va, 1, 1);

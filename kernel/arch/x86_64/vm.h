@@ -20,6 +20,7 @@
 #define PTE_D    (1ull << 6)
 #define PTE_PS   (1ull << 7)
 #define PTE_G    (1ull << 8)
+#define PTE_OWNED (1ull << 9) /* software bit: frame belongs to the kernel pool, free it with the space */
 #define PTE_NX   (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 /* clang-format on */
@@ -50,6 +51,19 @@ uint64_t vm_unmap(uint64_t pml4, uint64_t va);
 /* Leaf PTE for va, or 0 when the walk finds no table (never allocates).
  * Stops at huge pages and returns that entry. */
 uint64_t *vm_pte(uint64_t pml4, uint64_t va);
+
+/* A new address space: empty user half, the kernel half shared. Returns
+ * the PML4's physical address, or 0 when out of frames. */
+uint64_t vm_space_create(void);
+
+/* Free every page table of the user half, call free_frame for each mapped
+ * frame marked PTE_OWNED, then the PML4. Returns the frames freed that way
+ * plus the tables. Precondition: the space is not loaded in CR3. */
+uint64_t vm_space_destroy(uint64_t pml4, void (*free_frame)(uint64_t pa));
+
+/* Physmap pointer to the byte at user address va if the page is present and
+ * user-accessible (and writable when `write`), else 0. */
+void *vm_user_ptr(uint64_t pml4, uint64_t va, int write);
 
 /* Allocate a kernel stack with an unmapped guard page below it; returns its
  * top. Panics when out of memory (only used at boot and thread creation,

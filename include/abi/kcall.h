@@ -1,0 +1,94 @@
+/*
+ * The kernel's own endpoint (handle HANDLE_KERNEL): privileged and
+ * housekeeping operations are ordinary SYS_IPC_CALLs to it. The operation is
+ * the message label; arguments and results are message words; the status
+ * comes back in RAX. Each operation names the privilege it needs; a process
+ * gets its privilege set at start-up and can never widen it.
+ */
+#ifndef ABI_KCALL_H
+#define ABI_KCALL_H
+
+#include <stdint.h>
+
+/* Privileges (a process's set is fixed when it is spawned). */
+/* clang-format off */
+#define PRIV_LOG       (1u << 0) /* write to the kernel log */
+#define PRIV_SPAWN     (1u << 1) /* start and kill processes, learn of deaths */
+#define PRIV_MAP       (1u << 2) /* map user-pool memory into any process */
+#define PRIV_IO        (1u << 3) /* I/O ports inside the process's port range */
+#define PRIV_IRQ       (1u << 4) /* bind interrupts inside the process's IRQ mask */
+#define PRIV_SHUTDOWN  (1u << 5) /* power the machine off */
+#define PRIV_ALL       0x3fu
+
+/*
+ * Operations. In/out words are w[0..7] of the message. "buf" arguments are
+ * addresses in the caller's own memory, checked by the kernel page by page.
+ */
+#define KC_LOG            1  /* PRIV_LOG      w0 = buf, w1 = length (<= 1024): one atomic write */
+#define KC_EXIT           2  /* -             w0 = exit status; never returns */
+#define KC_SELF           3  /* -             -> w0 = pid, w1 = tid, w2 = privileges */
+#define KC_TIME           4  /* -             -> w0 = ticks, w1 = ticks/s, w2 = TSC kHz */
+#define KC_YIELD          5  /* -             give up the rest of the time slice */
+#define KC_SLEEP          6  /* -             w0 = ticks */
+#define KC_THREAD_CREATE  7  /* -             w0 = entry, w1 = RDI, w2 = RSI, w3 = priority
+                                              (0: the caller's) -> status = handle, w0 = tid */
+#define KC_THREAD_EXIT    8  /* -             ends the calling thread */
+#define KC_CAP_DELETE     9  /* -             w0 = handle */
+#define KC_CAP_IDENTIFY  10  /* -             w0 = handle -> w0 = badge of its thread */
+#define KC_MODULE_INFO   11  /* PRIV_SPAWN    w0 = index, w1 = buf (struct kc_module_info) */
+#define KC_SPAWN         12  /* PRIV_SPAWN    w0 = module index, w1 = privileges, w2 = priority,
+                                              w3 = I/O base | count << 16, w4 = IRQ mask,
+                                              w5..w7 = name (24 bytes)
+                                              -> status = handle to the main thread, w0 = pid */
+#define KC_KILL          13  /* PRIV_SPAWN    w0 = pid */
+#define KC_WAIT_DEATH    14  /* PRIV_SPAWN    -> w0 = pid, w1 = reason, w2 = detail, w3 = badge;
+                                              -E_AGAIN when none is pending */
+#define KC_PROC_INFO     15  /* -             w0 = slot, w1 = buf (struct kc_proc_info) */
+#define KC_MAP           16  /* PRIV_MAP      w0 = pid, w1 = vaddr, w2 = paddr, w3 = pages, w4 = flags */
+#define KC_UNMAP         17  /* PRIV_MAP      w0 = pid, w1 = vaddr, w2 = pages -> status = unmapped */
+#define KC_MEMINFO       18  /* PRIV_MAP      -> w0 = pool base, w1 = pool end, w2 = state pages */
+#define KC_IO_IN         19  /* PRIV_IO       w0 = port, w1 = width (1, 2, 4) -> w0 = value */
+#define KC_IO_OUT        20  /* PRIV_IO       w0 = port, w1 = width, w2 = value */
+#define KC_IO_WRITE      21  /* PRIV_IO       w0 = data port, w1 = status port, w2 = ready mask,
+                                              w3 = buf, w4 = length (<= 4096): for each byte wait
+                                              until (in(status) & mask), then out(data) */
+#define KC_IRQ_BIND      22  /* PRIV_IRQ      w0 = irq, w1 = notification bit */
+#define KC_IRQ_ACK       23  /* PRIV_IRQ      w0 = irq: unmask it again */
+#define KC_GRANT_TABLE   24  /* -             w0 = table address, w1 = slots (0 = none) */
+#define KC_SHUTDOWN      25  /* PRIV_SHUTDOWN w0 = 0 success, else failure */
+#define KC_COUNT         26
+
+/* KC_MAP flags */
+#define KC_MAP_WRITE     (1u << 0)
+#define KC_MAP_EXEC      (1u << 1)
+#define KC_MAP_ZERO      (1u << 2) /* zero the frames first (they may hold a dead process's data) */
+
+/* KC_WAIT_DEATH reasons */
+#define DEATH_EXIT       1 /* detail = exit status */
+#define DEATH_FAULT      2 /* detail = exception vector */
+#define DEATH_KILLED     3 /* detail = pid of the killer */
+
+/* The death notification: bit set in the reaper's notification word. */
+#define NOTIFY_BIT_DEATH (1ull << 63)
+/* clang-format on */
+
+#define KC_NAME_MAX 24
+
+struct kc_module_info {
+    uint64_t size;
+    char name[32];
+    char args[128];
+};
+
+struct kc_proc_info {
+    uint32_t pid;
+    uint32_t parent_pid;
+    uint32_t threads;
+    uint32_t privileges;
+    uint64_t kernel_pages; /* image, stacks and page tables */
+    uint64_t mapped_pages; /* user-pool pages mapped in by the memory server */
+    char name[KC_NAME_MAX];
+    char state[16]; /* "running", "ready", "blocked", "dead" (of its first thread) */
+};
+
+#endif

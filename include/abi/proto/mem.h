@@ -1,0 +1,17 @@
+/*
+ * Memory server protocol. Pages come from the user pool the kernel handed
+ * over at boot and are mapped into the caller's heap window (abi/layout.h).
+ * Replies: w0 = status (>= 0 success, -E_* error).
+ */
+#ifndef ABI_PROTO_MEM_H
+#define ABI_PROTO_MEM_H
+
+/* clang-format off */
+#define MEM_ALLOC  0x200 /* w1 = pages -> w1 = address (zeroed, RW, NX pages) */
+#define MEM_FREE   0x201 /* w1 = address, w2 = pages (a whole earlier allocation) */
+#define MEM_STATS  0x202 /* -> w1 = pool pages, w2 = free pages, w3 = caller's pages,
+                            w4 = processes with pages, w5 = allocations served */
+#define MEM_MAX_ALLOC_PAGES 4096 /* 16 MiB per request */
+/* clang-format on */
+
+#endif

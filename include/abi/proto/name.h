@@ -1,0 +1,22 @@
+/*
+ * Boot server protocol (name service and process control). Every server
+ * reply in Granite carries its status in w0 (>= 0 success, -E_* error);
+ * names are up to 23 bytes in w1..w3.
+ */
+#ifndef ABI_PROTO_NAME_H
+#define ABI_PROTO_NAME_H
+
+/* clang-format off */
+#define NAME_MAX_LEN   24
+
+#define NAME_REGISTER  0x100 /* w1..w3 name, IPC_INFO_CAP with the server's handle
+                                (IPC_SELF) -> w0 status; re-registering replaces a
+                                dead holder's entry, a live one's is -E_EXIST */
+#define NAME_LOOKUP    0x101 /* w1..w3 name -> w0 status, IPC_INFO_CAP handle */
+#define BOOT_KILL      0x102 /* w1..w3 name of a running server (needs "control") */
+#define BOOT_SPAWN     0x103 /* w1..w3 module name (needs "control") -> w0 status */
+#define BOOT_DIED      0x104 /* boot -> memory server: w1 = pid that died */
+#define BOOT_STATS     0x105 /* -> w0 status, w1 restarts, w2 deaths, w3 faults */
+/* clang-format on */
+
+#endif

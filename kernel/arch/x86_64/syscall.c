@@ -1,0 +1,25 @@
+/*
+ * The user-mode environment: the MSRs that make SYSCALL enter syscall_entry
+ * (entry.S) with the RFLAGS bits it must not inherit masked (the reasons
+ * are in entry.S), and the FPU switched off for user code.
+ */
+#include "cpu.h"
+#include "gdt.h"
+
+extern void syscall_entry(void);
+
+void syscall_init(void)
+{
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    /* STAR[47:32]: SYSCALL loads CS = 0x08, SS = 0x10. STAR[63:48]: SYSRET
+     * loads CS = base + 16 = 0x2b and SS = base + 8 = 0x23 (RPL 3 forced). */
+    wrmsr(MSR_STAR, ((uint64_t)SEL_UCODE32 << 48) | ((uint64_t)SEL_KCODE << 32));
+    wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_SFMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT);
+
+    /* No FPU/SSE state is saved on a switch, so nobody may have any: with
+     * CR0.EM set and CR4.OSFXSR clear, x87 raises #NM and SSE #UD, which
+     * kill the process instead of corrupting another's registers. */
+    write_cr0((read_cr0() | CR0_EM) & ~CR0_MP);
+    write_cr4(read_cr4() & ~(CR4_OSFXSR | CR4_OSXMMEXCPT));
+}

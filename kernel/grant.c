@@ -1,0 +1,112 @@
+/*
+ * Grant copies (see grant.h, abi/grant.h). After grant_verify has accepted
+ * the grant, both sides are walked page by page (present, user, and
+ * writable on the side written) and the bytes move through the physmap, 8
+ * at a time, without loading either address space: no CR3 write, and no
+ * kernel dereference of a user pointer.
+ */
+#include "grant.h"
+
+#include <abi/errno.h>
+#include <abi/grant.h>
+#include <abi/layout.h>
+#include <common/string.h>
+
+#include "arch/x86_64/vm.h"
+#include "grant_verify.h"
+#include "kcall_impl.h"
+#include "uaccess.h"
+
+static uint64_t table_slots(void *ctx, uint32_t pid)
+{
+    (void)ctx;
+    struct proc *p = proc_by_pid(pid);
+    return p ? p->grant_slots : 0;
+}
+
+static int read_entry(void *ctx, uint32_t pid, uint64_t index, struct grant_entry *out)
+{
+    (void)ctx;
+    struct proc *p = proc_by_pid(pid);
+    return uaccess_read(p, p->grant_table + index * sizeof(*out), out, sizeof(*out));
+}
+
+static const struct grant_source kernel_source = {table_slots, read_entry, 0};
+
+long kc_grant_table(struct thread *cur)
+{
+    uint64_t addr = ARG(0), slots = ARG(1);
+    if (slots == 0) {
+        cur->proc->grant_table = cur->proc->grant_slots = 0;
+        return 0;
+    }
+    /* The table must lie in the user half; whether it is mapped is checked
+     * on every use (an unmapped entry is -E_GRANT_NOTABLE then). */
+    if (slots > GRANT_MAX_SLOTS || addr % 8 || addr >= USER_TOP ||
+        slots * sizeof(struct grant_entry) > USER_TOP - addr)
+        return -E_RANGE;
+    if (uaccess_read(cur->proc, addr, &(struct grant_entry){0}, sizeof(struct grant_entry)) < 0)
+        return -E_FAULT; /* not even its first entry is there */
+    cur->proc->grant_table = addr;
+    cur->proc->grant_slots = slots;
+    return 0;
+}
+
+/* Copy len bytes from (src, sa) to (dst, da), page by page on both sides. */
+static long copy_between(struct proc *src, uint64_t sa, struct proc *dst, uint64_t da, uint64_t len)
+{
+    /* Check every page of both ranges first: a failed copy changes nothing. */
+    for (int pass = 0; pass < 2; pass++) {
+        uint64_t s = sa, d = da, left = len;
+        while (left) {
+            uint64_t chunk = 4096 - (s & 0xfff);
+            if (4096 - (d & 0xfff) < chunk)
+                chunk = 4096 - (d & 0xfff);
+            if (chunk > left)
+                chunk = left;
+            const uint8_t *from = vm_user_ptr(src->cr3, s, 0);
+            uint8_t *to = vm_user_ptr(dst->cr3, d, 1);
+            if (!from || !to)
+                return -E_FAULT;
+            if (pass)
+                memcpy(to, from, chunk);
+            s += chunk;
+            d += chunk;
+            left -= chunk;
+        }
+    }
+    return (long)len;
+}
+
+static long grant_copy(struct thread *cur, uint32_t access)
+{
+    uint32_t granter = (uint32_t)cur->regs.rdi;
+    uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.r8, len = cur->regs.r9;
+    struct grant_target t;
+    int rc = grant_verify(&kernel_source, cur->proc->pid, granter, id, offset, len, access, &t);
+    if (rc < 0)
+        return rc;
+    /* The kernel is not preemptible: one call copies at most this much. */
+    if (len > GRANT_COPY_MAX)
+        return -E_RANGE;
+    if (len == 0)
+        return 0;
+    /* Both ranges must stay in the user half (the walk checks each page). */
+    if (t.addr >= USER_TOP || len > USER_TOP - t.addr || local >= USER_TOP ||
+        len > USER_TOP - local)
+        return -E_FAULT;
+    struct proc *g = proc_by_pid(t.granter);
+    if (access == GRANT_F_READ)
+        return copy_between(g, t.addr, cur->proc, local, len);
+    return copy_between(cur->proc, local, g, t.addr, len);
+}
+
+long sys_grant_copy_from(struct thread *cur)
+{
+    return grant_copy(cur, GRANT_F_READ);
+}
+
+long sys_grant_copy_to(struct thread *cur)
+{
+    return grant_copy(cur, GRANT_F_WRITE);
+}

@@ -1,0 +1,38 @@
+/*
+ * Synchronous IPC and notifications: the slow path, which is the reference
+ * semantics. The fast path in entry.S handles the common call/reply_recv
+ * case identically (docs/abi.md lists when it applies).
+ */
+#ifndef IPC_H
+#define IPC_H
+
+#include <stdint.h>
+
+#include "proc.h"
+
+/* Returned by a sys_* function when the caller blocked: its result will be
+ * written into its registers by whoever wakes it. */
+#define SYS_BLOCKED (-0x7fffffffL)
+
+long sys_ipc_send(struct thread *cur);
+long sys_ipc_recv(struct thread *cur);
+long sys_ipc_call(struct thread *cur);
+long sys_ipc_reply(struct thread *cur);
+long sys_ipc_reply_recv(struct thread *cur);
+long sys_ipc_notify(struct thread *cur);
+
+/* OR bits into t's notification word; delivered at once if t waits in a
+ * receive from any sender. */
+void ipc_notify_thread(struct thread *t, uint64_t bits);
+
+/* Unblock every thread waiting on t (they get -E_DEAD) and take t out of
+ * the queue it waits in. Precondition: t is being destroyed. */
+void ipc_thread_dying(struct thread *t);
+
+/* Wake blocked threads whose timeout has passed (-E_TIMEDOUT). */
+void ipc_timeouts(uint64_t now);
+
+/* Block the current thread until `ticks` have passed (KC_SLEEP). */
+long ipc_sleep(struct thread *cur, uint64_t ticks);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * The kernel's own endpoint (abi/kcall.h): privileged and housekeeping
+ * operations, reached by SYS_IPC_CALL on HANDLE_KERNEL.
+ */
+#ifndef KCALL_H
+#define KCALL_H
+
+#include "proc.h"
+
+/* Run the operation in cur's message; returns the status for RAX (or
+ * SYS_BLOCKED when the caller blocked or no longer exists). */
+long kcall_dispatch(struct thread *cur);
+
+/* Interrupt lines bound to user drivers. */
+void irq_deliver(int irq);
+void irq_thread_dying(struct thread *t);
+
+/* TSC frequency measured at boot (kHz), for KC_TIME. */
+extern uint64_t tsc_khz;
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * Kernel-endpoint operations of the memory server (PRIV_MAP): map frames of
+ * the user pool into any process's heap window, unmap them, and learn where
+ * the pool is. The kernel checks every address; the memory server decides
+ * policy (who gets which frame).
+ */
+#include <abi/errno.h>
+#include <abi/layout.h>
+#include <common/string.h>
+
+#include "arch/x86_64/vm.h"
+#include "kcall_impl.h"
+#include "kmem.h"
+
+#define MAX_MAP_PAGES 4096
+
+/* [va, va + pages) page-aligned and inside the heap window. */
+static int heap_range_ok(uint64_t va, uint64_t pages)
+{
+    return va % 4096 == 0 && pages > 0 && pages <= MAX_MAP_PAGES && va >= USER_HEAP_MIN &&
+           va <= USER_HEAP_MAX && pages <= (USER_HEAP_MAX - va) / 4096;
+}
+
+long kc_map(struct thread *cur)
+{
+    struct proc *p = proc_by_pid((uint32_t)ARG(0));
+    uint64_t va = ARG(1), pa = ARG(2), pages = ARG(3), flags = ARG(4);
+    if (!p)
+        return -E_NOENT;
+    if (!heap_range_ok(va, pages))
+        return -E_RANGE;
+    /* Only pool frames: the memory server must never reach kernel memory. */
+    if (pa % 4096 || pa < kmem_pool_base || pa > kmem_pool_end ||
+        pages > (kmem_pool_end - pa) / 4096)
+        return -E_RANGE;
+    if (flags & ~(uint64_t)(KC_MAP_WRITE | KC_MAP_EXEC | KC_MAP_ZERO))
+        return -E_INVAL;
+    if ((flags & KC_MAP_WRITE) && (flags & KC_MAP_EXEC))
+        return -E_INVAL; /* W^X holds in user space too */
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t *e = vm_pte(p->cr3, va + i * 4096);
+        if (e && (*e & PTE_P))
+            return -E_EXIST; /* checked before anything changes */
+    }
+    uint64_t pte = PTE_U | (flags & KC_MAP_WRITE ? PTE_W : 0) | (flags & KC_MAP_EXEC ? 0 : PTE_NX);
+    uint64_t frames_before = kmem_frames.free;
+    for (uint64_t i = 0; i < pages; i++) {
+        if (flags & KC_MAP_ZERO)
+            memset(phys_to_virt(pa + i * 4096), 0, 4096);
+        if (vm_map(p->cr3, va + i * 4096, pa + i * 4096, pte) < 0) {
+            for (uint64_t j = 0; j < i; j++)
+                vm_unmap(p->cr3, va + j * 4096);
+            p->kernel_pages += frames_before - kmem_frames.free;
+            return -E_NOMEM; /* page tables could not be allocated */
+        }
+    }
+    p->kernel_pages += frames_before - kmem_frames.free; /* new page tables */
+    p->mapped_pages += pages;
+    return 0;
+}
+
+long kc_unmap(struct thread *cur)
+{
+    struct proc *p = proc_by_pid((uint32_t)ARG(0));
+    uint64_t va = ARG(1), pages = ARG(2), n = 0;
+    if (!p)
+        return -E_NOENT;
+    if (!heap_range_ok(va, pages))
+        return -E_RANGE;
+    for (uint64_t i = 0; i < pages; i++)
+        if (vm_unmap(p->cr3, va + i * 4096))
+            n++;
+    p->mapped_pages -= n;
+    return (long)n;
+}
+
+long kc_meminfo(struct thread *cur)
+{
+    OUT(0, kmem_pool_base);
+    OUT(1, kmem_pool_end);
+    OUT(2, kmem_pool_state);
+    OUT_WORDS(3);
+    return 0;
+}

@@ -1,0 +1,226 @@
+/*
+ * Kernel-endpoint operations on processes, threads, capabilities and the
+ * kernel log (abi/kcall.h). Privileges are checked by the dispatcher.
+ */
+#include <abi/errno.h>
+#include <abi/layout.h>
+#include <common/string.h>
+
+#include "arch/x86_64/qemu.h"
+#include "arch/x86_64/vm.h"
+#include "bootinfo.h"
+#include "ipc.h"
+#include "kcall.h"
+#include "kcall_impl.h"
+#include "klog.h"
+#include "sched.h"
+#include "uaccess.h"
+
+uint64_t tsc_khz;
+
+long kc_log(struct thread *cur)
+{
+    static char buf[1024 + 1];
+    uint64_t len = ARG(1);
+    if (len > 1024)
+        return -E_RANGE;
+    int rc = uaccess_read(cur->proc, ARG(0), buf, len);
+    if (rc < 0)
+        return rc;
+    buf[len] = '\0';
+    kprintf("%s", buf);
+    return 0;
+}
+
+long kc_exit(struct thread *cur)
+{
+    proc_kill(cur->proc, DEATH_EXIT, ARG(0));
+    return SYS_BLOCKED;
+}
+
+long kc_self(struct thread *cur)
+{
+    OUT(0, cur->proc->pid);
+    OUT(1, cur->tid);
+    OUT(2, cur->proc->privs);
+    OUT(3, cur->badge);
+    OUT_WORDS(4);
+    return 0;
+}
+
+long kc_time(struct thread *cur)
+{
+    OUT(0, sched_ticks);
+    OUT(1, 100);
+    OUT(2, tsc_khz);
+    OUT_WORDS(3);
+    return 0;
+}
+
+long kc_yield(struct thread *cur)
+{
+    sched_ready(cur);
+    return 0;
+}
+
+long kc_sleep(struct thread *cur)
+{
+    cur->regs.rax = 0;
+    return ipc_sleep(cur, ARG(0));
+}
+
+long kc_thread_create(struct thread *cur)
+{
+    uint64_t entry = ARG(0);
+    uint64_t prio = ARG(3) ? ARG(3) : cur->prio;
+    if (entry >= USER_TOP)
+        return -E_RANGE;
+    if (prio > cur->prio)
+        return -E_PERM; /* no thread may outrank its creator */
+    struct thread *t = thread_create(cur->proc, entry, ARG(1), (uint8_t)prio);
+    if (!t)
+        return -E_LIMIT;
+    t->regs.rsi = ARG(2);
+    int h = cap_install(cur->proc, t, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
+    OUT(0, t->tid);
+    OUT_WORDS(1);
+    return h; /* a full table still leaves a running thread; the caller sees -E_LIMIT */
+}
+
+long kc_thread_exit(struct thread *cur)
+{
+    thread_exit(cur);
+    return SYS_BLOCKED;
+}
+
+long kc_cap_delete(struct thread *cur)
+{
+    uint64_t h = ARG(0);
+    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !cur->proc->caps[h].thread)
+        return -E_BADHANDLE;
+    cur->proc->caps[h] = (struct cap){0};
+    return 0;
+}
+
+long kc_cap_identify(struct thread *cur)
+{
+    uint64_t h = ARG(0);
+    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !cur->proc->caps[h].thread)
+        return -E_BADHANDLE;
+    const struct cap *c = &cur->proc->caps[h];
+    if (c->thread->tid != c->tid)
+        return -E_DEAD;
+    OUT(0, c->thread->badge);
+    OUT_WORDS(1);
+    return 0;
+}
+
+long kc_module_info(struct thread *cur)
+{
+    uint64_t i = ARG(0);
+    if (i >= bootinfo.module_count)
+        return -E_NOENT;
+    const struct boot_module *m = &bootinfo.modules[i];
+    struct kc_module_info info = {.size = m->end - m->start};
+    strncpy_safe(info.name, m->name, sizeof(info.name));
+    strncpy_safe(info.args, m->args, sizeof(info.args));
+    return uaccess_write(cur->proc, ARG(1), &info, sizeof(info));
+}
+
+long kc_spawn(struct thread *cur)
+{
+    struct proc *me = cur->proc;
+    uint64_t index = ARG(0);
+    uint32_t privs = (uint32_t)ARG(1);
+    uint64_t prio = ARG(2) ? ARG(2) : PRIO_DEFAULT;
+    uint16_t io_base = (uint16_t)ARG(3), io_count = (uint16_t)(ARG(3) >> 16);
+    uint32_t irq_mask = (uint32_t)ARG(4);
+    if (index >= bootinfo.module_count)
+        return -E_NOENT;
+    /* A child gets a subset of what its parent has, never more. */
+    if ((privs & ~me->privs) || prio > cur->prio || (irq_mask & ~me->irq_mask))
+        return -E_PERM;
+    if (io_count && (io_base < me->io_base ||
+                     (uint32_t)io_base + io_count > (uint32_t)me->io_base + me->io_count))
+        return -E_PERM;
+    char name[KC_NAME_MAX];
+    memcpy(name, kcall_word(cur, 5), 8);
+    memcpy(name + 8, kcall_word(cur, 6), 8);
+    memcpy(name + 16, kcall_word(cur, 7), 7);
+    name[KC_NAME_MAX - 1] = '\0';
+    const struct boot_module *m = &bootinfo.modules[index];
+    struct proc *p;
+    int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, name[0] ? name : m->name,
+                        privs, (uint8_t)(prio < 1 ? 1 : prio), me, &p);
+    if (rc < 0)
+        return rc;
+    p->module = (int)index;
+    p->io_base = io_count ? io_base : 0;
+    p->io_count = io_count;
+    p->irq_mask = irq_mask;
+    /* The child's handle 1 reaches the thread that started it. */
+    p->caps[HANDLE_PARENT] = (struct cap){cur, cur->tid, CAP_RIGHT_SEND | CAP_RIGHT_XFER};
+    int h = cap_install(me, p->threads, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
+    if (h < 0) {
+        proc_kill(p, DEATH_KILLED, me->pid);
+        return h;
+    }
+    OUT(0, p->pid);
+    OUT_WORDS(1);
+    return h;
+}
+
+long kc_kill(struct thread *cur)
+{
+    struct proc *p = proc_by_pid((uint32_t)ARG(0));
+    if (!p)
+        return -E_NOENT;
+    if (p == cur->proc)
+        return -E_INVAL; /* use KC_EXIT */
+    proc_kill(p, DEATH_KILLED, cur->proc->pid);
+    return 0;
+}
+
+long kc_wait_death(struct thread *cur)
+{
+    struct proc *me = cur->proc;
+    if (me->ndeaths == 0)
+        return -E_AGAIN;
+    struct death d = me->deaths[0];
+    memmove(&me->deaths[0], &me->deaths[1], (me->ndeaths - 1) * sizeof(d));
+    me->ndeaths--;
+    OUT(0, d.pid);
+    OUT(1, d.reason);
+    OUT(2, d.detail);
+    OUT(3, d.badge);
+    OUT_WORDS(4);
+    return 0;
+}
+
+long kc_proc_info(struct thread *cur)
+{
+    uint64_t slot = ARG(0);
+    if (slot >= MAX_PROCS)
+        return -E_RANGE;
+    const struct proc *p = &procs[slot];
+    if (!p->pid)
+        return -E_NOENT;
+    struct kc_proc_info info = {
+        .pid = p->pid,
+        .parent_pid = p->parent_pid,
+        .threads = p->nthreads,
+        .privileges = p->privs,
+        .kernel_pages = p->kernel_pages,
+        .mapped_pages = p->mapped_pages,
+    };
+    strncpy_safe(info.name, p->name, sizeof(info.name));
+    const struct thread *t = p->threads;
+    strncpy_safe(info.state, t ? thread_state_name(t->state) : "dead", sizeof(info.state));
+    return uaccess_write(cur->proc, ARG(1), &info, sizeof(info));
+}
+
+long kc_shutdown(struct thread *cur)
+{
+    kprintf("kernel: shutdown requested by \"%s\" (status %lu)\n", cur->proc->name, ARG(0));
+    qemu_exit(ARG(0) == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+}

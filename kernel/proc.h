@@ -1,0 +1,222 @@
+/*
+ * Processes (address space, capabilities, privileges) and threads (saved
+ * user registers, scheduling and IPC state). The SYSCALL entry and the IPC
+ * fast path (arch/x86_64/entry.S) read these structs directly: the offsets
+ * they use are defined and checked here.
+ */
+#ifndef PROC_H
+#define PROC_H
+
+/* clang-format off */
+#define MAX_THREADS   256
+#define MAX_PROCS     64
+#define THREAD_SHIFT  8            /* sizeof(struct thread) == 1 << 8 */
+#define NUM_PRIO      32           /* 1 (lowest) .. 31; 0 means "none ready" */
+#define PRIO_DEFAULT  8
+
+/* Thread states (struct thread.state). */
+#define TS_FREE    0
+#define TS_RUNNING 1 /* pcpu.cur; not on a run queue */
+#define TS_READY   2 /* on a run queue */
+#define TS_SEND    3 /* blocked sending to `partner` (queued there) */
+#define TS_RECV    4 /* blocked receiving (from recv_from, 0 = any) */
+#define TS_REPLY   5 /* blocked waiting for `partner`'s reply */
+#define TS_SLEEP   6 /* blocked until wake_tick */
+
+/* Offsets used by entry.S. */
+#define T_RAX      0
+#define T_RBX      8
+#define T_RCX      16
+#define T_RDX      24
+#define T_RSI      32
+#define T_RDI      40
+#define T_RBP      48
+#define T_R8       56
+#define T_R9       64
+#define T_R10      72
+#define T_R11      80
+#define T_R12      88
+#define T_R13      96
+#define T_R14      104
+#define T_R15      112
+#define T_RIP      120
+#define T_RSP      128
+#define T_RFLAGS   136
+#define T_FULL     144
+#define T_STATE    145
+#define T_PRIO     146
+#define T_TID      148
+#define T_PROC     152
+#define T_BADGE    160
+#define T_PARTNER  168
+#define T_RECV_FROM 176
+#define T_SENDQ    184
+#define T_NOTIFY   192
+#define T_WAKE     200
+
+#define P_CR3      0
+#define P_CAPS     8
+#define CAP_SHIFT  4 /* sizeof(struct cap) == 16 */
+#define CAP_TID    8 /* offset of cap.tid; rights follow in the upper half */
+/* clang-format on */
+
+#ifndef __ASSEMBLER__
+#include <abi/ipc.h>
+#include <abi/kcall.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct proc;
+
+/* User registers as saved on kernel entry. */
+struct user_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rsp, rflags;
+};
+
+struct thread {
+    /* Saved user context, valid whenever the thread is not running. After
+     * a SYSCALL only rip, rsp, rflags and rbp are live (the rest are the
+     * call's outputs); full_ctx = 1 means every register is live (the
+     * thread was interrupted) and it must go back through IRETQ. */
+    struct user_regs regs;
+    uint8_t full_ctx;
+
+    /* Scheduling: state, priority, run-queue link. */
+    uint8_t state;
+    uint8_t prio;
+    uint8_t is_call; /* TS_SEND: it wants a reply once its message is taken */
+    uint32_t tid;    /* slot | generation << ID_SLOT_BITS; 0 when free */
+    struct proc *proc;
+    uint64_t badge; /* pid << 32 | tid, handed to receivers */
+
+    /* IPC: who we wait for, who waits for us, notifications, timeout. */
+    struct thread *partner;    /* TS_SEND: target; TS_REPLY: the callee */
+    uint32_t recv_from;        /* TS_RECV: accepted sender's tid, 0 = any */
+    uint32_t reserved;
+    struct thread *sendq_head; /* threads in TS_SEND to us, oldest first */
+    uint64_t notify;           /* pending notification bits */
+    uint64_t wake_tick;        /* deadline of the blocking phase, 0 = none */
+    struct thread *sendq_tail;
+    struct thread *sendq_next; /* our link in partner's send queue */
+
+    struct thread *rq_next; /* run queue (TS_READY) */
+    uint32_t slice;         /* ticks left in the time slice */
+    uint32_t stack_index;   /* which user stack slot this thread owns */
+    struct thread *proc_next;
+} __attribute__((aligned(1 << THREAD_SHIFT)));
+
+#define THREAD_OFFSET(f, off) _Static_assert(offsetof(struct thread, f) == off, "entry.S offset " #f)
+THREAD_OFFSET(regs.rax, T_RAX);
+THREAD_OFFSET(regs.rbx, T_RBX);
+THREAD_OFFSET(regs.rcx, T_RCX);
+THREAD_OFFSET(regs.rdx, T_RDX);
+THREAD_OFFSET(regs.rsi, T_RSI);
+THREAD_OFFSET(regs.rdi, T_RDI);
+THREAD_OFFSET(regs.rbp, T_RBP);
+THREAD_OFFSET(regs.r8, T_R8);
+THREAD_OFFSET(regs.r9, T_R9);
+THREAD_OFFSET(regs.r10, T_R10);
+THREAD_OFFSET(regs.r11, T_R11);
+THREAD_OFFSET(regs.r12, T_R12);
+THREAD_OFFSET(regs.r13, T_R13);
+THREAD_OFFSET(regs.r14, T_R14);
+THREAD_OFFSET(regs.r15, T_R15);
+THREAD_OFFSET(regs.rip, T_RIP);
+THREAD_OFFSET(regs.rsp, T_RSP);
+THREAD_OFFSET(regs.rflags, T_RFLAGS);
+THREAD_OFFSET(full_ctx, T_FULL);
+THREAD_OFFSET(state, T_STATE);
+THREAD_OFFSET(prio, T_PRIO);
+THREAD_OFFSET(tid, T_TID);
+THREAD_OFFSET(proc, T_PROC);
+THREAD_OFFSET(badge, T_BADGE);
+THREAD_OFFSET(partner, T_PARTNER);
+THREAD_OFFSET(recv_from, T_RECV_FROM);
+THREAD_OFFSET(sendq_head, T_SENDQ);
+THREAD_OFFSET(notify, T_NOTIFY);
+THREAD_OFFSET(wake_tick, T_WAKE);
+_Static_assert(sizeof(struct thread) == 1 << THREAD_SHIFT, "entry.S indexes threads by shift");
+
+/* A capability: a handle's target thread, checked by generation on use. */
+struct cap {
+    struct thread *thread; /* 0: empty slot (slot 0 is the kernel, handled apart) */
+    uint32_t tid;          /* the thread's tid when the cap was made */
+    uint32_t rights;       /* CAP_RIGHT_* */
+};
+_Static_assert(sizeof(struct cap) == 1 << CAP_SHIFT, "entry.S indexes caps by shift");
+_Static_assert(offsetof(struct cap, tid) == CAP_TID, "entry.S offset cap.tid");
+
+struct death {
+    uint32_t pid;
+    uint32_t reason; /* DEATH_* */
+    uint64_t detail;
+    uint64_t badge;
+};
+
+struct proc {
+    /* Read by the fast path. */
+    uint64_t cr3; /* physical address of the PML4 */
+    struct cap caps[CAP_SLOTS];
+
+    /* Identity and rights, fixed at spawn. */
+    uint32_t pid; /* slot | generation << ID_SLOT_BITS; 0 when free */
+    uint32_t parent_pid;
+    struct proc *reaper; /* told of our death (the spawner) */
+    uint32_t privs;
+    uint16_t io_base, io_count;
+    uint32_t irq_mask;
+    char name[KC_NAME_MAX];
+    int module; /* boot module it came from, -1 if none */
+
+    /* Threads and resources. */
+    struct thread *threads;
+    uint32_t nthreads;
+    uint64_t stack_slots; /* bit i: user stack slot i in use */
+    uint64_t kernel_pages;
+    uint64_t mapped_pages;
+    uint64_t grant_table, grant_slots; /* registered with KC_GRANT_TABLE */
+
+    /* Deaths of processes we reaped, waiting for KC_WAIT_DEATH. */
+    struct death deaths[16];
+    uint32_t ndeaths;
+};
+_Static_assert(offsetof(struct proc, cr3) == P_CR3, "entry.S offset proc.cr3");
+_Static_assert(offsetof(struct proc, caps) == P_CAPS, "entry.S offset proc.caps");
+
+extern struct thread threads[MAX_THREADS];
+extern struct proc procs[MAX_PROCS];
+
+/* Thread for a tid (or badge's tid), or 0 if that thread no longer exists. */
+struct thread *thread_by_tid(uint32_t tid);
+struct proc *proc_by_pid(uint32_t pid);
+
+/* Create a thread in p; precondition: p alive. Returns 0 when out of slots
+ * or memory. The thread starts READY at rip with rdi = arg. */
+struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t prio);
+
+/* End one thread: it leaves every queue, and everyone blocked on it gets
+ * -E_DEAD. Precondition: t is not free. */
+void thread_destroy(struct thread *t);
+
+/* End the calling thread; the last thread's exit ends the process. */
+void thread_exit(struct thread *t);
+
+/* Create a process from a validated ELF image; returns 0 on success or a
+ * negative error, with *out set to the new process. */
+int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs, uint8_t prio,
+               struct proc *reaper, struct proc **out);
+
+/* Kill p (all threads), free its memory, report to its reaper. */
+void proc_kill(struct proc *p, uint32_t reason, uint64_t detail);
+
+/* Install a capability to t in p's table; returns the handle or -E_LIMIT. */
+int cap_install(struct proc *p, struct thread *t, uint32_t rights);
+
+/* The thread behind handle h of p with the given right, or 0 (err set). */
+struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err);
+
+const char *thread_state_name(uint8_t state);
+#endif
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * Priority round robin (see sched.h). The running thread is never on a run
+ * queue; a thread that blocks simply changes state and kernel_exit finds the
+ * next one.
+ */
+#include "sched.h"
+
+#include <abi/errno.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pcpu.h"
+#include "ipc.h"
+#include "klog.h"
+
+uint8_t sched_ready_max;
+uint64_t sched_ticks;
+
+static struct thread *rq_head[NUM_PRIO], *rq_tail[NUM_PRIO];
+static uint32_t rq_bitmap; /* bit p: queue p not empty */
+static int resched;
+
+static void update_max(void)
+{
+    sched_ready_max = rq_bitmap ? (uint8_t)(31 - __builtin_clz(rq_bitmap)) : 0;
+}
+
+void sched_ready(struct thread *t)
+{
+    assert(t->prio > 0 && t->prio < NUM_PRIO);
+    t->state = TS_READY;
+    t->rq_next = 0;
+    if (rq_tail[t->prio])
+        rq_tail[t->prio]->rq_next = t;
+    else
+        rq_head[t->prio] = t;
+    rq_tail[t->prio] = t;
+    rq_bitmap |= 1u << t->prio;
+    update_max();
+    if (pcpu.cur && t->prio > pcpu.cur->prio)
+        resched = 1;
+}
+
+void sched_unready(struct thread *t)
+{
+    if (t->state != TS_READY)
+        return;
+    struct thread **pp = &rq_head[t->prio], *prev = 0;
+    while (*pp && *pp != t) {
+        prev = *pp;
+        pp = &(*pp)->rq_next;
+    }
+    assert(*pp == t);
+    *pp = t->rq_next;
+    if (rq_tail[t->prio] == t)
+        rq_tail[t->prio] = prev;
+    if (!rq_head[t->prio])
+        rq_bitmap &= ~(1u << t->prio);
+    update_max();
+}
+
+static struct thread *pop_highest(void)
+{
+    if (!rq_bitmap)
+        return 0;
+    int p = 31 - __builtin_clz(rq_bitmap);
+    struct thread *t = rq_head[p];
+    rq_head[p] = t->rq_next;
+    if (!rq_head[p]) {
+        rq_tail[p] = 0;
+        rq_bitmap &= ~(1u << p);
+    }
+    update_max();
+    t->rq_next = 0;
+    return t;
+}
+
+void sched_handoff(struct thread *t)
+{
+    struct thread *cur = pcpu.cur;
+    assert(cur && cur->state != TS_RUNNING);
+    if (t->prio >= sched_ready_max) {
+        t->state = TS_RUNNING;
+        t->slice = SLICE_TICKS;
+        pcpu.cur = t;
+    } else {
+        sched_ready(t);
+    }
+}
+
+void sched_request_resched(void)
+{
+    resched = 1;
+}
+
+void sched_tick(void)
+{
+    sched_ticks++;
+    ipc_timeouts(sched_ticks);
+    struct thread *cur = pcpu.cur;
+    if (cur && cur->state == TS_RUNNING && cur->slice > 0 && --cur->slice == 0)
+        resched = 1;
+}
+
+void sched_load_as(struct thread *t)
+{
+    uint64_t cr3 = t->proc->cr3;
+    if (pcpu.cr3 != cr3) {
+        write_cr3(cr3);
+        pcpu.cr3 = cr3;
+    }
+}
+
+extern __attribute__((noreturn)) void arch_resume_user(struct thread *t);
+
+void kernel_exit(void)
+{
+    struct thread *cur = pcpu.cur;
+    if (cur && cur->state == TS_RUNNING) {
+        /* Keep running unless a higher priority is ready, or the slice is
+         * over and an equal priority is waiting. */
+        if (resched && sched_ready_max > 0 &&
+            (sched_ready_max > cur->prio || (cur->slice == 0 && sched_ready_max == cur->prio))) {
+            sched_ready(cur);
+            cur = 0;
+        } else if (cur->slice == 0) {
+            cur->slice = SLICE_TICKS;
+        }
+    } else {
+        cur = 0;
+    }
+    resched = 0;
+    while (!cur) {
+        cur = pop_highest();
+        if (cur)
+            break;
+        /* Idle: nothing to run. Interrupts are on only here, while the
+         * kernel waits; their handlers may make a thread ready. */
+        pcpu.cur = 0;
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
+    cur->state = TS_RUNNING;
+    if (cur->slice == 0)
+        cur->slice = SLICE_TICKS;
+    pcpu.cur = cur;
+    sched_load_as(cur);
+    arch_resume_user(cur);
+}

@@ -1,0 +1,42 @@
+/*
+ * Scheduler: fixed-priority round robin (31 levels), one run queue per
+ * level, time slices from the timer. The kernel is not preemptible: every
+ * entry ends in kernel_exit(), which picks the thread to resume.
+ */
+#ifndef SCHED_H
+#define SCHED_H
+
+#include <stdint.h>
+
+#include "proc.h"
+
+#define SLICE_TICKS 2 /* 20 ms at 100 Hz */
+
+/* Highest priority with a ready thread, 0 if none (read by the fast path). */
+extern uint8_t sched_ready_max;
+extern uint64_t sched_ticks;
+
+/* Make t ready (append to its run queue). Precondition: t not queued. */
+void sched_ready(struct thread *t);
+
+/* Remove t from its run queue if it is on one. */
+void sched_unready(struct thread *t);
+
+/* t was just unblocked by the current thread, which is blocking: run t next
+ * without the run queue when no higher-priority thread is waiting. */
+void sched_handoff(struct thread *t);
+
+/* A timer tick: time slices and timeouts. */
+void sched_tick(void);
+
+/* Ask kernel_exit to reconsider who runs (e.g. a higher priority woke). */
+void sched_request_resched(void);
+
+/* Leave the kernel: pick the thread to run (idling with interrupts on
+ * until there is one), load its address space and resume it. */
+__attribute__((noreturn)) void kernel_exit(void);
+
+/* Load the page tables of t's process unless they already are. */
+void sched_load_as(struct thread *t);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * The boot server: the first process. It starts every boot module with the
+ * privileges its grub.cfg line grants, runs the name service, learns of
+ * every death, restarts servers marked "restart" (as Minix's reincarnation
+ * server does) and, in test images, judges the test programs and powers off.
+ */
+#include <abi/layout.h>
+#include <abi/proto/mem.h>
+#include <abi/proto/name.h>
+#include <common/string.h>
+#include <ipc/kcall.h>
+#include <ipc/name.h>
+#include <ipc/stdio.h>
+
+#define MAX_CHILDREN 48
+#define MAX_NAMES    32
+#define MAX_RESTARTS 8
+
+/* What a module line asks for (see docs/writing-a-server.md). */
+struct child {
+    char name[32];
+    uint32_t module;
+    uint32_t pid; /* 0: not running */
+    uint32_t privs, prio, irq_mask;
+    uint16_t io_base, io_count;
+    int restart, control, is_test, on_demand;
+    uint32_t restarts;
+    /* test expectation: how the process must end */
+    uint32_t expect_reason; /* DEATH_*, or 0 for "bad executable" */
+    uint64_t expect_detail;
+    int expect_badelf, judged;
+};
+
+struct name_entry {
+    char name[NAME_MAX_LEN];
+    uint64_t handle; /* in our capability table */
+    uint32_t pid;    /* who registered it */
+};
+
+static struct child children[MAX_CHILDREN];
+static int nchildren;
+static struct name_entry names[MAX_NAMES];
+static int tests, passed, failed;
+static uint64_t stats_restarts, stats_deaths, stats_faults;
+
+static uint64_t parse_num(const char *s, const char **end)
+{
+    uint64_t v = 0;
+    int base = 10;
+    if (s[0] == '0' && s[1] == 'x') {
+        base = 16;
+        s += 2;
+    }
+    for (;; s++) {
+        int d = *s >= '0' && *s <= '9'   ? *s - '0'
+                : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+                                         : 99;
+        if (d >= base)
+            break;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    if (end)
+        *end = s;
+    return v;
+}
+
+static uint32_t parse_privs(const char *s)
+{
+    static const struct {
+        const char *name;
+        uint32_t bit;
+    } table[] = {{"log", PRIV_LOG}, {"spawn", PRIV_SPAWN}, {"map", PRIV_MAP},
+                 {"io", PRIV_IO},   {"irq", PRIV_IRQ},     {"shutdown", PRIV_SHUTDOWN}};
+    uint32_t privs = 0;
+    while (*s && *s != ' ') {
+        size_t n = 0;
+        while (s[n] && s[n] != ' ' && s[n] != '+')
+            n++;
+        for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+            if (strlen(table[i].name) == n && strncmp(table[i].name, s, n) == 0)
+                privs |= table[i].bit;
+        s += n;
+        if (*s == '+')
+            s++;
+    }
+    return privs;
+}
+
+/* Module arguments: priv=a+b io=base:count irq=n+m prio=n restart control
+ * ondemand test expect=exit:N|fault:V|killed|badelf */
+static void parse_args(struct child *c, const char *args)
+{
+    c->prio = 8;
+    c->expect_reason = DEATH_EXIT;
+    for (const char *p = args; *p;) {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, "priv=", 5) == 0) {
+            c->privs = parse_privs(p + 5);
+        } else if (strncmp(p, "io=", 3) == 0) {
+            const char *e;
+            c->io_base = (uint16_t)parse_num(p + 3, &e);
+            c->io_count = *e == ':' ? (uint16_t)parse_num(e + 1, 0) : 1;
+        } else if (strncmp(p, "irq=", 4) == 0) {
+            const char *e = p + 4;
+            do {
+                c->irq_mask |= 1u << parse_num(e + (*e == '+'), &e);
+            } while (*e == '+');
+        } else if (strncmp(p, "prio=", 5) == 0) {
+            c->prio = (uint32_t)parse_num(p + 5, 0);
+        } else if (strncmp(p, "restart", 7) == 0) {
+            c->restart = 1;
+        } else if (strncmp(p, "control", 7) == 0) {
+            c->control = 1;
+        } else if (strncmp(p, "ondemand", 8) == 0) {
+            c->on_demand = 1; /* started by BOOT_SPAWN (e.g. the shell's bench) */
+        } else if (strncmp(p, "test", 4) == 0) {
+            c->is_test = 1;
+        } else if (strncmp(p, "expect=exit:", 12) == 0) {
+            c->expect_detail = parse_num(p + 12, 0);
+        } else if (strncmp(p, "expect=fault:", 13) == 0) {
+            c->expect_reason = DEATH_FAULT;
+            c->expect_detail = parse_num(p + 13, 0);
+        } else if (strncmp(p, "expect=killed", 13) == 0) {
+            c->expect_reason = DEATH_KILLED;
+        } else if (strncmp(p, "expect=badelf", 13) == 0) {
+            c->expect_badelf = 1;
+        }
+        while (*p && *p != ' ')
+            p++;
+    }
+}
+
+static void judge(struct child *c, int ok, const char *how)
+{
+    if (!c->is_test || c->judged)
+        return;
+    c->judged = 1;
+    if (ok)
+        passed++;
+    else
+        failed++;
+    printf("TEST %s %s (%s)\n", c->name, ok ? "PASS" : "FAIL", how);
+}
+
+static long start(struct child *c)
+{
+    uint32_t pid = 0;
+    long h = kc_spawn(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask, c->name,
+                      &pid);
+    if (h < 0) {
+        if (h == -E_BADELF && c->expect_badelf) {
+            judge(c, 1, "bad executable refused, as expected");
+            return h;
+        }
+        printf("boot: cannot start %s: %s\n", c->name, ipc_strerror(h));
+        judge(c, 0, "could not start");
+        return h;
+    }
+    kc_cap_delete((uint64_t)h); /* servers register a handle themselves */
+    c->pid = pid;
+    if (c->expect_badelf)
+        judge(c, 0, "a bad executable was started");
+    return 0;
+}
+
+static struct child *child_by_pid(uint32_t pid)
+{
+    for (int i = 0; i < nchildren; i++)
+        if (children[i].pid == pid)
+            return &children[i];
+    return 0;
+}
+
+static struct child *child_by_name(const char *name)
+{
+    for (int i = 0; i < nchildren; i++)
+        if (strcmp(children[i].name, name) == 0)
+            return &children[i];
+    return 0;
+}
+
+static void forget_names_of(uint32_t pid)
+{
+    for (int i = 0; i < MAX_NAMES; i++)
+        if (names[i].pid == pid) {
+            kc_cap_delete(names[i].handle);
+            names[i] = (struct name_entry){0};
+        }
+}
+
+/* The memory server frees what a dead process held. The call has a
+ * timeout: a memory server that is itself dying must not stall us. */
+static void tell_memory_server(uint32_t pid)
+{
+    for (int i = 0; i < MAX_NAMES; i++) {
+        if (!names[i].name[0] || strcmp(names[i].name, "mem") != 0)
+            continue;
+        struct ipc_msg m = ipc_msg_make(BOOT_DIED, 2);
+        m.info |= ipc_info_timeout(100);
+        m.w[1] = pid;
+        long rc = ipc_call_status(names[i].handle, &m);
+        if (rc < 0)
+            printf("boot: memory server did not take the death of %x: %s\n", pid,
+                   ipc_strerror(rc));
+    }
+}
+
+static const char *reason_name(uint32_t r)
+{
+    return r == DEATH_EXIT ? "exit" : r == DEATH_FAULT ? "fault" : "killed";
+}
+
+static void reap(void)
+{
+    uint32_t pid, reason;
+    uint64_t detail;
+    while (kc_wait_death(&pid, &reason, &detail, 0) == 0) {
+        stats_deaths++;
+        if (reason == DEATH_FAULT)
+            stats_faults++;
+        forget_names_of(pid);
+        struct child *c = child_by_pid(pid);
+        tell_memory_server(pid);
+        if (!c)
+            continue;
+        c->pid = 0;
+        if (c->is_test) {
+            char how[64];
+            snprintf(how, sizeof(how), "%s %lu", reason_name(reason), detail);
+            judge(c, reason == c->expect_reason && (reason == DEATH_KILLED || detail == c->expect_detail),
+                  how);
+        }
+        if (c->restart && c->restarts < MAX_RESTARTS) {
+            c->restarts++;
+            stats_restarts++;
+            printf("boot: %s died (%s %lu); restarting it (restart %u)\n", c->name,
+                   reason_name(reason), detail, c->restarts);
+            start(c);
+        } else if (!c->is_test && (reason != DEATH_EXIT || detail != 0)) {
+            printf("boot: %s died (%s %lu)\n", c->name, reason_name(reason), detail);
+        }
+    }
+}
+
+static void reply_status(uint64_t badge, struct ipc_msg *m, long status)
+{
+    m->info = ipc_info(8, 0);
+    m->w[0] = (uint64_t)status;
+    ipc_reply(badge, m);
+}
+
+static void handle(struct ipc_msg *m)
+{
+    char name[NAME_MAX_LEN];
+    memcpy(name, &m->w[1], sizeof(name));
+    name[NAME_MAX_LEN - 1] = '\0';
+    uint64_t badge = m->badge;
+    struct child *caller = child_by_pid(badge_pid(badge));
+
+    switch (ipc_info_label(m->info)) {
+    case NAME_REGISTER: {
+        if (!(m->info & IPC_INFO_CAP) || (int64_t)m->cap < 0) {
+            reply_status(badge, m, -E_INVAL);
+            return;
+        }
+        struct name_entry *free_slot = 0;
+        for (int i = 0; i < MAX_NAMES; i++) {
+            if (!names[i].name[0]) {
+                free_slot = free_slot ? free_slot : &names[i];
+            } else if (strcmp(names[i].name, name) == 0) {
+                kc_cap_delete(m->cap);
+                reply_status(badge, m, -E_EXIST);
+                return;
+            }
+        }
+        if (!free_slot || !name[0]) {
+            kc_cap_delete(m->cap);
+            reply_status(badge, m, free_slot ? -E_INVAL : -E_LIMIT);
+            return;
+        }
+        strncpy_safe(free_slot->name, name, sizeof(free_slot->name));
+        free_slot->handle = m->cap;
+        free_slot->pid = badge_pid(badge);
+        reply_status(badge, m, 0);
+        return;
+    }
+    case NAME_LOOKUP:
+        for (int i = 0; i < MAX_NAMES; i++)
+            if (names[i].name[0] && strcmp(names[i].name, name) == 0) {
+                m->info = ipc_info(8, 0) | IPC_INFO_CAP;
+                m->cap = names[i].handle;
+                m->w[0] = 0;
+                ipc_reply(badge, m);
+                return;
+            }
+        reply_status(badge, m, -E_NOENT);
+        return;
+    case BOOT_KILL: {
+        struct child *c = child_by_name(name);
+        if (!caller || !caller->control)
+            reply_status(badge, m, -E_PERM);
+        else if (!c || !c->pid)
+            reply_status(badge, m, -E_NOENT);
+        else
+            reply_status(badge, m, kc_kill(c->pid));
+        return;
+    }
+    case BOOT_SPAWN: {
+        struct child *c = child_by_name(name);
+        if (!caller || !caller->control)
+            reply_status(badge, m, -E_PERM);
+        else if (!c)
+            reply_status(badge, m, -E_NOENT);
+        else if (c->pid)
+            reply_status(badge, m, -E_BUSY);
+        else
+            reply_status(badge, m, start(c));
+        return;
+    }
+    case BOOT_STATS:
+        m->info = ipc_info(32, 0);
+        m->w[0] = 0;
+        m->w[1] = stats_restarts;
+        m->w[2] = stats_deaths;
+        m->w[3] = stats_faults;
+        ipc_reply(badge, m);
+        return;
+    default:
+        reply_status(badge, m, -E_NOSYS);
+    }
+}
+
+static int tests_done(void)
+{
+    return tests > 0 && passed + failed == tests;
+}
+
+int main(void)
+{
+    printf("boot: Granite boot server starting\n");
+    struct kc_module_info info;
+    for (uint32_t i = 0; kc_module_info(i, &info) == 0; i++) {
+        if (strcmp(info.name, "ksyms") == 0 || strcmp(info.name, "boot") == 0)
+            continue;
+        if (nchildren == MAX_CHILDREN) {
+            printf("boot: more than %d modules; ignoring %s\n", MAX_CHILDREN, info.name);
+            continue;
+        }
+        struct child *c = &children[nchildren++];
+        strncpy_safe(c->name, info.name, sizeof(c->name));
+        c->module = i;
+        parse_args(c, info.args);
+        if (c->is_test)
+            tests++;
+    }
+    for (int i = 0; i < nchildren; i++)
+        if (!children[i].on_demand)
+            start(&children[i]);
+
+    struct ipc_msg m;
+    for (;;) {
+        if (tests_done()) {
+            printf("boot: tests finished: %d passed, %d failed\n", passed, failed);
+            stdio_flush();
+            kc_shutdown(failed ? 1 : 0);
+        }
+        m.info = 0;
+        long rc = ipc_recv(IPC_ANY, &m);
+        if (rc < 0)
+            continue;
+        if (m.info & IPC_INFO_NOTIFY) {
+            if (m.w[0] & NOTIFY_BIT_DEATH)
+                reap();
+            continue;
+        }
+        handle(&m);
+    }
+}

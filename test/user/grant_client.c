@@ -1,0 +1,210 @@
+/*
+ * grant.copies: the granter side of the grant test. Copies of 1 B to 1 MiB
+ * both ways with the data checked, then every misuse the kernel must refuse,
+ * each with its documented error, and a final copy showing nothing broke.
+ * Exit status = number of failed checks.
+ */
+#include <abi/layout.h>
+#include <ipc/grant.h>
+#include <ipc/kcall.h>
+#include <ipc/name.h>
+#include <ipc/stdio.h>
+
+#include "grant_proto.h"
+
+static uint8_t buf[GT_BUF];
+static long server;
+static uint32_t server_pid, my_pid;
+static int failures;
+
+static void check(const char *what, long got, long want)
+{
+    if (got != want) {
+        failures++;
+        printf("grant.copies: FAIL %s: got %ld (%s), want %ld (%s)\n", what, got,
+               ipc_strerror(got), want, ipc_strerror(want));
+    } else {
+        printf("grant.copies: ok   %s\n", what);
+    }
+}
+
+/* Ask the server to do something; returns its status, *sum its checksum. */
+static long ask(uint32_t op, uint64_t w1, uint64_t w2, uint64_t w3, uint64_t w4, uint64_t w5,
+                uint64_t *sum)
+{
+    struct ipc_msg m = ipc_msg_make(op, 6);
+    m.w[1] = w1;
+    m.w[2] = w2;
+    m.w[3] = w3;
+    m.w[4] = w4;
+    m.w[5] = w5;
+    long rc = ipc_call((uint64_t)server, &m);
+    if (rc < 0)
+        return rc;
+    if (sum)
+        *sum = m.w[1];
+    return (long)m.w[0];
+}
+
+static void sizes(void)
+{
+    static const uint64_t lens[] = {1, 64, 65, 4096, 65536, 1u << 20};
+    char what[80];
+    for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+        uint64_t n = lens[k], sum = 0;
+        /* Server reads from us. Start at an odd offset to cross pages unaligned. */
+        uint64_t off = n < GT_BUF ? 3 : 0;
+        for (uint64_t i = 0; i < GT_BUF; i++)
+            buf[i] = gt_pattern(k + 1, i);
+        int64_t id = grant_create(server_pid, buf + off, n, GRANT_F_READ);
+        snprintf(what, sizeof(what), "server copies %lu bytes from us", n);
+        check(what, ask(GT_COPY_FROM, (uint64_t)id, 0, n, 0, 0, &sum), (long)n);
+        check("  ... and the bytes match", sum == gt_checksum(buf + off, n), 1);
+        grant_revoke((uint64_t)id);
+        /* Server writes to us. */
+        for (uint64_t i = 0; i < GT_BUF; i++)
+            buf[i] = 0;
+        id = grant_create(server_pid, buf + off, n, GRANT_F_WRITE);
+        snprintf(what, sizeof(what), "server copies %lu bytes to us", n);
+        check(what, ask(GT_COPY_TO, (uint64_t)id, 0, n, k + 7, 0, 0), (long)n);
+        uint64_t bad = 0;
+        for (uint64_t i = 0; i < n; i++)
+            bad += buf[off + i] != gt_pattern(k + 7, i);
+        bad += off && buf[off - 1] != 0;        /* nothing before ... */
+        bad += off + n < GT_BUF && buf[off + n]; /* ... or after the grant */
+        check("  ... and exactly those bytes changed", (long)bad, 0);
+        grant_revoke((uint64_t)id);
+    }
+}
+
+static void misuse(void)
+{
+    uint64_t sum;
+    /* Wrong grantee: a grant for the boot server is not the test server's. */
+    long boot_pid = ipc_handle_pid(HANDLE_PARENT);
+    int64_t id = grant_create((uint32_t)boot_pid, buf, 100, GRANT_F_READ);
+    check("wrong grantee", ask(GT_COPY_FROM, (uint64_t)id, 0, 10, 0, 0, 0), -E_GRANT_GRANTEE);
+    grant_revoke((uint64_t)id);
+
+    /* Revoked: the slot is empty. Reused: the old id carries an old generation. */
+    id = grant_create(server_pid, buf, 100, GRANT_F_READ);
+    grant_revoke((uint64_t)id);
+    check("revoked grant", ask(GT_COPY_FROM, (uint64_t)id, 0, 10, 0, 0, 0), -E_GRANT_INVALID);
+    int64_t id2 = grant_create(server_pid, buf, 100, GRANT_F_READ);
+    check("  (the slot is reused)", grant_id_index((uint64_t)id2) == grant_id_index((uint64_t)id), 1);
+    check("stale generation after reuse", ask(GT_COPY_FROM, (uint64_t)id, 0, 10, 0, 0, 0),
+          -E_GRANT_STALE);
+    check("  ... while the new id works", ask(GT_COPY_FROM, (uint64_t)id2, 0, 10, 0, 0, &sum), 10);
+    grant_revoke((uint64_t)id2);
+
+    check("index past the table", ask(GT_COPY_FROM, grant_id(100000, 1), 0, 1, 0, 0, 0),
+          -E_GRANT_INDEX);
+
+    /* Access rights. */
+    id = grant_create(server_pid, buf, 100, GRANT_F_WRITE);
+    check("read on a write-only grant", ask(GT_COPY_FROM, (uint64_t)id, 0, 10, 0, 0, 0),
+          -E_GRANT_ACCESS);
+    grant_revoke((uint64_t)id);
+    id = grant_create(server_pid, buf, 100, GRANT_F_READ);
+    check("write on a read-only grant", ask(GT_COPY_TO, (uint64_t)id, 0, 10, 1, 0, 0),
+          -E_GRANT_ACCESS);
+
+    /* Ranges. */
+    check("range past the end", ask(GT_COPY_FROM, (uint64_t)id, 95, 6, 0, 0, 0), -E_GRANT_RANGE);
+    check("offset past the end", ask(GT_COPY_FROM, (uint64_t)id, 101, 0, 0, 0, 0), -E_GRANT_RANGE);
+    check("offset + length overflowing", ask(GT_COPY_FROM, (uint64_t)id, 8, ~0ull - 4, 0, 0, 0),
+          -E_GRANT_RANGE);
+    check("exactly the whole range", ask(GT_COPY_FROM, (uint64_t)id, 0, 100, 0, 0, 0), 100);
+    grant_revoke((uint64_t)id);
+
+    /* Unmapped pages: ours (the granter's) and the server's. */
+    id = grant_create(server_pid, (void *)0x2000000000ull, 4096, GRANT_F_READ);
+    check("unmapped page on the granter's side", ask(GT_COPY_FROM, (uint64_t)id, 0, 4096, 0, 0, 0),
+          -E_FAULT);
+    grant_revoke((uint64_t)id);
+    id = grant_create(server_pid, buf, 4096, GRANT_F_READ);
+    check("unmapped page on the grantee's side", ask(GT_FROM_UNMAPPED, (uint64_t)id, 0, 4096, 0, 0, 0),
+          -E_FAULT);
+    grant_revoke((uint64_t)id);
+    id = grant_create(server_pid, (void *)0xffff800000001000ull, 4096, GRANT_F_READ);
+    check("grant over kernel memory", ask(GT_COPY_FROM, (uint64_t)id, 0, 4096, 0, 0, 0), -E_FAULT);
+    grant_revoke((uint64_t)id);
+    /* Straddling the end of the user half: the first pages are fine, the end is not. */
+    id = grant_create(server_pid, (void *)(USER_TOP - 4096), 8192, GRANT_F_READ);
+    check("grant running off the user half", ask(GT_COPY_FROM, (uint64_t)id, 0, 8192, 0, 0, 0),
+          -E_FAULT);
+    grant_revoke((uint64_t)id);
+
+    /* Indirect: we pass on a grant the server gave us, narrower: fine. */
+    int64_t s = ask(GT_MAKE_DIRECT, 0, 0, 4096, 0, GRANT_F_READ, 0);
+    id = grant_create_indirect(server_pid, server_pid, (uint64_t)s, 100, 200, GRANT_F_READ);
+    check("indirect grant, narrower range", ask(GT_COPY_FROM, (uint64_t)id, 0, 200, 0, 0, &sum), 200);
+    grant_revoke((uint64_t)id);
+    id = grant_create_indirect(server_pid, server_pid, (uint64_t)s, 4000, 200, GRANT_F_READ);
+    check("indirect grant widening the range", ask(GT_COPY_FROM, (uint64_t)id, 0, 200, 0, 0, 0),
+          -E_GRANT_RANGE);
+    grant_revoke((uint64_t)id);
+    id = grant_create_indirect(server_pid, server_pid, (uint64_t)s, 0, 100, GRANT_F_WRITE);
+    check("indirect grant widening rights", ask(GT_COPY_TO, (uint64_t)id, 0, 10, 1, 0, 0),
+          -E_GRANT_ACCESS);
+    grant_revoke((uint64_t)id);
+    ask(GT_REVOKE, (uint64_t)s, 0, 0, 0, 0, 0);
+
+    /* A loop: our C -> server's S -> our C. */
+    id = grant_create(server_pid, buf, 1, GRANT_F_READ); /* placeholder to learn C's id */
+    grant_revoke((uint64_t)id);
+    int64_t c_next = (int64_t)grant_id(grant_id_index((uint64_t)id), grant_id_gen((uint64_t)id) + 1);
+    s = ask(GT_MAKE_INDIRECT, my_pid, (uint64_t)c_next, 0, 10, GRANT_F_READ, 0);
+    id = grant_create_indirect(server_pid, server_pid, (uint64_t)s, 0, 10, GRANT_F_READ);
+    check("  (the loop closes on the predicted id)", id == c_next, 1);
+    check("indirect loop", ask(GT_COPY_FROM, (uint64_t)id, 0, 10, 0, 0, 0), -E_GRANT_DEPTH);
+    grant_revoke((uint64_t)id);
+    ask(GT_REVOKE, (uint64_t)s, 0, 0, 0, 0, 0);
+
+    /* Chains alternating between the server and us, `links` indirect
+     * entries ending in one of ours, which the server uses. The chain starts
+     * with a direct grant: ours when links is even, the server's when odd. */
+    for (int links = GRANT_MAX_DEPTH; links <= GRANT_MAX_DEPTH + 1; links++) {
+        int ours = links % 2 == 0; /* who made the grant at the chain's end so far */
+        int64_t prev = ours ? grant_create(server_pid, buf, 64, GRANT_F_READ)
+                            : ask(GT_MAKE_DIRECT, 0, 0, 64, 0, GRANT_F_READ, 0);
+        for (int l = 0; l < links; l++) {
+            if (ours) /* the server passes our grant back to us */
+                prev = ask(GT_MAKE_INDIRECT, my_pid, (uint64_t)prev, 0, 64, GRANT_F_READ, 0);
+            else
+                prev = grant_create_indirect(server_pid, server_pid, (uint64_t)prev, 0, 64,
+                                             GRANT_F_READ);
+            ours = !ours;
+        }
+        char what[64];
+        snprintf(what, sizeof(what), "chain of %d indirect links", links);
+        check(what, ask(GT_COPY_FROM, (uint64_t)prev, 0, 64, 0, 0, 0),
+              links <= GRANT_MAX_DEPTH ? 64 : -E_GRANT_DEPTH);
+    }
+
+    /* Tables the kernel must refuse. */
+    check("grant table in kernel memory",
+          kc_grant_table((void *)0xffff800000000000ull, 16), -E_RANGE);
+    check("grant table at an unmapped address", kc_grant_table((void *)0x2000000000ull, 16),
+          -E_FAULT);
+    check("grant table running past the user half",
+          kc_grant_table((void *)(USER_TOP - 48), 2), -E_RANGE);
+}
+
+int main(void)
+{
+    server = name_lookup_wait("grant.server", 500);
+    if (server < 0) {
+        printf("grant.copies: no server: %s\n", ipc_strerror(server));
+        return 1;
+    }
+    server_pid = (uint32_t)ipc_handle_pid((uint64_t)server);
+    kc_self(&my_pid, 0, 0, 0);
+    sizes();
+    misuse();
+    /* The refused calls broke nothing: a plain copy still works. */
+    int64_t id = grant_create(server_pid, buf, 4096, GRANT_F_READ);
+    check("a normal copy afterwards", ask(GT_COPY_FROM, (uint64_t)id, 0, 4096, 0, 0, 0), 4096);
+    printf("grant.copies: %d checks failed\n", failures);
+    return failures;
+}

@@ -1,0 +1,69 @@
+/*
+ * grant.server: the grantee side of the grant test. It performs whatever
+ * use of a grant the client asks for and reports the kernel's answer.
+ */
+#include <ipc/grant.h>
+#include <ipc/name.h>
+#include <ipc/stdio.h>
+
+#include "grant_proto.h"
+
+static uint8_t buf[GT_BUF];
+
+static void serve(struct ipc_msg *m)
+{
+    uint32_t client = badge_pid(m->badge);
+    uint64_t id = m->w[1], off = m->w[2], len = m->w[3];
+    long rc = -E_NOSYS;
+    uint64_t sum = 0;
+    switch (ipc_info_label(m->info)) {
+    case GT_COPY_FROM:
+        rc = grant_copy_from(client, id, off, buf, len);
+        if (rc > 0)
+            sum = gt_checksum(buf, (uint64_t)rc);
+        break;
+    case GT_COPY_TO:
+        for (uint64_t i = 0; i < len && i < GT_BUF; i++)
+            buf[i] = gt_pattern(m->w[4], i);
+        rc = grant_copy_to(client, id, off, buf, len);
+        break;
+    case GT_FROM_UNMAPPED:
+        rc = grant_copy_from(client, id, 0, (void *)0x3000000000ull, len);
+        break;
+    case GT_MAKE_INDIRECT:
+        rc = grant_create_indirect(client, (uint32_t)m->w[1], m->w[2], m->w[3], m->w[4],
+                                   (uint32_t)m->w[5]);
+        break;
+    case GT_MAKE_DIRECT:
+        for (uint64_t i = 0; i < GT_BUF; i++)
+            buf[i] = gt_pattern(99, i);
+        rc = grant_create(client, buf, len, (uint32_t)m->w[5]);
+        break;
+    case GT_REVOKE:
+        rc = grant_revoke(id);
+        break;
+    }
+    m->info = ipc_info(16, 0);
+    m->w[0] = (uint64_t)rc;
+    m->w[1] = sum;
+}
+
+int main(void)
+{
+    long rc = name_register("grant.server");
+    if (rc < 0) {
+        printf("grant.server: cannot register: %s\n", ipc_strerror(rc));
+        return 1;
+    }
+    struct ipc_msg m = {0};
+    rc = ipc_recv(IPC_ANY, &m);
+    for (;;) {
+        if (rc < 0) {
+            m.info = 0;
+            rc = ipc_recv(IPC_ANY, &m);
+            continue;
+        }
+        serve(&m);
+        rc = ipc_reply_recv(m.badge, &m);
+    }
+}

@@ -1,0 +1,155 @@
+/*
+ * ipc.errors: every way an IPC call can be refused gets its documented
+ * error code, and the caller goes on. Also checks that a caller blocked on
+ * a server that dies is woken with -E_DEAD, that timeouts fire and that
+ * notifications arrive. Exit status = number of failed checks.
+ */
+#include <ipc/ipc.h>
+#include <ipc/kcall.h>
+#include <ipc/name.h>
+#include <ipc/stdio.h>
+#include <ipc/thread.h>
+
+static int failures;
+
+static void check(const char *what, long got, long want)
+{
+    if (got != want) {
+        failures++;
+        printf("ipc.errors: FAIL %s: got %ld (%s), want %ld (%s)\n", what, got, ipc_strerror(got),
+               want, ipc_strerror(want));
+    } else {
+        printf("ipc.errors: ok   %s -> %s\n", what, want ? ipc_strerror(want) : "0");
+    }
+}
+
+/* A raw syscall with the given number and nothing else meaningful. */
+static long raw_syscall(uint64_t nr)
+{
+    uint64_t rax = nr;
+    __asm__ volatile("syscall"
+                     : "+a"(rax)
+                     : "D"(0), "S"(0), "d"(0)
+                     : "rcx", "r11", "r8", "r9", "r10", "memory");
+    return (long)rax;
+}
+
+static void exit_at_once(void *arg)
+{
+    (void)arg;
+}
+
+/* Receives one call and dies without answering it. */
+static void die_holding_a_call(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    ipc_recv(IPC_ANY, &m);
+}
+
+/* Waits for anyone, forever (the target of the timeout checks). */
+static void deaf(void *arg)
+{
+    (void)arg;
+    for (;;)
+        kc_sleep(1000);
+}
+
+static volatile uint64_t got_info, got_bits, got_badge = 1;
+
+static void notify_waiter(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    if (ipc_recv(IPC_ANY, &m) == 0) {
+        got_info = m.info;
+        got_bits = m.w[0];
+        got_badge = m.badge;
+    }
+}
+
+int main(void)
+{
+    struct ipc_msg m;
+
+    /* Handles that do not name a thread. */
+    m = ipc_msg_make(1, 1);
+    check("call on an empty handle", ipc_call(40, &m), -E_BADHANDLE);
+    m = ipc_msg_make(1, 1);
+    check("call on a handle past the table", ipc_call(1000, &m), -E_BADHANDLE);
+    m = ipc_msg_make(1, 1);
+    check("call on handle -1", ipc_call((uint64_t)-1, &m), -E_BADHANDLE);
+    check("lookup of an unknown name", name_lookup("no-such-server"), -E_NOENT);
+    m = ipc_msg_make(1, 1);
+    check("send to the kernel endpoint", ipc_send(HANDLE_KERNEL, &m), -E_INVAL);
+
+    /* A thread that has exited is a dead endpoint. */
+    long h = thread_create(exit_at_once, 0, 0);
+    check("create a short-lived thread", h > 0 ? 0 : h, 0);
+    kc_sleep(2);
+    m = ipc_msg_make(1, 1);
+    check("call to a thread that exited", ipc_call((uint64_t)h, &m), -E_DEAD);
+    check("notify a thread that exited", ipc_notify((uint64_t)h, 1), -E_DEAD);
+    check("identify a dead handle", kc_cap_identify((uint64_t)h, 0), -E_DEAD);
+
+    /* A server that dies while holding our call: we get -E_DEAD, no hang. */
+    h = thread_create(die_holding_a_call, 0, 0);
+    m = ipc_msg_make(1, 1);
+    check("call to a server that dies before replying", ipc_call((uint64_t)h, &m), -E_DEAD);
+
+    /* Unknown system calls and kernel operations. */
+    check("syscall number 0", raw_syscall(0), -E_NOSYS);
+    check("syscall number 99", raw_syscall(99), -E_NOSYS);
+    check("syscall number 2^63", raw_syscall(1ull << 63), -E_NOSYS);
+    m = (struct ipc_msg){0};
+    check("unknown kernel operation", kc_call(999, &m), -E_NOSYS);
+    check("kernel operation without privilege (spawn)", kc_spawn(0, 0, 1, 0, 0, 0, "x", 0),
+          -E_PERM);
+    check("kernel operation without privilege (kill)", kc_kill(1), -E_PERM);
+    check("kernel operation without privilege (map)", kc_map(1, 0x100000000, 0, 1, 0), -E_PERM);
+    check("kernel operation without privilege (io)", kc_io_out(0x3f8, 1, 'x'), -E_PERM);
+    check("kernel log with a bad pointer", kc_log((const char *)0xffff800000000000ull, 8),
+          -E_FAULT);
+    check("kernel log from an unmapped page", kc_log((const char *)0x10000, 8), -E_FAULT);
+
+    /* Malformed messages. */
+    long d = thread_create(deaf, 0, 0);
+    m = ipc_msg_make(1, 1);
+    m.info = 65;
+    check("message of 65 bytes", ipc_call((uint64_t)d, &m), -E_INVAL);
+    m = ipc_msg_make(1, 1);
+    m.info |= IPC_INFO_CAP;
+    m.cap = 50;
+    check("passing a handle we do not have", ipc_call((uint64_t)d, &m), -E_BADHANDLE);
+    m = ipc_msg_make(1, 1);
+    check("reply to a thread that is not calling us", ipc_reply(1, &m), -E_DEAD);
+
+    /* Non-blocking and timeouts. */
+    m = ipc_msg_make(0, 0);
+    m.info |= IPC_INFO_NONBLOCK;
+    check("non-blocking receive with nothing queued", ipc_recv(IPC_ANY, &m), -E_AGAIN);
+    m = ipc_msg_make(1, 1);
+    m.info |= IPC_INFO_NONBLOCK;
+    check("non-blocking send to a thread not receiving", ipc_send((uint64_t)d, &m), -E_AGAIN);
+    m = ipc_msg_make(1, 1);
+    m.info |= ipc_info_timeout(3);
+    check("call with a 3-tick timeout to a thread not receiving", ipc_call((uint64_t)d, &m),
+          -E_TIMEDOUT);
+    m = ipc_msg_make(0, 0);
+    m.info |= ipc_info_timeout(2);
+    check("receive with a 2-tick timeout", ipc_recv(IPC_ANY, &m), -E_TIMEDOUT);
+
+    /* Notifications reach a thread waiting in a receive from anyone. */
+    long w = thread_create(notify_waiter, 0, 0);
+    kc_sleep(2);
+    check("notify a waiting thread", ipc_notify((uint64_t)w, 1ull << 5), 0);
+    kc_sleep(2);
+    check("notification arrives as a notification", (long)(got_info & IPC_INFO_NOTIFY),
+          (long)IPC_INFO_NOTIFY);
+    check("notification carries the bits", (long)got_bits, 1l << 5);
+    check("notification badge is the kernel's", (long)got_badge, 0);
+    check("notify with an empty handle", ipc_notify(33, 1), -E_BADHANDLE);
+
+    printf("ipc.errors: %d checks failed\n", failures);
+    return failures;
+}
