@@ -93,12 +93,12 @@ function(granite_kernel target)
 endfunction()
 
 # granite_qemu_test(NAME test ISO iso [TIMEOUT s] [EXIT status]
-#                   [EXPECT regex ...] [REJECT regex ...] [INPUT text])
+#                   [EXPECT regex ...] [REJECT regex ...] [INPUT text [INPUT_AFTER regex]])
 # Boots the ISO under QEMU TCG with isa-debug-exit; passes when QEMU's exit
 # status is EXIT (33 = the guest reported success) and every EXPECT line
 # appears in the serial log (and no REJECT line does).
 function(granite_qemu_test)
-    cmake_parse_arguments(A "" "NAME;ISO;TIMEOUT;EXIT;INPUT" "EXPECT;REJECT" ${ARGN})
+    cmake_parse_arguments(A "" "NAME;ISO;TIMEOUT;EXIT;INPUT;INPUT_AFTER" "EXPECT;REJECT" ${ARGN})
     if(NOT A_TIMEOUT)
         set(A_TIMEOUT 60)
     endif()
@@ -115,6 +115,9 @@ function(granite_qemu_test)
     endforeach()
     if(A_INPUT)
         list(APPEND args --input "${A_INPUT}")
+    endif()
+    if(A_INPUT_AFTER)
+        list(APPEND args --input-after "${A_INPUT_AFTER}")
     endif()
     add_test(NAME ${A_NAME} COMMAND ${GRANITE_QEMU_RUNNER} ${args})
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)

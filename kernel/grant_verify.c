@@ -34,10 +34,13 @@ int grant_verify(const struct grant_source *src, uint32_t caller, uint32_t grant
         if (offset > e.len || len > e.len - offset)
             return -E_GRANT_RANGE;
         if (!(e.flags & GRANT_F_INDIRECT)) {
-            if (e.addr + offset < e.addr)
-                return -E_GRANT_RANGE; /* the granted range wraps the address space */
+            /* The bytes must not run past the top of the address space:
+             * neither their start nor their end may wrap. */
+            uint64_t addr = e.addr + offset;
+            if (addr < e.addr || (len && len - 1 > UINT64_MAX - addr))
+                return -E_GRANT_RANGE;
             out->granter = granter;
-            out->addr = e.addr + offset;
+            out->addr = addr;
             return 0;
         }
         /* Indirect: this granter passes on bytes of a grant it holds. The

@@ -50,6 +50,8 @@ static const struct kcall kcalls[KC_COUNT] = {
     [KC_MEMINFO] = {kc_meminfo, PRIV_MAP},
     [KC_GRANT_TABLE] = {kc_grant_table, 0},
     [KC_SHUTDOWN] = {kc_shutdown, PRIV_SHUTDOWN},
+    [KC_ARGS] = {kc_args, 0},
+    [KC_STATS] = {kc_stats, 0},
 };
 
 long kcall_dispatch(struct thread *cur)

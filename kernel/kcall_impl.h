@@ -32,6 +32,8 @@ long kc_kill(struct thread *cur);
 long kc_wait_death(struct thread *cur);
 long kc_proc_info(struct thread *cur);
 long kc_shutdown(struct thread *cur);
+long kc_args(struct thread *cur);
+long kc_stats(struct thread *cur);
 
 /* kcall_io.c */
 long kc_io_in(struct thread *cur);

@@ -6,6 +6,7 @@
 #include <abi/layout.h>
 #include <common/string.h>
 
+#include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/vm.h"
 #include "bootinfo.h"
@@ -223,4 +224,28 @@ long kc_shutdown(struct thread *cur)
 {
     kprintf("kernel: shutdown requested by \"%s\" (status %lu)\n", cur->proc->name, ARG(0));
     qemu_exit(ARG(0) == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+}
+
+long kc_args(struct thread *cur)
+{
+    struct proc *p = cur->proc;
+    const char *args = p->module >= 0 ? bootinfo.modules[p->module].args : "";
+    uint64_t len = strlen(args), size = ARG(1);
+    if (size == 0)
+        return (long)len;
+    uint64_t n = len < size - 1 ? len : size - 1;
+    int rc = uaccess_write(p, ARG(0), args, n);
+    if (rc == 0)
+        rc = uaccess_write(p, ARG(0) + n, "", 1);
+    return rc < 0 ? rc : (long)len;
+}
+
+long kc_stats(struct thread *cur)
+{
+    OUT(0, pcpu.fast_calls);
+    OUT(1, pcpu.fast_reply_recvs);
+    OUT(2, pcpu.slow_calls);
+    OUT(3, pcpu.as_switches);
+    OUT_WORDS(4);
+    return 0;
 }

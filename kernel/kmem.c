@@ -89,8 +89,8 @@ void kmem_init(const struct mb2_info *mb, uint64_t info_pa, uint64_t info_size)
     pool &= ~(FRAME_SIZE - 1);
     kmem_pool_end = usable[big].end;
     kmem_pool_base = kmem_pool_end - pool;
-    /* One 32-bit owner per pool frame, plus a page of header. */
-    kmem_pool_state = (pool / FRAME_SIZE * 4 + FRAME_SIZE - 1) / FRAME_SIZE + 1;
+    /* Two 32-bit words (owner, page) per pool frame, plus a page of header. */
+    kmem_pool_state = (pool / FRAME_SIZE * 8 + FRAME_SIZE - 1) / FRAME_SIZE + 1;
     holes[nh++] = (struct phys_range){kmem_pool_base, kmem_pool_end};
     n = frame_usable_ranges(avail, na, holes, nh, usable, MAX_RANGES);
     if (n < 0)

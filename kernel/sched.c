@@ -107,6 +107,7 @@ void sched_load_as(struct thread *t)
     if (pcpu.cr3 != cr3) {
         write_cr3(cr3);
         pcpu.cr3 = cr3;
+        pcpu.as_switches++;
     }
 }
 

@@ -222,3 +222,18 @@ long kc_shutdown(int status)
     struct ipc_msg m;
     return KC(KC_SHUTDOWN, &m, (uint64_t)status);
 }
+
+long kc_args(char *buf, size_t size)
+{
+    struct ipc_msg m;
+    return KC(KC_ARGS, &m, (uint64_t)buf, size);
+}
+
+long kc_stats(uint64_t out[4])
+{
+    struct ipc_msg m;
+    long rc = KC(KC_STATS, &m, 0);
+    for (int i = 0; i < 4; i++)
+        out[i] = m.w[i];
+    return rc;
+}

@@ -2,6 +2,7 @@
  * Line-buffered printf (see ipc/stdio.h). One buffer per process: programs
  * that print from several threads should serialise their own output.
  */
+#include <ipc/console.h>
 #include <ipc/kcall.h>
 #include <ipc/stdio.h>
 
@@ -10,17 +11,20 @@
 static char line[LINE_MAX];
 static size_t used;
 
-static long kernel_log_sink(const char *text, size_t len)
+/* The console when there is one; the kernel log (for PRIV_LOG holders)
+ * before it is up, or while it restarts. */
+static long default_sink(const char *text, size_t len)
 {
-    return kc_log(text, len);
+    long rc = console_write(text, len);
+    return rc >= 0 ? rc : kc_log(text, len);
 }
 
-static stdio_sink sink = kernel_log_sink;
+static stdio_sink sink = default_sink;
 
 void stdio_set_sink(stdio_sink s)
 {
     stdio_flush();
-    sink = s ? s : kernel_log_sink;
+    sink = s ? s : default_sink;
 }
 
 void stdio_flush(void)

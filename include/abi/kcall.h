@@ -56,7 +56,12 @@
 #define KC_IRQ_ACK       23  /* PRIV_IRQ      w0 = irq: unmask it again */
 #define KC_GRANT_TABLE   24  /* -             w0 = table address, w1 = slots (0 = none) */
 #define KC_SHUTDOWN      25  /* PRIV_SHUTDOWN w0 = 0 success, else failure */
-#define KC_COUNT         26
+#define KC_ARGS          26  /* -             w0 = buf, w1 = size: the arguments on our
+                                              module's grub.cfg line -> status = length */
+#define KC_STATS         27  /* -             -> w0 = fast-path calls, w1 = fast-path
+                                              reply_recvs, w2 = slow-path syscalls,
+                                              w3 = address-space switches */
+#define KC_COUNT         28
 
 /* KC_MAP flags */
 #define KC_MAP_WRITE     (1u << 0)

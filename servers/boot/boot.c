@@ -336,8 +336,15 @@ static int tests_done(void)
     return tests > 0 && passed + failed == tests;
 }
 
+static long kernel_log(const char *text, size_t len)
+{
+    return kc_log(text, len);
+}
+
 int main(void)
 {
+    /* We start before the console and must never wait on it. */
+    stdio_set_sink(kernel_log);
     printf("boot: Granite boot server starting\n");
     struct kc_module_info info;
     for (uint32_t i = 0; kc_module_info(i, &info) == 0; i++) {

@@ -2,10 +2,13 @@
 # Boot one ISO for a test and judge it: QEMU's exit status must be the
 # expected one and every --expect regex must match a line of the serial log
 # (no --reject regex may). On failure the log is printed with its path.
-#   run-qemu.sh --iso X.iso --log L --timeout S --exit 33 [--expect RE]... [--reject RE]... [--input TEXT] [--icount]
+#   run-qemu.sh --iso X.iso --log L --timeout S --exit 33 [--expect RE]... [--reject RE]...
+#               [--input TEXT [--input-after RE]] [--icount]
+# --input types TEXT on the serial console once a log line matches
+# --input-after (default: after 1 s), so nothing is typed while GRUB owns the port.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-iso= log= timeout=60 want=33 input= mode=test
+iso= log= timeout=60 want=33 input= input_after= mode=test
 expects=() rejects=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -16,6 +19,7 @@ while [ $# -gt 0 ]; do
     --expect) expects+=("$2"); shift 2 ;;
     --reject) rejects+=("$2"); shift 2 ;;
     --input) input=$2; shift 2 ;;
+    --input-after) input_after=$2; shift 2 ;;
     --icount) mode=icount; shift ;;
     *) echo "run-qemu.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -24,13 +28,31 @@ mkdir -p "$(dirname "$log")"
 
 start=$(date +%s%N)
 if [ -n "$input" ]; then
-    # Delay the input a little so it arrives after the shell is listening;
-    # QEMU holds it back anyway while the UART FIFO is full.
-    (sleep 1; printf '%b' "$input"; sleep "$timeout") | timeout "$timeout" "$here/../../boot/qemu.sh" "$mode" "$iso" >"$log" 2>&1
+    : >"$log"
+    fifo=$(mktemp -u "${log%.log}.XXXX.in")
+    mkfifo "$fifo"
+    (
+        if [ -n "$input_after" ]; then
+            for _ in $(seq $((timeout * 10))); do
+                grep -Eq -- "$input_after" "$log" && break
+                sleep 0.1
+            done
+        else
+            sleep 1
+        fi
+        printf '%b' "$input"
+        exec sleep "$timeout" # keep the console's input open; killed when QEMU ends
+    ) >"$fifo" &
+    writer=$!
+    timeout "$timeout" "$here/../../boot/qemu.sh" "$mode" "$iso" <"$fifo" >"$log" 2>&1
+    status=$?
+    kill "$writer" 2>/dev/null
+    wait "$writer" 2>/dev/null
+    rm -f "$fifo"
 else
     timeout "$timeout" "$here/../../boot/qemu.sh" "$mode" "$iso" </dev/null >"$log" 2>&1
+    status=$?
 fi
-status=$?
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 elapsed=$((ms / 1000)).$(printf %03d $((ms % 1000)))
 

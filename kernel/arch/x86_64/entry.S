@@ -41,6 +41,7 @@ syscall_entry:
     je fast_reply_recv
 
 slow_path:
+    incq %gs:PCPU_SLOW_CALLS
     push %rax                           /* scratch: the thread pointer */
     mov %gs:PCPU_CUR, %rax
     mov %rcx, T_RIP(%rax)
@@ -110,6 +111,7 @@ fast_call:
     movb $0, T_FULL(%rax)
     movq $0, T_WAKE(%rdx)
     mov T_BADGE(%rax), %rdi             /* the receiver learns who called */
+    incq %gs:PCPU_FAST_CALLS
     jmp fast_switch
 call_slow_saved:
     mov T_RIP(%rax), %rcx
@@ -156,6 +158,7 @@ fast_reply_recv:
     mov %rcx, T_RSP(%rax)
     movb $0, T_FULL(%rax)
     mov T_BADGE(%rax), %rdi             /* the caller learns who answered */
+    incq %gs:PCPU_FAST_RR
     jmp fast_switch
 rr_slow_saved:
     mov T_RIP(%rax), %rcx
@@ -178,6 +181,7 @@ fast_switch:
     je 2f                               /* which under TCG flushes the whole soft-TLB */
     mov %rax, %cr3
     mov %rax, %gs:PCPU_CR3
+    incq %gs:PCPU_AS_SWITCH
 2:  mov T_RIP(%rdx), %rcx
     /* SYSRET to a non-canonical RIP raises #GP in ring 0 on the user's
      * stack. RIP came from the thread's own SYSCALL, so it is canonical

@@ -13,7 +13,9 @@ void serial_init(void)
     outb(COM1_BASE + 0, 0x01); /* divisor 1: 115200 baud */
     outb(COM1_BASE + 1, 0x00);
     outb(COM1_BASE + 3, 0x03); /* 8N1, DLAB off */
-    outb(COM1_BASE + 2, 0xc7); /* FIFO on, cleared, 14-byte threshold */
+    /* FIFO on, 14-byte threshold, without the clear bits: bytes typed
+     * before the kernel started stay there for the console server. */
+    outb(COM1_BASE + 2, 0xc1);
     outb(COM1_BASE + 4, 0x0b); /* DTR, RTS, OUT2 (OUT2 gates the IRQ line) */
 }
 

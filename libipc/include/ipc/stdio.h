@@ -17,7 +17,8 @@ int vprintf(const char *fmt, va_list ap);
 int puts(const char *s); /* writes s and a newline */
 void stdio_flush(void);
 
-/* Where whole lines go: fn(ctx, text, len). Default: the kernel log. */
+/* Where whole lines go. Default: the console server, or the kernel log
+ * while there is no console. */
 typedef long (*stdio_sink)(const char *text, size_t len);
 void stdio_set_sink(stdio_sink sink);
 

@@ -1,0 +1,24 @@
+/*
+ * Memory client: pages from the memory server, and malloc/free on top.
+ */
+#ifndef IPC_MEM_H
+#define IPC_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* `pages` zeroed, writable pages in our heap window; 0 on failure (*err
+ * says why when err is not 0). */
+void *mem_alloc_pages(uint64_t pages, long *err);
+long mem_free_pages(void *addr, uint64_t pages);
+
+struct mem_stats {
+    uint64_t pool_pages, free_pages, my_pages, processes, allocations;
+};
+long mem_stats(struct mem_stats *out);
+
+void *malloc(size_t size);
+void *calloc(size_t n, size_t size);
+void free(void *p);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * A server's main loop: register a name, then receive requests and
+ * dispatch them by label to handlers, replying with what they return (in
+ * w0) through reply_recv, which is the IPC fast path.
+ */
+#ifndef IPC_SERVER_H
+#define IPC_SERVER_H
+
+#include <ipc/ipc.h>
+#include <stddef.h>
+
+/* A handler reads its request in m and leaves reply words in m; its return
+ * value goes to the caller in w0. SERVER_DEFER: no reply now (the handler
+ * keeps m->badge and answers later with server_reply). */
+#define SERVER_DEFER (-0x7ffffff0L)
+
+struct server_op {
+    uint32_t label;
+    long (*handler)(struct ipc_msg *m);
+};
+
+struct server {
+    const char *name; /* registered with the name service (0: none) */
+    const struct server_op *ops;
+    size_t nops;
+    void (*on_notify)(uint64_t bits); /* notifications (IRQs, ...), optional */
+};
+
+/* Run forever. Returns only if the name cannot be registered. Unknown
+ * labels are answered with -E_NOSYS. */
+long server_run(const struct server *s);
+
+/* Answer a deferred request: status in w0, `words` reply words in m. */
+long server_reply(uint64_t badge, struct ipc_msg *m, long status, uint32_t words);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * Memory server client (see ipc/mem.h). Like the console, the handle is
+ * found again after the server restarts: a request that meets a dead
+ * server fails once, the next one reaches the new instance.
+ */
+#include <abi/proto/mem.h>
+#include <ipc/kcall.h>
+#include <ipc/mem.h>
+#include <ipc/name.h>
+
+static long handle = -1;
+
+static long mem_call(struct ipc_msg *m)
+{
+    if (handle < 0)
+        handle = name_lookup_wait("mem", 100);
+    if (handle < 0)
+        return handle;
+    long rc = ipc_call_status((uint64_t)handle, m);
+    if (rc == -E_DEAD || rc == -E_BADHANDLE) {
+        kc_cap_delete((uint64_t)handle);
+        handle = -1;
+    }
+    return rc;
+}
+
+void *mem_alloc_pages(uint64_t pages, long *err)
+{
+    struct ipc_msg m = ipc_msg_make(MEM_ALLOC, 2);
+    m.w[1] = pages;
+    long rc = mem_call(&m);
+    if (err)
+        *err = rc < 0 ? rc : 0;
+    return rc < 0 ? 0 : (void *)m.w[1];
+}
+
+long mem_free_pages(void *addr, uint64_t pages)
+{
+    struct ipc_msg m = ipc_msg_make(MEM_FREE, 3);
+    m.w[1] = (uint64_t)addr;
+    m.w[2] = pages;
+    return mem_call(&m);
+}
+
+long mem_stats(struct mem_stats *out)
+{
+    struct ipc_msg m = ipc_msg_make(MEM_STATS, 1);
+    long rc = mem_call(&m);
+    if (rc >= 0)
+        *out = (struct mem_stats){m.w[1], m.w[2], m.w[3], m.w[4], m.w[5]};
+    return rc;
+}

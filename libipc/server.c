@@ -1,0 +1,64 @@
+/*
+ * Server main loop (see ipc/server.h). The reply and the next receive are
+ * one reply_recv system call; when nobody else is queued it is the fast
+ * path (docs/abi.md).
+ */
+#include <ipc/name.h>
+#include <ipc/server.h>
+#include <ipc/stdio.h>
+
+long server_reply(uint64_t badge, struct ipc_msg *m, long status, uint32_t words)
+{
+    m->info = ipc_info((words > 0 ? words : 1) * 8, 0);
+    m->w[0] = (uint64_t)status;
+    return ipc_reply(badge, m);
+}
+
+static long dispatch(const struct server *s, struct ipc_msg *m)
+{
+    uint32_t label = ipc_info_label(m->info);
+    for (size_t i = 0; i < s->nops; i++)
+        if (s->ops[i].label == label)
+            return s->ops[i].handler(m);
+    return -E_NOSYS;
+}
+
+long server_run(const struct server *s)
+{
+    if (s->name) {
+        long rc = name_register(s->name);
+        if (rc < 0) {
+            printf("%s: cannot register the name: %s\n", s->name, ipc_strerror(rc));
+            return rc;
+        }
+    }
+    struct ipc_msg m = {0};
+    long rc = ipc_recv(IPC_ANY, &m);
+    for (;;) {
+        if (rc < 0) { /* our receive failed (e.g. timed out): just wait again */
+            m = (struct ipc_msg){0};
+            rc = ipc_recv(IPC_ANY, &m);
+            continue;
+        }
+        if (m.info & IPC_INFO_NOTIFY) {
+            if (s->on_notify)
+                s->on_notify(m.w[0]);
+            m = (struct ipc_msg){0};
+            rc = ipc_recv(IPC_ANY, &m);
+            continue;
+        }
+        uint64_t badge = m.badge;
+        long status = dispatch(s, &m);
+        if (status == SERVER_DEFER) {
+            m = (struct ipc_msg){0};
+            rc = ipc_recv(IPC_ANY, &m);
+            continue;
+        }
+        /* Handlers set m->info to the reply length they want; at least w0. */
+        if (ipc_info_len(m.info) < 8 || (m.info & ~(IPC_INFO_LEN_MASK | IPC_INFO_LABEL_MASK)))
+            m.info = ipc_info(8, 0);
+        m.w[0] = (uint64_t)status;
+        m.cap = 0;
+        rc = ipc_reply_recv(badge, &m);
+    }
+}

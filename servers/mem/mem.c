@@ -1,0 +1,273 @@
+/*
+ * The memory server: owns the user pool the kernel set aside at boot, hands
+ * out zeroed pages into clients' heap windows (KC_MAP, a privilege only it
+ * has), keeps per-process accounts, and frees a process's pages when the
+ * boot server reports its death. Its books live in the pool itself (the
+ * first pages, mapped at STATE_VA), so a restarted memory server finds them
+ * again and nothing is lost when it dies mid-request.
+ */
+#include <abi/layout.h>
+#include <abi/proto/mem.h>
+#include <abi/proto/name.h>
+#include <common/string.h>
+#include <ipc/grant.h>
+#include <ipc/kcall.h>
+#include <ipc/server.h>
+#include <ipc/stdio.h>
+
+#define STATE_VA    0x0000008000000000ull /* inside our own heap window */
+#define MAGIC       0x6d656d2d73746174ull
+#define MAX_RECORDS 64
+#define OWNER_BOOKS 0xffffffffu /* frames holding these books */
+
+/*
+ * Crash safety: an allocation marks frames as owned before mapping them,
+ * a free unmaps before clearing the marks. If we die in between, the marks
+ * are only ever too generous, and those frames come back when their owner
+ * dies (or at our restart, if the owner is already gone).
+ */
+struct frame_rec {
+    uint32_t owner; /* pid, 0 = free */
+    uint32_t vpn;   /* page number of its address in the owner */
+};
+
+struct proc_rec {
+    uint32_t pid;
+    uint32_t reserved;
+    uint64_t next_va; /* where the next allocation goes */
+    uint64_t pages;
+};
+
+struct books {
+    uint64_t magic;
+    uint64_t nframes;
+    uint64_t pool_base;
+    uint64_t allocations;
+    struct proc_rec procs[MAX_RECORDS];
+    /* struct frame_rec frames[nframes] follows on the next page */
+};
+_Static_assert(sizeof(struct books) <= 4096, "header fits its page");
+
+static struct books *books;
+static struct frame_rec *frames;
+static uint64_t nfree, hint, quota;
+static uint32_t my_pid, boot_pid;
+
+static struct proc_rec *record(uint32_t pid, int create)
+{
+    struct proc_rec *empty = 0;
+    for (int i = 0; i < MAX_RECORDS; i++) {
+        if (books->procs[i].pid == pid)
+            return &books->procs[i];
+        if (!books->procs[i].pid && !empty)
+            empty = &books->procs[i];
+    }
+    if (!create || !empty)
+        return 0;
+    *empty = (struct proc_rec){pid, 0, USER_HEAP_MIN, 0};
+    return empty;
+}
+
+static uint64_t frame_pa(uint64_t i)
+{
+    return books->pool_base + i * 4096;
+}
+
+/* Map frames [first, first + n) (contiguous) at va in pid. */
+static long map_run(uint32_t pid, uint64_t va, uint64_t first, uint64_t n)
+{
+    return kc_map(pid, va, frame_pa(first), n, KC_MAP_WRITE | KC_MAP_ZERO);
+}
+
+static void release(uint64_t i)
+{
+    frames[i] = (struct frame_rec){0, 0};
+    nfree++;
+}
+
+static long mem_alloc(struct ipc_msg *m)
+{
+    uint32_t pid = badge_pid(m->badge);
+    uint64_t pages = m->w[1];
+    if (pages == 0 || pages > MEM_MAX_ALLOC_PAGES)
+        return -E_RANGE;
+    struct proc_rec *r = record(pid, 1);
+    if (!r)
+        return -E_LIMIT;
+    if (pages > nfree || r->pages + pages > quota)
+        return -E_NOMEM;
+    uint64_t va = r->next_va;
+    if (va + pages * 4096 > USER_HEAP_MAX)
+        return -E_NOMEM;
+    /* Pick frames, mark them ours-for-pid, then map runs of neighbours. */
+    uint64_t picked = 0, run_first = 0, run_len = 0, run_va = va;
+    long rc = 0;
+    for (uint64_t k = 0; picked < pages && k < books->nframes; k++) {
+        uint64_t i = (hint + k) % books->nframes;
+        if (frames[i].owner)
+            continue;
+        frames[i] = (struct frame_rec){pid, (uint32_t)((va >> 12) + picked)};
+        nfree--;
+        if (run_len && i == run_first + run_len) {
+            run_len++;
+        } else {
+            if (run_len && (rc = map_run(pid, run_va, run_first, run_len)) < 0)
+                break;
+            run_va = va + picked * 4096;
+            run_first = i;
+            run_len = 1;
+        }
+        picked++;
+        hint = i + 1;
+    }
+    if (rc == 0 && run_len)
+        rc = map_run(pid, run_va, run_first, run_len);
+    if (rc < 0) { /* undo: the client may have died, or the kernel ran out */
+        kc_unmap(pid, va, pages);
+        for (uint64_t i = 0; i < books->nframes; i++)
+            if (frames[i].owner == pid && frames[i].vpn >= (va >> 12) &&
+                frames[i].vpn < (va >> 12) + pages)
+                release(i);
+        return rc;
+    }
+    r->pages += pages;
+    r->next_va = va + (pages + 1) * 4096; /* an unmapped guard page between allocations */
+    books->allocations++;
+    m->info = ipc_info(16, 0);
+    m->w[1] = va;
+    return 0;
+}
+
+static long mem_free(struct ipc_msg *m)
+{
+    uint32_t pid = badge_pid(m->badge);
+    uint64_t va = m->w[1], pages = m->w[2];
+    struct proc_rec *r = record(pid, 0);
+    if (!r || va % 4096 || va < USER_HEAP_MIN || va >= USER_HEAP_MAX || pages == 0 ||
+        pages > MEM_MAX_ALLOC_PAGES)
+        return -E_INVAL;
+    uint64_t first = va >> 12, n = 0;
+    long rc = kc_unmap(pid, va, pages);
+    if (rc < 0)
+        return rc;
+    for (uint64_t i = 0; i < books->nframes; i++)
+        if (frames[i].owner == pid && frames[i].vpn >= first && frames[i].vpn < first + pages) {
+            release(i);
+            n++;
+        }
+    if (n == 0)
+        return -E_INVAL; /* nothing of theirs was there */
+    r->pages -= n;
+    return (long)n;
+}
+
+/* Free everything pid held (it is dead: its page tables are gone already). */
+static uint64_t reclaim(uint32_t pid)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < books->nframes; i++)
+        if (frames[i].owner == pid) {
+            release(i);
+            n++;
+        }
+    struct proc_rec *r = record(pid, 0);
+    if (r)
+        *r = (struct proc_rec){0};
+    return n;
+}
+
+static long mem_died(struct ipc_msg *m)
+{
+    if (badge_pid(m->badge) != boot_pid)
+        return -E_PERM; /* only the boot server knows who died */
+    return (long)reclaim((uint32_t)m->w[1]);
+}
+
+static long mem_stats(struct ipc_msg *m)
+{
+    struct proc_rec *r = record(badge_pid(m->badge), 0);
+    uint64_t procs = 0;
+    for (int i = 0; i < MAX_RECORDS; i++)
+        procs += books->procs[i].pid && books->procs[i].pages;
+    m->info = ipc_info(48, 0);
+    m->w[1] = books->nframes;
+    m->w[2] = nfree;
+    m->w[3] = r ? r->pages : 0;
+    m->w[4] = procs;
+    m->w[5] = books->allocations;
+    return 0;
+}
+
+static int alive(uint32_t pid)
+{
+    struct kc_proc_info info;
+    for (uint32_t slot = 0;; slot++) {
+        long rc = kc_proc_info(slot, &info);
+        if (rc == -E_RANGE)
+            return 0;
+        if (rc == 0 && info.pid == pid)
+            return 1;
+    }
+}
+
+/* Map our books and either start them or pick them up after a restart. */
+static int open_books(void)
+{
+    uint64_t base, end, state;
+    long rc = kc_meminfo(&base, &end, &state);
+    if (rc == 0)
+        rc = kc_map(my_pid, STATE_VA, base, state, KC_MAP_WRITE); /* no ZERO: keep them */
+    if (rc < 0) {
+        printf("mem: cannot reach the user pool: %s\n", ipc_strerror(rc));
+        return 0;
+    }
+    books = (struct books *)STATE_VA;
+    frames = (struct frame_rec *)(STATE_VA + 4096);
+    uint64_t nframes = (end - base) / 4096;
+    quota = nframes / 2; /* no single process may take more than half */
+    if (books->magic == MAGIC && books->nframes == nframes && books->pool_base == base) {
+        uint64_t freed = 0, held = 0;
+        for (uint64_t i = 0; i < nframes; i++) {
+            uint32_t o = frames[i].owner;
+            if (o && o != OWNER_BOOKS && !alive(o))
+                freed += reclaim(o);
+        }
+        nfree = 0;
+        for (uint64_t i = 0; i < nframes; i++) {
+            nfree += frames[i].owner == 0;
+            held += frames[i].owner && frames[i].owner != OWNER_BOOKS;
+        }
+        printf("mem: restarted: books recovered, %lu pages held by clients, %lu reclaimed from the "
+               "dead, %lu free\n",
+               held, freed, nfree);
+        return 1;
+    }
+    memset(books, 0, 4096);
+    books->nframes = nframes;
+    books->pool_base = base;
+    nfree = nframes;
+    for (uint64_t i = 0; i < nframes; i++)
+        frames[i] = (struct frame_rec){i < state ? OWNER_BOOKS : 0, 0};
+    nfree -= state;
+    books->magic = MAGIC;
+    printf("mem: %lu pages (%lu MiB) in the pool, %lu free\n", nframes, nframes >> 8, nfree);
+    return 1;
+}
+
+static const struct server_op ops[] = {
+    {MEM_ALLOC, mem_alloc},
+    {MEM_FREE, mem_free},
+    {MEM_STATS, mem_stats},
+    {BOOT_DIED, mem_died},
+};
+
+int main(void)
+{
+    kc_self(&my_pid, 0, 0, 0);
+    long b = ipc_handle_pid(HANDLE_PARENT);
+    boot_pid = b > 0 ? (uint32_t)b : 0;
+    if (!open_books())
+        return 1;
+    struct server s = {"mem", ops, sizeof(ops) / sizeof(ops[0]), 0};
+    return (int)server_run(&s);
+}

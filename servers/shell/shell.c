@@ -1,0 +1,326 @@
+/*
+ * The shell: a prompt on the console. Commands look at the system (ps,
+ * mem, stats), exercise it (echo, demo, bench) and poke it (kill). Started
+ * with "autorun=<command>" on its grub.cfg line it runs that command, then
+ * powers the machine off with the command's verdict (non-interactive runs).
+ */
+#include <abi/proto/name.h>
+#include <common/string.h>
+#include <ipc/console.h>
+#include <ipc/grant.h>
+#include <ipc/kcall.h>
+#include <ipc/mem.h>
+#include <ipc/name.h>
+#include <ipc/stdio.h>
+
+#include "../hello/hello.h"
+
+typedef int (*command_fn)(const char *args);
+
+static int cmd_help(const char *args);
+
+static const char *skip(const char *s)
+{
+    while (*s == ' ')
+        s++;
+    return s;
+}
+
+static int cmd_ps(const char *args)
+{
+    (void)args;
+    struct kc_proc_info p;
+    printf("  PID    PARENT  THREADS  STATE            PAGES(kernel+mapped)  NAME\n");
+    int n = 0;
+    for (uint32_t slot = 0;; slot++) {
+        long rc = kc_proc_info(slot, &p);
+        if (rc == -E_RANGE)
+            break;
+        if (rc < 0)
+            continue;
+        printf("  %-6x %-7x %-8u %-16s %5lu + %-13lu %s\n", p.pid, p.parent_pid, p.threads, p.state,
+               p.kernel_pages, p.mapped_pages, p.name);
+        n++;
+    }
+    printf("  %d processes\n", n);
+    return 0;
+}
+
+static int cmd_mem(const char *args)
+{
+    (void)args;
+    struct mem_stats st;
+    long rc = mem_stats(&st);
+    if (rc < 0) {
+        printf("mem: memory server unavailable: %s\n", ipc_strerror(rc));
+        return 1;
+    }
+    printf("  user pool: %lu pages (%lu MiB), %lu free (%lu MiB), %lu in use\n", st.pool_pages,
+           st.pool_pages >> 8, st.free_pages, st.free_pages >> 8, st.pool_pages - st.free_pages);
+    printf("  %lu processes hold pages; %lu allocations served; this shell holds %lu\n",
+           st.processes, st.allocations, st.my_pages);
+    return 0;
+}
+
+static int cmd_echo(const char *args)
+{
+    size_t len = strlen(args);
+    char line[300];
+    int n = snprintf(line, sizeof(line), "%s\n", args);
+    long rc = console_write(line, (size_t)n);
+    if (rc < 0)
+        return 1;
+    if (len + 1 > IPC_INLINE_MAX)
+        printf("  (%zu bytes: sent to the console through a grant)\n", len + 1);
+    return 0;
+}
+
+static int cmd_stats(const char *args)
+{
+    (void)args;
+    uint64_t k[4];
+    kc_stats(k);
+    struct ipc_msg m = ipc_msg_make(BOOT_STATS, 1);
+    long rc = ipc_call_status(HANDLE_PARENT, &m);
+    printf("  kernel: %lu fast-path calls, %lu fast-path reply_recvs, %lu slow-path syscalls, "
+           "%lu address-space switches\n",
+           k[0], k[1], k[2], k[3]);
+    if (rc >= 0)
+        printf("  boot server: %lu restarts, %lu deaths, %lu faults\n", m.w[1], m.w[2], m.w[3]);
+    return 0;
+}
+
+static int cmd_kill(const char *args)
+{
+    struct ipc_msg m = ipc_msg_make(BOOT_KILL, 4);
+    name_pack(&m, args);
+    long rc = ipc_call_status(HANDLE_PARENT, &m);
+    printf("kill %s: %s\n", args, rc < 0 ? ipc_strerror(rc) : "killed (restartable servers come back)");
+    return rc < 0;
+}
+
+static int running(const char *name)
+{
+    struct kc_proc_info p;
+    for (uint32_t slot = 0;; slot++) {
+        long rc = kc_proc_info(slot, &p);
+        if (rc == -E_RANGE)
+            return 0;
+        if (rc == 0 && strcmp(p.name, name) == 0)
+            return 1;
+    }
+}
+
+static int cmd_bench(const char *args)
+{
+    (void)args;
+    struct ipc_msg m = ipc_msg_make(BOOT_SPAWN, 4);
+    name_pack(&m, "bench");
+    long rc = ipc_call_status(HANDLE_PARENT, &m);
+    if (rc < 0) {
+        printf("bench: cannot start the benchmark: %s%s\n", ipc_strerror(rc),
+               rc == -E_NOENT ? " (this image has no bench module; use ./granite bench)" : "");
+        return 1;
+    }
+    while (running("bench"))
+        kc_sleep(10);
+    return 0;
+}
+
+/* ---- demo: every service, end to end ---------------------------------- */
+
+static int steps, bad;
+
+static void step(const char *what, int ok)
+{
+    steps++;
+    bad += !ok;
+    printf("demo: %-58s %s\n", what, ok ? "ok" : "FAILED");
+}
+
+static void demo_console(void)
+{
+    step("console: a short line, inline in the message", console_write("demo: hello\n", 12) == 12);
+    char line[201];
+    memset(line, '=', 199);
+    line[199] = '\n';
+    line[200] = '\0';
+    step("console: a 200-byte line, through a grant", console_write(line, 200) == 200);
+}
+
+static void demo_names(void)
+{
+    step("names: \"console\" is registered", name_lookup("console") >= 0);
+    step("names: \"mem\" is registered", name_lookup("mem") >= 0);
+    step("names: an unknown name is -E_NOENT", name_lookup("no-such-thing") == -E_NOENT);
+}
+
+static void demo_memory(void)
+{
+    struct mem_stats before, during, after;
+    long rc = mem_stats(&before);
+    step("memory: the memory server answers", rc >= 0);
+    if (rc < 0)
+        return;
+    /* Many small blocks, each filled and checked. */
+    enum { N = 200 };
+    static uint64_t *blocks[N];
+    int ok = 1;
+    for (int i = 0; ok && i < N; i++) {
+        blocks[i] = malloc(64 + (size_t)i * 8);
+        ok = blocks[i] != 0;
+        for (int w = 0; ok && w < 8; w++)
+            blocks[i][w] = (uint64_t)i * 1000 + (uint64_t)w;
+    }
+    for (int i = 0; ok && i < N; i++)
+        for (int w = 0; w < 8; w++)
+            ok = ok && blocks[i][w] == (uint64_t)i * 1000 + (uint64_t)w;
+    step("memory: malloc of 200 small blocks, data intact", ok);
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+
+    /* A large block has pages of its own, which free() gives back. */
+    mem_stats(&before);
+    uint8_t *big = malloc(256 << 10);
+    for (size_t i = 0; big && i < (256u << 10); i += 4096)
+        big[i] = (uint8_t)(i >> 12);
+    mem_stats(&during);
+    free(big);
+    mem_stats(&after);
+    printf("demo:   pool %lu pages: %lu free, %lu with 256 KiB allocated, %lu after free()\n",
+           before.pool_pages, before.free_pages, during.free_pages, after.free_pages);
+    step("memory: 256 KiB taken from the pool and given back",
+         big && during.free_pages + 64 <= before.free_pages && after.free_pages == before.free_pages);
+    long err = 0;
+    void *huge = mem_alloc_pages(1u << 30, &err);
+    step("memory: an impossible request is refused, not fatal", !huge && err < 0);
+}
+
+static void demo_grants(void)
+{
+    long hello = name_lookup_wait("hello", 100);
+    step("grants: the hello server is there", hello >= 0);
+    if (hello < 0)
+        return;
+    long pid = ipc_handle_pid((uint64_t)hello);
+    static char text[3000], loud[3000];
+    for (size_t i = 0; i < sizeof(text); i++)
+        text[i] = "granted bytes "[i % 14];
+    int64_t q = grant_create((uint32_t)pid, text, sizeof(text), GRANT_F_READ);
+    int64_t a = grant_create((uint32_t)pid, loud, sizeof(loud), GRANT_F_WRITE);
+    struct ipc_msg m = ipc_msg_make(HELLO_SHOUT, IPC_MSG_WORDS);
+    m.w[0] = sizeof(text);
+    m.w[1] = (uint64_t)q;
+    m.w[7] = (uint64_t)a;
+    long rc = ipc_call_status((uint64_t)hello, &m);
+    grant_revoke((uint64_t)q);
+    grant_revoke((uint64_t)a);
+    int ok = rc == (long)sizeof(text) && loud[0] == 'G' && loud[14] == 'G' && loud[7] == ' ';
+    step("grants: 3000 bytes out through a read grant, back through a write grant", ok);
+    /* After the revoke the server can no longer reach our buffer. */
+    m = ipc_msg_make(HELLO_SHOUT, IPC_MSG_WORDS);
+    m.w[0] = sizeof(text);
+    m.w[1] = (uint64_t)q;
+    m.w[7] = (uint64_t)a;
+    step("grants: a revoked grant is refused by the kernel",
+         ipc_call_status((uint64_t)hello, &m) == -E_GRANT_INVALID);
+}
+
+static void demo_processes(void)
+{
+    step("processes: console, mem, hello and shell are running",
+         running("console") && running("mem") && running("hello") && running("shell"));
+}
+
+static int cmd_demo(const char *args)
+{
+    (void)args;
+    steps = bad = 0;
+    printf("demo: exercising the console, names, memory, grants and processes\n");
+    demo_console();
+    demo_names();
+    demo_memory();
+    demo_grants();
+    demo_processes();
+    printf("demo: %d of %d steps passed: %s\n", steps - bad, steps, bad ? "DEMO FAILED" : "DEMO PASSED");
+    return bad != 0;
+}
+
+static int cmd_poweroff(const char *args)
+{
+    (void)args;
+    printf("shell: powering off\n");
+    stdio_flush();
+    kc_shutdown(0);
+    return 1;
+}
+
+static const struct {
+    const char *name;
+    command_fn fn;
+    const char *help;
+} commands[] = {
+    {"help", cmd_help, "this list"},
+    {"ps", cmd_ps, "processes: pid, parent, threads, state, pages, name"},
+    {"mem", cmd_mem, "memory server figures"},
+    {"echo", cmd_echo, "echo TEXT: print TEXT (through a grant when long)"},
+    {"stats", cmd_stats, "kernel IPC counters and restarts"},
+    {"kill", cmd_kill, "kill NAME: kill a server (restartable ones come back)"},
+    {"bench", cmd_bench, "run the IPC benchmark (bench images only)"},
+    {"demo", cmd_demo, "exercise console, memory, names and grants end to end"},
+    {"poweroff", cmd_poweroff, "stop the machine"},
+};
+
+static int cmd_help(const char *args)
+{
+    (void)args;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        printf("  %-9s %s\n", commands[i].name, commands[i].help);
+    return 0;
+}
+
+static int run(const char *line)
+{
+    line = skip(line);
+    if (!*line)
+        return 0;
+    size_t n = 0;
+    while (line[n] && line[n] != ' ')
+        n++;
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strlen(commands[i].name) == n && strncmp(commands[i].name, line, n) == 0)
+            return commands[i].fn(skip(line + n));
+    printf("shell: unknown command \"%.*s\"; type help for the list\n", (int)n, line);
+    return 1;
+}
+
+int main(void)
+{
+    char args[128];
+    kc_args(args, sizeof(args));
+    const char *autorun = strstr(args, "autorun=");
+    if (autorun) {
+        char cmd[64];
+        strncpy_safe(cmd, autorun + 8, sizeof(cmd));
+        for (char *p = cmd; *p; p++)
+            if (*p == ' ')
+                *p = '\0';
+        /* Give the servers a moment to register before the first lookup. */
+        name_lookup_wait("hello", 200);
+        int status = run(cmd);
+        stdio_flush();
+        kc_shutdown(status);
+    }
+    printf("\nGranite shell. Type help for the commands.\n");
+    char line[256];
+    for (;;) {
+        printf("granite> ");
+        stdio_flush();
+        long rc = console_readline(line, sizeof(line));
+        if (rc < 0) {
+            kc_sleep(10); /* the console is restarting: try again */
+            continue;
+        }
+        run(line);
+    }
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Seed inputs for the fuzzers: a few valid and a few near-miss inputs per
+target, so fuzzing starts past the magic numbers and size checks. Writes
+corpus/<target>/seed-*; run it again after changing an input format (it
+never touches the regress-* files)."""
+
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+# ---- Multiboot2 boot information (kernel/mb2.h) ----
+
+
+def tag(type_, body):
+    t = struct.pack("<II", type_, 8 + len(body)) + body
+    return t + b"\0" * (-len(t) % 8)  # tags are 8-byte aligned
+
+
+def mb2(*tags, total=None, end=True):
+    body = b"".join(tags) + (tag(0, b"") if end else b"")
+    size = 8 + len(body) if total is None else total
+    return struct.pack("<II", size, 0) + body
+
+
+def mmap_tag(entries, entry_size=24):
+    body = struct.pack("<II", entry_size, 0)
+    for base, length, type_ in entries:
+        e = struct.pack("<QQII", base, length, type_, 0)
+        body += e + b"\0" * (entry_size - len(e))
+    return tag(6, body)
+
+
+def module(start, end, cmdline):
+    return tag(3, struct.pack("<II", start, end) + cmdline + b"\0")
+
+
+MMAP = mmap_tag([(0, 0x9FC00, 1), (0x100000, 0x7EE0000, 1), (0xFFFC0000, 0x40000, 2)])
+
+write("mb2", "minimal", mb2(MMAP))
+write("mb2", "full", mb2(
+    tag(1, b"klog=serial test=all\0"),
+    tag(2, b"GRUB 2.06\0"),
+    module(0x200000, 0x201000, b"ksyms"),
+    module(0x202000, 0x210000, b"init arg1 arg2"),
+    tag(8, b"\0" * 24),  # framebuffer: ignored
+    MMAP))
+write("mb2", "mmap-wide-entries", mb2(mmap_tag([(0, 0x1000, 1), (0x2000, 0x1000, 3)], 32)))
+write("mb2", "modules-32", mb2(*[module(i << 12, (i + 1) << 12, b"m") for i in range(32)], MMAP))
+write("mb2", "modules-33", mb2(*[module(i << 12, (i + 1) << 12, b"m") for i in range(33)], MMAP))
+write("mb2", "no-mmap", mb2(tag(1, b"x\0")))
+write("mb2", "no-end", mb2(MMAP, end=False))
+write("mb2", "truncated", mb2(MMAP, total=8 + len(MMAP) + 16))
+write("mb2", "cmdline-unterminated", mb2(tag(1, b"abcdefgh"), MMAP))
+
+# ---- ELF64 executables (kernel/elf.h), linked at 4 MiB ----
+
+PF_X, PF_W, PF_R = 1, 2, 4
+PT_LOAD, PT_INTERP, PT_GNU_STACK = 1, 3, 0x6474E551
+
+
+def elf(phdrs, entry=0x401000, data_len=0x200, etype=2):
+    """phdrs: (type, flags, offset, vaddr, filesz, memsz)."""
+    phoff = 64
+    eh = b"\x7fELF" + bytes([2, 1, 1]) + b"\0" * 9
+    eh += struct.pack("<HHIQQQIHHHHHH", etype, 62, 1, entry, phoff, 0, 0,
+                      64, 56, len(phdrs), 64, 0, 0)
+    ph = b"".join(struct.pack("<IIQQQQQQ", t, f, off, va, va, fs, ms, 0x1000)
+                  for t, f, off, va, fs, ms in phdrs)
+    img = eh + ph
+    return img + bytes((i * 7) & 0xFF for i in range(data_len))
+
+
+TEXT = (PT_LOAD, PF_R | PF_X, 0x100, 0x401000, 0x80, 0x80)
+DATA = (PT_LOAD, PF_R | PF_W, 0x180, 0x402000, 0x40, 0x3000)
+STACK = (PT_GNU_STACK, PF_R | PF_W, 0, 0, 0, 0)
+
+write("elf", "static", elf([TEXT, DATA, STACK]))
+write("elf", "text-only", elf([TEXT]))
+write("elf", "eight-segments", elf(
+    [(PT_LOAD, PF_R | (PF_X if i == 0 else 0), 0x100, 0x401000 + i * 0x2000, 0x20, 0x1000)
+     for i in range(8)]))
+write("elf", "nine-segments", elf(
+    [(PT_LOAD, PF_R | PF_X, 0x100, 0x401000 + i * 0x2000, 0x20, 0x1000) for i in range(9)]))
+write("elf", "wx", elf([(PT_LOAD, PF_R | PF_W | PF_X, 0x100, 0x401000, 0x80, 0x80)]))
+write("elf", "shared-page", elf([TEXT, (PT_LOAD, PF_R | PF_W, 0x180, 0x401800, 0x40, 0x40)]))
+write("elf", "interp", elf([(PT_INTERP, PF_R, 0x100, 0, 0x10, 0x10), TEXT]))
+write("elf", "entry-in-data", elf([TEXT, DATA], entry=0x402000))
+write("elf", "past-window", elf([TEXT, (PT_LOAD, PF_R, 0x180, 0x3FFFF000, 0x40, 0x2000)]))
+write("elf", "file-short", elf([TEXT, (PT_LOAD, PF_R, 0x180, 0x404000, 0x400, 0x400)]))
+write("elf", "pie", elf([TEXT], etype=3))
+
+# ---- grant tables and a request (fuzz_grant.c's decoder) ----
+
+U, V, R, W, IND = 1, 2, 4, 8, 16
+
+
+def val(v):
+    if v < 64:
+        return bytes([v << 2])
+    if v < 0x10000:
+        return bytes([1]) + struct.pack("<H", v)
+    if v >= (1 << 64) - 64:
+        return bytes([((2**64 - 1 - v) << 2) | 2])
+    return bytes([3]) + struct.pack("<Q", v)
+
+
+def gid(index, gen):
+    return val(index) + val(gen)
+
+
+def entry(flags, gen, grantee, src_pid=0, addr=0, length=0, src_index=0, src_gen=0):
+    return (bytes([flags]) + val(gen) + bytes([grantee, src_pid]) + val(addr) + val(length)
+            + gid(src_index, src_gen))
+
+
+def proc(pid, entries, unreadable=False):
+    return bytes([pid, len(entries), 0x0F if unreadable else 0]) + b"".join(entries)
+
+
+def grant(caller, granter, index, gen, offset, length, access, procs):
+    """access: 0 read, 1 write, 2 both."""
+    return (bytes([caller, granter]) + gid(index, gen) + val(offset) + val(length)
+            + bytes([access, len(procs)]) + b"".join(procs))
+
+
+FREE = entry(0, 0, 0)
+write("grant", "direct", grant(1, 2, 1, 3, 0x10, 0x20, 0, [
+    proc(2, [FREE, entry(U | V | R, 3, 1, addr=0x1000, length=0x100)]),
+    proc(1, [FREE])]))
+write("grant", "indirect", grant(1, 2, 0, 0, 0x8, 0x10, 1, [
+    proc(2, [entry(U | V | R | W | IND, 0, 1, src_pid=3, addr=0x40, length=0x80, src_index=2, src_gen=5)]),
+    proc(3, [FREE, FREE, entry(U | V | R | W, 5, 2, addr=0x7000, length=0x1000)])]))
+# Four links (the most followed) and then one more: the limit and a loop.
+chain = [proc(p, [entry(U | V | R | IND, 0, p - 1, src_pid=p + 1, addr=1, length=0x100)])
+         for p in range(2, 6)] + [proc(6, [entry(U | V | R, 0, 5, addr=0x3000, length=0x100)])]
+write("grant", "chain-max", grant(1, 2, 0, 0, 0, 8, 0, chain))
+write("grant", "loop", grant(1, 2, 0, 0, 0, 8, 0, [
+    proc(2, [entry(U | V | R | IND, 0, 1, src_pid=3, length=0x100), entry(U | V | R | IND, 0, 3, src_pid=3, length=0x100)]),
+    proc(3, [entry(U | V | R | IND, 0, 2, src_pid=2, src_index=1, length=0x100)])]))
+write("grant", "addr-top", grant(1, 2, 0, 0, 0xF, 1, 0, [
+    proc(2, [entry(U | V | R, 0, 1, addr=2**64 - 16, length=0x100)])]))
+# Accepted today: the start is checked against 2^64, the end is not (grant.c
+# then refuses any address past USER_TOP).
+write("grant", "end-past-top", grant(1, 2, 0, 0, 0, 0x20, 0, [
+    proc(2, [entry(U | V | R, 0, 1, addr=2**64 - 16, length=0x100)])]))
+write("grant", "range-overflow", grant(1, 2, 0, 0, 0x80, 2**64 - 0x70, 0, [
+    proc(2, [entry(U | V | R, 0, 1, addr=0x1000, length=0x100)])]))
+write("grant", "unreadable", grant(1, 2, 0, 0, 0, 1, 0, [
+    proc(2, [entry(U | V | R, 0, 1, addr=0x1000, length=0x100)], unreadable=True)]))
+write("grant", "stale-access", grant(1, 2, 0, 1, 0, 1, 1, [
+    proc(2, [entry(U | V | R, 0, 1, addr=0x1000, length=0x100)])]))

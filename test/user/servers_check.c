@@ -1,0 +1,240 @@
+/*
+ * servers.check: the server set as a client sees it. Console write (short,
+ * long) and read; memory allocate, free, out of memory; name lookups;
+ * malformed requests to every server (each answered with an error while
+ * the server keeps serving); and servers killed in the middle of a request,
+ * which are restarted while their client gets an error instead of hanging.
+ * Prints "CHECK <name> PASS|FAIL" per check; exit status = failures.
+ */
+#include <abi/proto/console.h>
+#include <abi/proto/mem.h>
+#include <abi/proto/name.h>
+#include <common/string.h>
+#include <ipc/console.h>
+#include <ipc/grant.h>
+#include <ipc/kcall.h>
+#include <ipc/mem.h>
+#include <ipc/name.h>
+#include <ipc/stdio.h>
+#include <ipc/thread.h>
+
+#include "../../servers/hello/hello.h"
+
+static int failures;
+
+static void check(const char *name, int ok, const char *detail)
+{
+    failures += !ok;
+    printf("CHECK %s %s%s%s\n", name, ok ? "PASS" : "FAIL", detail ? ": " : "", detail ? detail : "");
+}
+
+static void check_rc(const char *name, long got, long want)
+{
+    char d[96];
+    snprintf(d, sizeof(d), "got %ld (%s), want %ld (%s)", got, ipc_strerror(got), want,
+             ipc_strerror(want));
+    check(name, got == want, got == want ? 0 : d);
+}
+
+static long call(const char *server, uint32_t label, uint64_t w0, uint64_t w1, uint64_t w2)
+{
+    long h = name_lookup(server);
+    if (h < 0)
+        return h;
+    struct ipc_msg m = ipc_msg_make(label, 3);
+    m.w[0] = w0;
+    m.w[1] = w1;
+    m.w[2] = w2;
+    return ipc_call_status((uint64_t)h, &m);
+}
+
+static void console_checks(void)
+{
+    check_rc("console.write_short", console_write("servers.check: short line\n", 26), 26);
+    static char text[3000];
+    memset(text, '-', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\n';
+    check_rc("console.write_long_through_grant", console_write(text, sizeof(text)), sizeof(text));
+    check_rc("console.malformed_too_long", call("console", CON_WRITE, 5000, 0, 0), -E_RANGE);
+    /* Our table exists (the long write used it) but has no such grant. */
+    check_rc("console.malformed_bad_grant", call("console", CON_WRITE, 100, grant_id(3, 77), 0),
+             -E_GRANT_INVALID);
+    check_rc("console.malformed_unknown_op", call("console", 0x3ff, 0, 0, 0), -E_NOSYS);
+    check_rc("console.still_serving", console_write("servers.check: still here\n", 26), 26);
+    char line[64];
+    long n = console_readline(line, sizeof(line));
+    check("console.readline", n == 13 && strcmp(line, "hello granite") == 0, line);
+}
+
+static void memory_checks(void)
+{
+    struct mem_stats s0, s1;
+    check_rc("mem.stats", mem_stats(&s0), 0);
+    long err = 0;
+    uint64_t *p = mem_alloc_pages(10, &err);
+    int ok = p != 0;
+    for (int i = 0; ok && i < 10 * 512; i++)
+        ok = p[i] == 0; /* fresh pages are zeroed */
+    for (int i = 0; ok && i < 10 * 512; i++)
+        p[i] = (uint64_t)i;
+    for (int i = 0; ok && i < 10 * 512; i++)
+        ok = p[i] == (uint64_t)i;
+    check("mem.alloc_zeroed_writable", ok, 0);
+    check_rc("mem.free", p ? mem_free_pages(p, 10) : -1, 10);
+    mem_stats(&s1);
+    check("mem.free_returns_pages", s1.free_pages == s0.free_pages, 0);
+
+    /* Out of memory: take 16 MiB at a time until refused, then halve the
+     * request down to one page, so every last page we may have is taken. */
+    void *chunks[128];
+    uint64_t sizes[128], total = 0;
+    int n = 0;
+    long rc = 0;
+    for (uint64_t want = MEM_MAX_ALLOC_PAGES; want > 0 && n < 128;) {
+        chunks[n] = mem_alloc_pages(want, &rc);
+        if (!chunks[n]) {
+            want /= 2;
+            continue;
+        }
+        sizes[n++] = want;
+        total += want;
+    }
+    char d[80];
+    snprintf(d, sizeof(d), "refused after %lu pages (%lu MiB) with %s", total, total >> 8,
+             ipc_strerror(rc));
+    check("mem.out_of_memory_is_an_error", n > 0 && rc == -E_NOMEM, d);
+    check_rc("mem.not_even_one_page_more", mem_alloc_pages(1, &rc) ? 0 : rc, -E_NOMEM);
+    for (int i = 0; i < n; i++)
+        mem_free_pages(chunks[i], sizes[i]);
+    mem_stats(&s1);
+    check("mem.everything_back_after_oom", s1.free_pages == s0.free_pages && s1.my_pages == 0, 0);
+
+    check_rc("mem.malformed_zero_pages", call("mem", MEM_ALLOC, 0, 0, 0), -E_RANGE);
+    check_rc("mem.malformed_huge", call("mem", MEM_ALLOC, 0, 1ull << 40, 0), -E_RANGE);
+    check_rc("mem.malformed_free", call("mem", MEM_FREE, 0, 0x123000, 4), -E_INVAL);
+    check_rc("mem.malformed_died_not_from_boot", call("mem", BOOT_DIED, 0, 1, 0), -E_PERM);
+    check_rc("mem.malformed_unknown_op", call("mem", 0x2ff, 0, 0, 0), -E_NOSYS);
+    p = mem_alloc_pages(1, &err);
+    check("mem.still_serving", p != 0, 0);
+    mem_free_pages(p, 1);
+}
+
+static void name_checks(void)
+{
+    check("names.lookup_known", name_lookup("console") >= 0 && name_lookup("mem") >= 0, 0);
+    check_rc("names.lookup_unknown", name_lookup("nobody-here"), -E_NOENT);
+    struct ipc_msg m = ipc_msg_make(NAME_REGISTER, 4);
+    name_pack(&m, "no-handle");
+    check_rc("boot.malformed_register_without_handle", ipc_call_status(HANDLE_PARENT, &m), -E_INVAL);
+    m = ipc_msg_make(0x1ff, 1);
+    check_rc("boot.malformed_unknown_op", ipc_call_status(HANDLE_PARENT, &m), -E_NOSYS);
+    check("boot.still_serving", name_lookup("hello") >= 0, 0);
+}
+
+static void hello_checks(void)
+{
+    check_rc("hello.malformed_greet_too_long", call("hello", HELLO_GREET, 1000, 0, 0), -E_RANGE);
+    check_rc("hello.malformed_shout_without_grant", call("hello", HELLO_SHOUT, 10, 0, 0), -E_INVAL);
+    long h = name_lookup("hello");
+    struct ipc_msg m;
+    long rc = h < 0 ? h : ipc_call_data((uint64_t)h, HELLO_GREET, "again", 5, &m);
+    check("hello.still_serving", rc == 0 && (long)m.w[0] == 0 && memcmp(&m.w[2], "Hello, again!", 13) == 0, 0);
+}
+
+static long kill_server(const char *name)
+{
+    struct ipc_msg m = ipc_msg_make(BOOT_KILL, 4);
+    name_pack(&m, name);
+    return ipc_call_status(HANDLE_PARENT, &m);
+}
+
+static volatile long reader_rc = 1;
+
+static void blocked_reader(void *arg)
+{
+    (void)arg;
+    char line[32];
+    reader_rc = console_readline(line, sizeof(line)); /* nothing more is typed: blocks */
+}
+
+static volatile int churn_stop;
+static volatile long churn_first_error, churn_ok_after_error;
+
+static void churn(void *arg)
+{
+    (void)arg;
+    void *held = 0; /* allocated, but its free met the dead server: free it again */
+    while (!churn_stop || held) {
+        long err = 0;
+        if (held) {
+            long rc = mem_free_pages(held, 8);
+            if (rc == 8)
+                held = 0;
+            else if (!churn_first_error)
+                churn_first_error = rc;
+            continue;
+        }
+        void *p = mem_alloc_pages(8, &err);
+        if (!p) {
+            if (!churn_first_error)
+                churn_first_error = err;
+            continue;
+        }
+        long rc = mem_free_pages(p, 8);
+        if (rc != 8) {
+            held = p;
+            if (!churn_first_error)
+                churn_first_error = rc;
+        } else if (churn_first_error) {
+            churn_ok_after_error++;
+        }
+    }
+}
+
+static void restart_checks(void)
+{
+    /* Console: a reader is waiting inside the console when it dies. */
+    thread_create(blocked_reader, 0, 0);
+    kc_sleep(5);
+    check_rc("restart.kill_console", kill_server("console"), 0);
+    for (int i = 0; i < 100 && reader_rc == 1; i++)
+        kc_sleep(1);
+    check_rc("restart.console_client_gets_error", reader_rc, -E_DEAD);
+    long h = name_lookup_wait("console", 300);
+    check("restart.console_is_back", h >= 0, 0);
+    check_rc("restart.console_works_again", console_write("servers.check: console is back\n", 31), 31);
+
+    /* Memory: a client keeps allocating while the server is killed. */
+    struct mem_stats s0, s1;
+    mem_stats(&s0);
+    thread_create(churn, 0, 0);
+    kc_sleep(5);
+    check_rc("restart.kill_mem", kill_server("mem"), 0);
+    for (int i = 0; i < 300 && !churn_ok_after_error; i++)
+        kc_sleep(1);
+    churn_stop = 1;
+    kc_sleep(20);
+    char d[64];
+    snprintf(d, sizeof(d), "first error %s", ipc_strerror(churn_first_error));
+    check("restart.mem_client_gets_error", churn_first_error == -E_DEAD, d);
+    check("restart.mem_works_again", churn_ok_after_error > 0, 0);
+    mem_stats(&s1);
+    snprintf(d, sizeof(d), "free %lu before, %lu after; we hold %lu", s0.free_pages, s1.free_pages,
+             s1.my_pages);
+    check("restart.mem_accounts_recovered", s1.free_pages == s0.free_pages && s1.my_pages == 0, d);
+}
+
+int main(void)
+{
+    if (name_lookup_wait("hello", 500) < 0 || name_lookup_wait("mem", 500) < 0) {
+        printf("servers.check: the server set did not come up\n");
+        return 1;
+    }
+    console_checks();
+    memory_checks();
+    name_checks();
+    hello_checks();
+    restart_checks();
+    printf("servers.check: %d checks failed\n", failures);
+    return failures;
+}
