@@ -68,11 +68,11 @@ function(granite_iso)
     add_custom_target(iso-${A_NAME} ALL DEPENDS ${iso})
 endfunction()
 
-# granite_kernel(target [DEFINES ...]): a kernel image from the kernel
+# granite_kernel(target [DEFINES ...] [SOURCES ...]): a kernel image from the kernel
 # sources, with its symbol table (<elf>.sym) for fault dumps.
 function(granite_kernel target)
-    cmake_parse_arguments(A "" "" "DEFINES" ${ARGN})
-    add_executable(${target} ${GRANITE_KERNEL_SOURCES} $<TARGET_OBJECTS:common-kernel>)
+    cmake_parse_arguments(A "" "" "DEFINES;SOURCES" ${ARGN})
+    add_executable(${target} ${GRANITE_KERNEL_SOURCES} ${A_SOURCES} $<TARGET_OBJECTS:common-kernel>)
     granite_freestanding(${target} kernel)
     target_include_directories(${target} PRIVATE ${GRANITE_ROOT}/kernel)
     target_compile_definitions(${target} PRIVATE ${A_DEFINES})

@@ -52,30 +52,28 @@ long kc_grant_table(struct thread *cur)
     return 0;
 }
 
-/* Copy len bytes from (src, sa) to (dst, da), page by page on both sides. */
+/* Copy len bytes from (src, sa) to (dst, da), page by page on both sides.
+ * A page found missing stops the copy with -E_FAULT; what was copied before
+ * it stays copied, which is harmless: every byte lies inside the grant. */
 static long copy_between(struct proc *src, uint64_t sa, struct proc *dst, uint64_t da, uint64_t len)
 {
-    /* Check every page of both ranges first: a failed copy changes nothing. */
-    for (int pass = 0; pass < 2; pass++) {
-        uint64_t s = sa, d = da, left = len;
-        while (left) {
-            uint64_t chunk = 4096 - (s & 0xfff);
-            if (4096 - (d & 0xfff) < chunk)
-                chunk = 4096 - (d & 0xfff);
-            if (chunk > left)
-                chunk = left;
-            const uint8_t *from = vm_user_ptr(src->cr3, s, 0);
-            uint8_t *to = vm_user_ptr(dst->cr3, d, 1);
-            if (!from || !to)
-                return -E_FAULT;
-            if (pass)
-                memcpy(to, from, chunk);
-            s += chunk;
-            d += chunk;
-            left -= chunk;
-        }
+    struct vm_cursor sc = vm_cursor(src->cr3), dc = vm_cursor(dst->cr3);
+    while (len) {
+        uint64_t chunk = 4096 - (sa & 0xfff);
+        if (4096 - (da & 0xfff) < chunk)
+            chunk = 4096 - (da & 0xfff);
+        if (chunk > len)
+            chunk = len;
+        const uint8_t *from = vm_cursor_ptr(&sc, sa, 0);
+        uint8_t *to = vm_cursor_ptr(&dc, da, 1);
+        if (!from || !to)
+            return -E_FAULT;
+        memcpy(to, from, chunk);
+        sa += chunk;
+        da += chunk;
+        len -= chunk;
     }
-    return (long)len;
+    return 0;
 }
 
 static long grant_copy(struct thread *cur, uint32_t access)
@@ -96,9 +94,9 @@ static long grant_copy(struct thread *cur, uint32_t access)
         len > USER_TOP - local)
         return -E_FAULT;
     struct proc *g = proc_by_pid(t.granter);
-    if (access == GRANT_F_READ)
-        return copy_between(g, t.addr, cur->proc, local, len);
-    return copy_between(cur->proc, local, g, t.addr, len);
+    long copied = access == GRANT_F_READ ? copy_between(g, t.addr, cur->proc, local, len)
+                                     : copy_between(cur->proc, local, g, t.addr, len);
+    return copied < 0 ? copied : (long)len;
 }
 
 long sys_grant_copy_from(struct thread *cur)

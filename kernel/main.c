@@ -143,6 +143,11 @@ static void kmain_stage2(void)
     tsc_khz = timer_tsc_khz();
     timer_init(TIMER_HZ);
     kprintf("kernel: SYSCALL entry ready, timer %u Hz, TSC %lu kHz\n", TIMER_HZ, tsc_khz);
+#ifdef GRANITE_BENCH
+    extern void kbench_copies(void);
+    kprintf("kernel: this is the benchmark kernel (int 0x80 and ud2 entries, floor switch)\n");
+    kbench_copies();
+#endif
     start_boot_server();
     kernel_exit();
 }

@@ -9,7 +9,7 @@
 
 /* clang-format off */
 #define MAX_THREADS   256
-#define MAX_PROCS     64
+#define MAX_PROCS     128
 #define THREAD_SHIFT  8            /* sizeof(struct thread) == 1 << 8 */
 #define NUM_PRIO      32           /* 1 (lowest) .. 31; 0 means "none ready" */
 #define PRIO_DEFAULT  8
@@ -178,7 +178,7 @@ struct proc {
     uint64_t grant_table, grant_slots; /* registered with KC_GRANT_TABLE */
 
     /* Deaths of processes we reaped, waiting for KC_WAIT_DEATH. */
-    struct death deaths[16];
+    struct death deaths[64];
     uint32_t ndeaths;
 };
 _Static_assert(offsetof(struct proc, cr3) == P_CR3, "entry.S offset proc.cr3");

@@ -18,6 +18,13 @@
 #define SYS_GRANT_COPY_TO    8 /* copy into a granter's memory         */
 #define SYS_COUNT            9
 
+/* Benchmark kernel only (GRANITE_BENCH); any other kernel answers
+ * -E_NOSYS. The floor: how little a kernel entry and a thread switch can
+ * cost on this machine, with no checks and no state saved. */
+#define SYS_BENCH_NULL       100 /* return at once (also the value in RAX for
+                                    the int 0x80 and ud2 entries) */
+#define SYS_BENCH_FLOOR      101 /* RDI = thread slot: switch to it unchecked */
+
 /*
  * Registers. In: RAX = call number. Out: RAX = status (>= 0 success,
  * -E_* failure). SYSCALL itself clobbers RCX and R11; RBP and RSP are

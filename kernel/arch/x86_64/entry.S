@@ -39,6 +39,14 @@ syscall_entry:
     je fast_call
     cmp $SYS_IPC_REPLY_RECV, %rax
     je fast_reply_recv
+#ifdef GRANITE_BENCH
+    /* After the IPC checks, so the fast path costs what it does in the
+     * production kernel. */
+    cmp $SYS_BENCH_NULL, %rax
+    je bench_null
+    cmp $SYS_BENCH_FLOOR, %rax
+    je bench_floor
+#endif
 
 slow_path:
     incq %gs:PCPU_SLOW_CALLS
@@ -256,6 +264,66 @@ resume_iret:
     mov T_RDI(%rdi), %rdi
     swapgs
     iretq
+
+#ifdef GRANITE_BENCH
+/* ---- benchmark kernel only -------------------------------------------- */
+
+/* Null SYSCALL: straight back. */
+bench_null:
+    mov %gs:PCPU_USER_RSP, %rsp
+    swapgs
+    sysretq
+
+/* The floor of a thread switch: save RIP/RFLAGS/RSP of the caller, load
+ * those of the thread in slot RDI, switch CR3 if needed, SYSRET. No checks
+ * and no register saved or cleared; only the two state bytes change, so a
+ * timer tick in the middle of a run still finds a running thread. */
+bench_floor:
+    mov %gs:PCPU_CUR, %rax
+    mov %rcx, T_RIP(%rax)
+    mov %r11, T_RFLAGS(%rax)
+    mov %gs:PCPU_USER_RSP, %rcx
+    mov %rcx, T_RSP(%rax)
+    movb $TS_SLEEP, T_STATE(%rax)       /* parked (no deadline) */
+    and $ID_SLOT_MASK, %edi
+    shl $THREAD_SHIFT, %rdi
+    lea threads(%rdi), %rdx
+    movb $TS_RUNNING, T_STATE(%rdx)
+    mov %rdx, %gs:PCPU_CUR
+    mov T_PROC(%rdx), %rax
+    mov P_CR3(%rax), %rax
+    cmp %rax, %gs:PCPU_CR3
+    je 1f
+    mov %rax, %cr3
+    mov %rax, %gs:PCPU_CR3
+1:  mov T_RIP(%rdx), %rcx
+    mov T_RFLAGS(%rdx), %r11
+    mov T_RSP(%rdx), %rsp
+    swapgs
+    sysretq
+
+/* Software interrupt entry (a DPL 3 gate on vector 0x80, installed only in
+ * this kernel): the same null round trip through the IDT and IRETQ. */
+    .global bench_int80_entry
+bench_int80_entry:
+    swapgs
+    swapgs
+    iretq
+
+/* Trap entry: UD2 with RAX = SYS_BENCH_NULL from user mode is a null call
+ * (RIP steps over the 2-byte UD2); every other #UD takes the normal path. */
+    .global bench_ud_entry
+bench_ud_entry:
+    testb $3, 8(%rsp)
+    jz 2f
+    cmp $SYS_BENCH_NULL, %rax
+    jne 2f
+    swapgs
+    addq $2, (%rsp)
+    swapgs
+    iretq
+2:  jmp *trap_stub_table + 6 * 8(%rip)
+#endif
 
 /* void vm_run_on_stack(uint64_t top, void (*fn)(void)): never returns. */
     .global vm_run_on_stack

@@ -53,6 +53,14 @@ void idt_init(void)
     idt[VEC_NMI].ist = IST_NMI;
     idt[VEC_MC].ist = IST_MACHINE_CHECK;
     set_gate(VEC_SPURIOUS, trap_stub_spurious, 0);
+#ifdef GRANITE_BENCH
+    /* Benchmark kernel only: the two entry mechanisms SYSCALL is compared
+     * with. A user-callable gate never exists in the production kernel. */
+    extern void bench_int80_entry(void), bench_ud_entry(void);
+    set_gate(0x80, (uint64_t)bench_int80_entry, 0);
+    idt[0x80].type = 0xee; /* present, DPL 3, interrupt gate */
+    set_gate(VEC_UD, (uint64_t)bench_ud_entry, 0);
+#endif
     struct dtr d = {sizeof(idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" ::"m"(d));
 }

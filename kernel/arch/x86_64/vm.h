@@ -65,6 +65,23 @@ uint64_t vm_space_destroy(uint64_t pml4, void (*free_frame)(uint64_t pa));
  * user-accessible (and writable when `write`), else 0. */
 void *vm_user_ptr(uint64_t pml4, uint64_t va, int write);
 
+/* Walking many consecutive user pages: the page table of the current
+ * 2 MiB region is kept, so each further page costs one entry read instead
+ * of a four-level walk. Start with {pml4} and use it for one space only. */
+struct vm_cursor {
+    uint64_t pml4;
+    uint64_t region; /* va >> 21 of `pt`, or ~0 */
+    uint64_t *pt;    /* 0 when the region has no page table */
+};
+
+static inline struct vm_cursor vm_cursor(uint64_t pml4)
+{
+    return (struct vm_cursor){pml4, ~0ull, 0};
+}
+
+/* As vm_user_ptr, through the cursor. */
+void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write);
+
 /* Allocate a kernel stack with an unmapped guard page below it; returns its
  * top. Panics when out of memory (only used at boot and thread creation,
  * which checks frames first). */

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# ./granite bench: measure Granite's IPC in QEMU TCG twice (wall time, then
+# -icount shift=0 for exact instruction counts), measure Linux in the same
+# emulator the same way, and write the table, results.json and the charts.
+#   bench/bench.sh BUILD_DIR [--update-docs]
+# --update-docs also copies the report and charts into docs/.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=${1:?build dir}
+update_docs=${2:-}
+out=$build/bench
+mkdir -p "$out"
+say() { printf '\033[1mbench:\033[0m %s\n' "$*" >&2; }
+fail() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+run_granite() { # mode log
+    local mode=$1 log=$2
+    say "booting the benchmark image ($mode); log: $log"
+    set +e
+    timeout 900 "$root/boot/qemu.sh" "$3" "$build/iso/bench.iso" </dev/null >"$log" 2>&1
+    local status=$?
+    set -e
+    grep -q '^BENCH-DONE' <(tr -d '\r' <"$log") ||
+        fail "the Granite benchmark ($mode) did not finish (QEMU status $status); see $log"
+    say "  $(tr -d '\r' <"$log" | grep -c '^BENCH ') figures"
+}
+
+start=$SECONDS
+run_granite "wall time, plain TCG" "$out/granite-wall.log" test
+run_granite "instructions, -icount shift=0" "$out/granite-icount.log" icount
+
+say "building the Linux reference (Debian's kernel and busybox, fetched with apt-get download)"
+"$here/linux/build.sh" "$out/linux" >"$out/linux-build.log" 2>&1 ||
+    fail "building the Linux reference failed; see $out/linux-build.log"
+for mode in wall icount; do
+    say "booting Linux ($mode)"
+    "$here/linux/run.sh" "$out/linux" "$mode" >"$out/linux-$mode.bench" 2>>"$out/linux-build.log" ||
+        fail "the Linux benchmark ($mode) failed; see $out/linux/linux-$mode.log"
+done
+
+say "writing the report"
+args=(--granite-wall "$out/granite-wall.log" --granite-icount "$out/granite-icount.log"
+      --linux-wall "$out/linux/linux-wall.log" --linux-icount "$out/linux/linux-icount.log"
+      --out "$out")
+[ "$update_docs" = --update-docs ] && args+=(--docs "$root/docs")
+python3 "$here/report.py" "${args[@]}"
+say "done in $((SECONDS - start)) s: $out/results.json, $out/benchmarks.md, $out/*.svg"

@@ -1,0 +1,383 @@
+/*
+ * bench: Granite's IPC benchmark, run inside the guest. Every figure is the
+ * median and minimum over many batches, each batch timing `per` operations
+ * between two lfence;rdtsc reads after a warm-up. One line per figure:
+ *   BENCH <name> cycles_median=N cycles_min=N batches=N per_batch=N kind=K
+ * Under QEMU -icount shift=0 the TSC counts retired instructions, so the
+ * same program gives wall time (plain TCG) or exact instruction counts.
+ * With "quick" in its arguments it runs fewer batches (the regression test).
+ */
+#include <abi/layout.h>
+#include <common/string.h>
+#include <ipc/grant.h>
+#include <ipc/kcall.h>
+#include <ipc/stdio.h>
+#include <ipc/thread.h>
+
+#include "bench_proto.h"
+
+#define MAX_BATCHES 512
+#define PRIO        8
+
+static uint32_t samples[MAX_BATCHES];
+static int batches = 301, warmup = 20;
+static uint8_t buf[BENCH_BUF];
+static uint32_t my_tid;
+
+typedef void (*run_fn)(void *ctx, uint64_t per);
+
+static void sort(uint32_t *a, int n)
+{
+    for (int gap = n / 2; gap > 0; gap /= 2)
+        for (int i = gap; i < n; i++)
+            for (int j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
+                uint32_t t = a[j];
+                a[j] = a[j - gap];
+                a[j - gap] = t;
+            }
+}
+
+static void measure(const char *name, const char *kind, run_fn run, void *ctx, uint64_t per,
+                    int n)
+{
+    for (int b = -warmup; b < n; b++) {
+        uint64_t t0 = bench_rdtsc();
+        run(ctx, per);
+        uint64_t t = (bench_rdtsc() - t0 + per / 2) / per;
+        if (b >= 0)
+            samples[b] = (uint32_t)(t > 0xffffffffu ? 0xffffffffu : t);
+    }
+    sort(samples, n);
+    printf("BENCH %s cycles_median=%u cycles_min=%u batches=%d per_batch=%lu kind=%s\n", name,
+           samples[n / 2], samples[0], n, per, kind);
+}
+
+/* ---- helpers in other processes ------------------------------------- */
+
+static int module_index(const char *name)
+{
+    struct kc_module_info info;
+    for (uint32_t i = 0; kc_module_info(i, &info) == 0; i++)
+        if (strcmp(info.name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+struct helper {
+    long handle;
+    uint32_t pid;
+};
+
+/* Start bench.srv and give it its orders; returns 0 or an error. */
+static long start_srv(struct helper *h, uint32_t order, uint64_t arg)
+{
+    int mod = module_index("bench.srv");
+    if (mod < 0)
+        return -E_NOENT;
+    h->handle = kc_spawn((uint32_t)mod, PRIV_LOG, PRIO, 0, 0, 0, "bench.srv", &h->pid);
+    if (h->handle < 0)
+        return h->handle;
+    struct ipc_msg m = {0};
+    long rc = ipc_recv((uint64_t)h->handle, &m); /* its BENCH_ORDERS call */
+    if (rc < 0)
+        return rc;
+    uint64_t badge = m.badge;
+    m = ipc_msg_make(order, 2);
+    m.w[1] = arg;
+    return ipc_reply(badge, &m);
+}
+
+/* Our helpers' deaths come to us (we started them): take the records, so
+ * the kernel's queue of them never fills. */
+static void reap(void)
+{
+    uint32_t pid, reason;
+    uint64_t detail;
+    while (kc_wait_death(&pid, &reason, &detail, 0) == 0)
+        ;
+}
+
+/* Receive a message from anyone, skipping death notifications. */
+static void recv_msg(struct ipc_msg *m)
+{
+    for (;;) {
+        *m = (struct ipc_msg){0};
+        if (ipc_recv(IPC_ANY, m) < 0)
+            continue;
+        if (!(m->info & IPC_INFO_NOTIFY))
+            return;
+        reap();
+    }
+}
+
+static void stop(struct helper *h)
+{
+    kc_kill(h->pid);
+    kc_cap_delete((uint64_t)h->handle);
+    reap();
+}
+
+static uint32_t slot_of(uint64_t handle)
+{
+    uint64_t badge = 0;
+    kc_cap_identify(handle, &badge);
+    return badge_tid(badge) & ID_SLOT_MASK;
+}
+
+/* ---- what is measured --------------------------------------------------- */
+
+struct call_ctx {
+    uint64_t handle, info;
+};
+
+static void run_call(void *ctx, uint64_t per)
+{
+    struct call_ctx *c = ctx;
+    bench_call_loop(c->handle, c->info, per);
+}
+
+static void run_nr(void *ctx, uint64_t per)
+{
+    bench_nr_loop(*(uint64_t *)ctx, per);
+}
+
+static void run_int80(void *ctx, uint64_t per)
+{
+    (void)ctx;
+    bench_int80_loop(per);
+}
+
+static void run_ud2(void *ctx, uint64_t per)
+{
+    (void)ctx;
+    bench_ud2_loop(per);
+}
+
+static void run_floor(void *ctx, uint64_t per)
+{
+    bench_floor_loop(*(uint32_t *)ctx, per);
+}
+
+static void run_notify(void *ctx, uint64_t per)
+{
+    bench_notify_loop(*(uint64_t *)ctx, per);
+}
+
+struct copy_ctx {
+    uint32_t pid;
+    uint64_t id, len;
+};
+
+static void run_copy(void *ctx, uint64_t per)
+{
+    struct copy_ctx *c = ctx;
+    for (uint64_t i = 0; i < per; i++)
+        grant_copy_from(c->pid, c->id, 0, buf, c->len);
+}
+
+static void run_data(void *ctx, uint64_t per)
+{
+    struct copy_ctx *c = ctx;
+    struct ipc_msg m;
+    for (uint64_t i = 0; i < per; i++)
+        ipc_call_data(c->id, 0, buf, c->len, &m);
+}
+
+static void entries(void)
+{
+    uint64_t nr = SYS_BENCH_NULL;
+    int bench_kernel = bench_nr_loop(SYS_BENCH_NULL, 1) != -E_NOSYS;
+    if (bench_kernel) {
+        measure("syscall.null_rt", "rt", run_nr, &nr, 64, batches);
+        measure("entry.int80_null_rt", "rt", run_int80, 0, 64, batches);
+        measure("entry.ud2_null_rt", "rt", run_ud2, 0, 64, batches);
+    } else {
+        printf("bench: not the benchmark kernel: no floor, int 0x80 or ud2 figures\n");
+    }
+    nr = 99; /* unknown: the whole slow path, registers saved and restored */
+    measure("syscall.enosys_rt", "rt", run_nr, &nr, 64, batches);
+}
+
+static void floors(void)
+{
+    if (bench_nr_loop(SYS_BENCH_NULL, 1) == -E_NOSYS)
+        return;
+    uint32_t me = my_tid & ID_SLOT_MASK;
+    long t = thread_create(bench_floor_partner, (void *)(uint64_t)me, PRIO);
+    kc_sleep(2); /* let it park in its receive */
+    uint32_t slot = slot_of((uint64_t)t);
+    measure("floor.same_as_rt", "rt", run_floor, &slot, 64, batches);
+    struct helper h;
+    if (start_srv(&h, SRV_FLOOR, me) == 0) {
+        kc_sleep(2);
+        slot = slot_of((uint64_t)h.handle);
+        measure("floor.cross_as_rt", "rt", run_floor, &slot, 64, batches);
+        stop(&h);
+    }
+}
+
+#define SLOW (0xffffffffull << IPC_INFO_TIMEOUT_SHIFT) /* a timeout forces the slow path */
+
+static void ipc_round_trips(void)
+{
+    static const uint32_t lens[] = {0, 8, 64};
+    char name[64];
+    for (int slow = 0; slow < 2; slow++) {
+        for (int same = 1; same >= 0; same--) {
+            struct helper h = {0};
+            uint64_t reply_info = ipc_info(IPC_MSG_BYTES, 0) | (slow ? SLOW : 0);
+            if (same) {
+                h.handle = thread_create(bench_echo_loop, (void *)reply_info, PRIO);
+            } else if (start_srv(&h, SRV_ECHO, reply_info) < 0) {
+                continue;
+            }
+            kc_sleep(1);
+            for (unsigned i = 0; i < 3; i++) {
+                struct call_ctx c = {(uint64_t)h.handle,
+                                     ipc_info(lens[i], 0) | (slow ? SLOW : 0)};
+                snprintf(name, sizeof(name), "ipc.%s_rt_%uB_%s", same ? "same_as" : "cross_as",
+                         lens[i], slow ? "slow" : "fast");
+                measure(name, "rt", run_call, &c, 64, batches);
+            }
+            if (!same)
+                stop(&h);
+        }
+    }
+}
+
+static void grant_copies(void)
+{
+    static const uint64_t sizes[] = {64, 4096, 65536, BENCH_BUF};
+    static const char *const names[] = {"64B", "4KiB", "64KiB", "1MiB"};
+    char name[64];
+    for (int live = 1; live <= 4096; live *= 4096) {
+        struct helper h;
+        if (start_srv(&h, SRV_GRANT, (uint64_t)live) < 0)
+            return;
+        struct ipc_msg m = {0};
+        ipc_recv((uint64_t)h.handle, &m); /* BENCH_READY with the grant id */
+        struct copy_ctx c = {h.pid, m.w[1], 0};
+        ipc_reply(m.badge, &(struct ipc_msg){0});
+        for (int s = 0; s < 4; s++) {
+            if (live > 1 && sizes[s] != 4096)
+                continue;
+            c.len = sizes[s];
+            uint64_t per = sizes[s] >= 65536 ? (sizes[s] == BENCH_BUF ? 1 : 4) : 64;
+            snprintf(name, sizeof(name), "grant.copy_%s%s", names[s],
+                     live > 1 ? "_4096_live_grants" : "");
+            measure(name, "copy", run_copy, &c, per, sizes[s] == BENCH_BUF ? batches / 3 : batches);
+        }
+        stop(&h);
+    }
+    struct helper h;
+    if (start_srv(&h, SRV_DATA, 0) == 0) {
+        kc_sleep(1);
+        struct copy_ctx c = {h.pid, (uint64_t)h.handle, 4096};
+        measure("ipc.large_send_4KiB", "xfer", run_data, &c, 16, batches);
+        c.len = 65536;
+        measure("ipc.large_send_64KiB", "xfer", run_data, &c, 4, batches);
+        stop(&h);
+    }
+}
+
+/* Round trips per client process while n of them call one server at once;
+ * the figure is total time / total round trips. */
+static void scaling(void)
+{
+    struct helper srv;
+    if (start_srv(&srv, SRV_ECHO, ipc_info(IPC_MSG_BYTES, 0)) < 0)
+        return;
+    int mod = module_index("bench.client");
+    static const int counts[] = {1, 8, 64};
+    static struct helper clients[64];
+    static uint64_t badges[64];
+    for (int c = 0; c < 3 && mod >= 0; c++) {
+        int n = counts[c], started = 0;
+        for (int i = 0; i < n; i++) {
+            clients[i].handle = kc_spawn((uint32_t)mod, 0, PRIO, 0, 0, 0, "bench.client",
+                                         &clients[i].pid);
+            if (clients[i].handle < 0)
+                break;
+            kc_cap_delete((uint64_t)clients[i].handle);
+            started++;
+        }
+        if (started < n) {
+            printf("bench: could only start %d of %d clients\n", started, n);
+            n = started;
+        }
+        uint64_t rounds = 6400 / (uint64_t)n;
+        int nb = batches / 10 + 1;
+        for (int b = -2; b < nb; b++) {
+            /* Collect everyone's request for orders, then let them go at once. */
+            for (int i = 0; i < n; i++) {
+                struct ipc_msg m;
+                recv_msg(&m);
+                badges[i] = m.badge;
+            }
+            uint64_t t0 = bench_rdtsc();
+            for (int i = 0; i < n; i++) {
+                struct ipc_msg m = ipc_msg_make(CLIENT_GO, 2);
+                m.w[1] = rounds;
+                if (b == -2) { /* the first time, with the server's handle */
+                    m.info |= IPC_INFO_CAP;
+                    m.cap = (uint64_t)srv.handle;
+                }
+                ipc_reply(badges[i], &m);
+            }
+            for (int i = 0; i < n; i++) {
+                struct ipc_msg m;
+                recv_msg(&m);
+                badges[i] = m.badge;
+            }
+            uint64_t t = (bench_rdtsc() - t0) / (rounds * (uint64_t)n);
+            if (b >= 0)
+                samples[b] = (uint32_t)t;
+            for (int i = 0; i < n; i++) { /* hold them at the next order */
+                struct ipc_msg m = ipc_msg_make(CLIENT_GO, 2);
+                m.w[1] = b == nb - 1 ? 0 : 1;
+                ipc_reply(badges[i], &m);
+            }
+        }
+        sort(samples, nb);
+        printf("BENCH ipc.cross_as_rt_64B_%d_clients cycles_median=%u cycles_min=%u batches=%d "
+               "per_batch=%lu kind=rt\n",
+               counts[c], samples[nb / 2], samples[0], nb, rounds * (uint64_t)n);
+        kc_sleep(5); /* let the clients exit */
+        reap();
+    }
+    stop(&srv);
+}
+
+static void notifications(void)
+{
+    struct helper h;
+    if (start_srv(&h, SRV_NOTIFY, 0) < 0)
+        return;
+    kc_sleep(1);
+    uint64_t handle = (uint64_t)h.handle;
+    measure("notify.rt", "rt", run_notify, &handle, 64, batches);
+    stop(&h);
+}
+
+int main(void)
+{
+    char args[128];
+    kc_args(args, sizeof(args));
+    if (strstr(args, "quick")) {
+        batches = 21;
+        warmup = 4;
+    }
+    uint64_t khz = 0;
+    kc_time(0, 0, &khz);
+    kc_self(0, &my_tid, 0, 0);
+    printf("BENCH-INFO tsc_khz=%lu\n", khz);
+    printf("bench: measuring (%d batches per figure)\n", batches);
+    entries();
+    floors();
+    ipc_round_trips();
+    grant_copies();
+    notifications();
+    scaling();
+    printf("BENCH-DONE\n");
+    return 0;
+}
