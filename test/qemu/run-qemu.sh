@@ -66,10 +66,12 @@ fail() {
 
 [ $status -eq 124 ] && fail "QEMU did not finish within ${timeout}s"
 [ "$status" -eq "$want" ] || fail "QEMU exit status $status, expected $want (33 = guest success, 35 = guest reported failure, 37 = kernel panic/exception)"
+# The console writes CR LF: match on lines without the CR.
+clean=$(tr -d '\r' <"$log")
 for re in "${expects[@]}"; do
-    grep -Eq -- "$re" "$log" || fail "expected a serial line matching /$re/"
+    grep -Eq -- "$re" <<<"$clean" || fail "expected a serial line matching /$re/"
 done
 for re in "${rejects[@]}"; do
-    if line=$(grep -Em1 -- "$re" "$log"); then fail "unexpected serial line: $line"; fi
+    if line=$(grep -Em1 -- "$re" <<<"$clean"); then fail "unexpected serial line: $line"; fi
 done
 echo "PASS ($(basename "$iso"), exit $status, ${elapsed}s, log $log)"
