@@ -40,6 +40,12 @@ static void sendq_remove(struct thread *target, struct thread *t)
     }
 }
 
+/* A message's info word: length at most 64, no reserved bit set. */
+static int info_ok(uint64_t info)
+{
+    return ipc_info_len(info) <= IPC_MSG_BYTES && !(info & IPC_INFO_RESERVED);
+}
+
 static void set_deadline(struct thread *t, uint64_t info)
 {
     uint64_t ticks = info >> IPC_INFO_TIMEOUT_SHIFT;
@@ -134,7 +140,7 @@ static long send_phase(struct thread *cur, int is_call)
         return err;
     if (r == cur)
         return -E_INVAL; /* sending to yourself could only deadlock */
-    if (ipc_info_len(cur->regs.rsi) > IPC_MSG_BYTES)
+    if (!info_ok(cur->regs.rsi))
         return -E_INVAL;
     err = check_xfer(cur);
     if (err < 0)
@@ -217,7 +223,9 @@ long sys_ipc_recv(struct thread *cur)
     return rc == 0 ? (long)cur->regs.rax : rc;
 }
 
-/* Answer the caller named by badge; it must be waiting for our reply. */
+/* Answer the caller named by badge; it must be waiting for our reply.
+ * -E_DEAD / -E_INVAL: no such caller (any more); other errors: the reply
+ * itself is malformed. */
 static long reply_phase(struct thread *cur, uint64_t badge, struct thread **woken)
 {
     struct thread *c = thread_by_tid(badge_tid(badge));
@@ -225,8 +233,8 @@ static long reply_phase(struct thread *cur, uint64_t badge, struct thread **woke
         return -E_DEAD;
     if (c->state != TS_REPLY || c->partner != cur)
         return -E_INVAL;
-    if (ipc_info_len(cur->regs.rsi) > IPC_MSG_BYTES)
-        return -E_INVAL;
+    if (!info_ok(cur->regs.rsi))
+        return -E_RANGE;
     int err = check_xfer(cur);
     if (err < 0)
         return err;
@@ -241,7 +249,7 @@ long sys_ipc_reply(struct thread *cur)
     struct thread *c = 0;
     long rc = reply_phase(cur, cur->regs.rdi, &c);
     if (rc == 0)
-        sched_ready(c);
+        sched_ready_front(c);
     return rc;
 }
 
@@ -249,14 +257,17 @@ long sys_ipc_reply_recv(struct thread *cur)
 {
     struct thread *c = 0;
     /* A caller that died or timed out meanwhile is not our problem: the
-     * server goes on to its next message (SYS_IPC_REPLY reports errors). */
-    (void)reply_phase(cur, cur->regs.rdi, &c);
-    long rc = recv_phase(cur, 0, cur->regs.rsi);
+     * server goes on to its next message. A malformed reply is: the error
+     * comes back at once and the caller keeps waiting for a proper one. */
+    long rc = reply_phase(cur, cur->regs.rdi, &c);
+    if (rc < 0 && rc != -E_DEAD && rc != -E_INVAL)
+        return rc;
+    rc = recv_phase(cur, 0, cur->regs.rsi);
     if (c) {
         if (rc == SYS_BLOCKED)
             sched_handoff(c);
         else
-            sched_ready(c);
+            sched_ready_front(c);
     }
     return rc == 0 ? (long)cur->regs.rax : rc;
 }
@@ -276,7 +287,8 @@ long sys_ipc_notify(struct thread *cur)
     struct thread *t = cap_lookup(cur->proc, cur->regs.rdi, CAP_RIGHT_SEND, &err);
     if (!t)
         return err;
-    ipc_notify_thread(t, cur->regs.rsi);
+    if (cur->regs.rsi) /* no bits: nothing to deliver, nobody to wake */
+        ipc_notify_thread(t, cur->regs.rsi);
     return 0;
 }
 
@@ -330,6 +342,7 @@ long ipc_sleep(struct thread *cur, uint64_t ticks)
     if (ticks == 0)
         return 0;
     cur->state = TS_SLEEP;
-    cur->wake_tick = sched_ticks + ticks;
+    /* A deadline past the end of time is "never" (0 would mean "none"). */
+    cur->wake_tick = ticks > UINT64_MAX - sched_ticks ? UINT64_MAX : sched_ticks + ticks;
     return SYS_BLOCKED;
 }

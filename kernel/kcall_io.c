@@ -62,7 +62,7 @@ long kc_io_write(struct thread *cur)
         return rc;
     for (uint64_t i = 0; i < len; i++) {
         /* Bounded wait: a device that never gets ready costs time, not the kernel. */
-        for (int spin = 0; spin < 100000 && !(inb((uint16_t)status) & mask); spin++)
+        for (int spin = 0; mask && spin < 100000 && !(inb((uint16_t)status) & mask); spin++)
             ;
         outb((uint16_t)data, buf[i]);
     }

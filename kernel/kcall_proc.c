@@ -14,6 +14,7 @@
 #include "kcall.h"
 #include "kcall_impl.h"
 #include "klog.h"
+#include "kmem.h"
 #include "sched.h"
 #include "uaccess.h"
 
@@ -133,7 +134,7 @@ long kc_spawn(struct thread *cur)
     struct proc *me = cur->proc;
     uint64_t index = ARG(0);
     uint32_t privs = (uint32_t)ARG(1);
-    uint64_t prio = ARG(2) ? ARG(2) : PRIO_DEFAULT;
+    uint64_t prio = ARG(2) ? ARG(2) : (PRIO_DEFAULT < cur->prio ? PRIO_DEFAULT : cur->prio);
     uint16_t io_base = (uint16_t)ARG(3), io_count = (uint16_t)(ARG(3) >> 16);
     uint32_t irq_mask = (uint32_t)ARG(4);
     if (index >= bootinfo.module_count)
@@ -159,8 +160,13 @@ long kc_spawn(struct thread *cur)
     p->io_base = io_count ? io_base : 0;
     p->io_count = io_count;
     p->irq_mask = irq_mask;
-    /* The child's handle 1 reaches the thread that started it. */
-    p->caps[HANDLE_PARENT] = (struct cap){cur, cur->tid, CAP_RIGHT_SEND | CAP_RIGHT_XFER};
+    /* The child's handle 1 reaches the thread that started it; handle 2,
+     * the name service, is ours passed on (the boot server's children get
+     * the boot server itself: its own slot 2 is empty). */
+    struct cap self = {cur, cur->tid, CAP_RIGHT_SEND | CAP_RIGHT_XFER};
+    p->caps[HANDLE_PARENT] = self;
+    const struct cap *names = &me->caps[HANDLE_NAMES];
+    p->caps[HANDLE_NAMES] = names->thread && names->thread->tid == names->tid ? *names : self;
     int h = cap_install(me, p->threads, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
     if (h < 0) {
         proc_kill(p, DEATH_KILLED, me->pid);
@@ -178,6 +184,8 @@ long kc_kill(struct thread *cur)
         return -E_NOENT;
     if (p == cur->proc)
         return -E_INVAL; /* use KC_EXIT */
+    if (proc_is_root(p))
+        return -E_PERM; /* the boot server is what restarts everyone else */
     proc_kill(p, DEATH_KILLED, cur->proc->pid);
     return 0;
 }
@@ -246,6 +254,14 @@ long kc_stats(struct thread *cur)
     OUT(1, pcpu.fast_reply_recvs);
     OUT(2, pcpu.slow_calls);
     OUT(3, pcpu.as_switches);
-    OUT_WORDS(4);
+    OUT(4, kmem_frames.free);
+    uint64_t np = 0, nt = 0;
+    for (int i = 0; i < MAX_PROCS; i++)
+        np += procs[i].pid != 0;
+    for (int i = 0; i < MAX_THREADS; i++)
+        nt += threads[i].state != TS_FREE;
+    OUT(5, np);
+    OUT(6, nt);
+    OUT_WORDS(7);
     return 0;
 }

@@ -154,6 +154,31 @@ __attribute__((noinline)) static int fault_stack_overflow(int depth)
     return fault_stack_overflow(depth + 1) + pad[0];
 }
 
+/* A user page in the current (kernel) address space, for the SMAP and
+ * SMEP faults: the kernel must not read it, nor run code from it. */
+static uint64_t user_page(uint64_t va, uint8_t fill)
+{
+    uint64_t pa = kmem_frame_alloc();
+    memset(phys_to_virt(pa), fill, 4096);
+    if (vm_map(vm_kernel_pml4, va, pa, PTE_U) < 0)
+        panic("cannot map the test user page");
+    return va;
+}
+
+__attribute__((noinline)) static void fault_smap_read(void)
+{
+    uint64_t va = user_page(0x400000, 0x42);
+    kprintf("ktest: the kernel reads a user page directly (SMAP must stop it)\n");
+    (void)*(volatile uint64_t *)va;
+}
+
+__attribute__((noinline)) static void fault_smep_exec(void)
+{
+    uint64_t va = user_page(0x401000, 0xc3); /* ret */
+    kprintf("ktest: the kernel calls code on a user page (SMEP must stop it)\n");
+    ((void (*)(void))va)();
+}
+
 void ktest_fault(const char *kind)
 {
     kprintf("ktest: deliberate kernel fault \"%s\"\n", kind);
@@ -167,6 +192,10 @@ void ktest_fault(const char *kind)
         __asm__ volatile("ud2");
     else if (strcmp(kind, "stack") == 0)
         fault_stack_overflow(0);
+    else if (strcmp(kind, "smap") == 0)
+        fault_smap_read();
+    else if (strcmp(kind, "smep") == 0)
+        fault_smep_exec();
     kprintf("ktest: fault \"%s\" did not fault\n", kind);
     qemu_exit(QEMU_EXIT_FAILURE);
 }

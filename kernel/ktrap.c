@@ -62,3 +62,11 @@ void kernel_bad_resume(struct thread *t)
     proc_kill(t->proc, DEATH_FAULT, VEC_GP);
     kernel_exit();
 }
+
+void kernel_bad_syscall_mode(struct thread *t)
+{
+    kprintf("kernel: \"%s\" (pid %x) used SYSCALL outside 64-bit mode; killing it\n",
+            t->proc->name, t->proc->pid);
+    proc_kill(t->proc, DEATH_FAULT, VEC_GP);
+    kernel_exit();
+}

@@ -23,7 +23,17 @@
 struct thread threads[MAX_THREADS];
 struct proc procs[MAX_PROCS];
 
-/* Generation counters outlive the slots, so an id is never reused. */
+/* The first process (the boot server): it hears of every death, not only
+ * of its own children, so the memory server can be told of all of them. */
+static struct proc *root;
+
+int proc_is_root(const struct proc *p)
+{
+    return p == root;
+}
+
+/* Generation counters outlive the slots, so an id comes back only after
+ * 2^22 - 1 reuses of the same slot. */
 static uint32_t thread_gen[MAX_THREADS], proc_gen[MAX_PROCS];
 
 static uint32_t make_id(uint32_t slot, uint32_t *gen)
@@ -58,7 +68,7 @@ const char *thread_state_name(uint8_t state)
 
 int cap_install(struct proc *p, struct thread *t, uint32_t rights)
 {
-    for (int h = HANDLE_PARENT; h < CAP_SLOTS; h++) {
+    for (int h = HANDLE_FIRST_FREE; h < CAP_SLOTS; h++) {
         if (p->caps[h].thread && thread_by_tid(p->caps[h].tid))
             continue; /* live capability */
         p->caps[h] = (struct cap){t, t->tid, rights};
@@ -108,6 +118,19 @@ static uint64_t stack_top(uint32_t index)
     return USER_STACK_TOP - (uint64_t)index * USER_STACK_STRIDE;
 }
 
+/* Unmap and free the stack of a thread that leaves a living process. */
+static void thread_free_stack(struct proc *p, uint32_t index)
+{
+    uint64_t top = stack_top(index);
+    for (uint64_t va = top - USER_STACK_SIZE; va < top; va += 4096) {
+        uint64_t pa = vm_unmap(p->cr3, va);
+        if (pa) {
+            kmem_frame_free(pa);
+            p->kernel_pages--;
+        }
+    }
+}
+
 struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t prio)
 {
     struct thread *t = 0;
@@ -119,8 +142,10 @@ struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t
     uint32_t index = (uint32_t)__builtin_ctzll(~p->stack_slots);
     /* The page under each stack stays unmapped: the guard. */
     uint64_t top = stack_top(index);
-    if (map_fresh(p, top - USER_STACK_SIZE, USER_STACK_SIZE / 4096, PTE_W | PTE_NX) < 0)
-        return 0; /* pages mapped so far are freed with the address space */
+    if (map_fresh(p, top - USER_STACK_SIZE, USER_STACK_SIZE / 4096, PTE_W | PTE_NX) < 0) {
+        thread_free_stack(p, index); /* whatever part of it was mapped */
+        return 0;
+    }
     p->stack_slots |= 1ull << index;
 
     uint32_t slot = (uint32_t)(t - threads);
@@ -157,20 +182,8 @@ void thread_destroy(struct thread *t)
     if (pcpu.cur == t)
         pcpu.cur = 0;
     t->tid = 0;
+    t->wake_tick = 0;
     t->state = TS_FREE;
-}
-
-/* Unmap and free the stack of a thread that leaves a living process. */
-static void thread_free_stack(struct proc *p, uint32_t index)
-{
-    uint64_t top = stack_top(index);
-    for (uint64_t va = top - USER_STACK_SIZE; va < top; va += 4096) {
-        uint64_t pa = vm_unmap(p->cr3, va);
-        if (pa) {
-            kmem_frame_free(pa);
-            p->kernel_pages--;
-        }
-    }
 }
 
 void thread_exit(struct thread *t)
@@ -256,6 +269,8 @@ int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs,
         free_process_slot(p);
         return -E_NOMEM;
     }
+    if (!reaper)
+        root = p;
     *out = p;
     return 0;
 }
@@ -265,8 +280,22 @@ static const char *death_name(uint32_t reason)
     return reason == DEATH_EXIT ? "exited" : reason == DEATH_FAULT ? "faulted" : "was killed";
 }
 
-/* Tell the reaper (KC_WAIT_DEATH + a notification). Without one, the root
- * process has died: nothing can restart the system. */
+static void queue_death(struct proc *r, struct death d)
+{
+    if (r->ndeaths == sizeof(r->deaths) / sizeof(r->deaths[0])) {
+        kprintf("kernel: %s has %u unreaped deaths; dropping pid %x\n", r->name, r->ndeaths, d.pid);
+        return;
+    }
+    r->deaths[r->ndeaths++] = d;
+    struct thread *main = r->threads; /* the oldest thread is last */
+    while (main && main->proc_next)
+        main = main->proc_next;
+    if (main)
+        ipc_notify_thread(main, NOTIFY_BIT_DEATH);
+}
+
+/* Tell the reaper (KC_WAIT_DEATH + a notification), and the root. Without
+ * a reaper the root itself has died: nothing can restart the system. */
 static void report_death(struct proc *r, const char *name, uint32_t pid, uint32_t reason,
                          uint64_t detail, uint64_t badge)
 {
@@ -275,13 +304,10 @@ static void report_death(struct proc *r, const char *name, uint32_t pid, uint32_
                 death_name(reason), detail);
         qemu_exit(reason == DEATH_EXIT && detail == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
     }
-    if (r->ndeaths == sizeof(r->deaths) / sizeof(r->deaths[0])) {
-        kprintf("kernel: %s has %u unreaped deaths; dropping pid %x\n", r->name, r->ndeaths, pid);
-        return;
-    }
-    r->deaths[r->ndeaths++] = (struct death){pid, reason, detail, badge};
-    if (r->threads)
-        ipc_notify_thread(r->threads, NOTIFY_BIT_DEATH);
+    struct death d = {pid, reason, detail, badge};
+    queue_death(r, d);
+    if (root && root->pid && root != r)
+        queue_death(root, d);
 }
 
 void proc_kill(struct proc *p, uint32_t reason, uint64_t detail)

@@ -210,6 +210,9 @@ int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs,
 /* Kill p (all threads), free its memory, report to its reaper. */
 void proc_kill(struct proc *p, uint32_t reason, uint64_t detail);
 
+/* The first process, which nobody may kill (the boot server). */
+int proc_is_root(const struct proc *p);
+
 /* Install a capability to t in p's table; returns the handle or -E_LIMIT. */
 int cap_install(struct proc *p, struct thread *t, uint32_t rights);
 

@@ -40,6 +40,20 @@ void sched_ready(struct thread *t)
         resched = 1;
 }
 
+void sched_ready_front(struct thread *t)
+{
+    assert(t->prio > 0 && t->prio < NUM_PRIO);
+    t->state = TS_READY;
+    t->rq_next = rq_head[t->prio];
+    rq_head[t->prio] = t;
+    if (!rq_tail[t->prio])
+        rq_tail[t->prio] = t;
+    rq_bitmap |= 1u << t->prio;
+    update_max();
+    if (pcpu.cur && t->prio > pcpu.cur->prio)
+        resched = 1;
+}
+
 void sched_unready(struct thread *t)
 {
     if (t->state != TS_READY)
@@ -119,9 +133,12 @@ void kernel_exit(void)
     if (cur && cur->state == TS_RUNNING) {
         /* Keep running unless a higher priority is ready, or the slice is
          * over and an equal priority is waiting. */
-        if (resched && sched_ready_max > 0 &&
-            (sched_ready_max > cur->prio || (cur->slice == 0 && sched_ready_max == cur->prio))) {
-            sched_ready(cur);
+        if (resched && sched_ready_max > cur->prio) {
+            /* Preempted with time left: it resumes first among its peers. */
+            sched_ready_front(cur);
+            cur = 0;
+        } else if (resched && cur->slice == 0 && sched_ready_max == cur->prio) {
+            sched_ready(cur); /* its slice is over: the next peer's turn */
             cur = 0;
         } else if (cur->slice == 0) {
             cur->slice = SLICE_TICKS;

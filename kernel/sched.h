@@ -19,6 +19,11 @@ extern uint64_t sched_ticks;
 /* Make t ready (append to its run queue). Precondition: t not queued. */
 void sched_ready(struct thread *t);
 
+/* Make t ready at the front of its queue: a caller whose call was just
+ * answered carries on where it was, rather than waiting behind everyone
+ * else of its priority. Precondition: t not queued. */
+void sched_ready_front(struct thread *t);
+
 /* Remove t from its run queue if it is on one. */
 void sched_unready(struct thread *t);
 

@@ -46,11 +46,15 @@ static int64_t make(const struct grant_entry *e)
         if (table[i].flags)
             continue;
         uint32_t gen = table[i].gen ? table[i].gen : 1;
-        uint32_t flags = e->flags;
-        table[i] = *e;
-        table[i].gen = gen;
-        table[i].flags = 0;
-        __atomic_store_n(&table[i].flags, flags, __ATOMIC_RELEASE); /* valid last */
+        /* Every field but the flags first, the flags last: a struct copy
+         * would store flags and generation in its first 8-byte move and
+         * show the kernel a valid entry with the old grantee and range
+         * (found by test/model/grants.pml). */
+        struct grant_entry n = *e;
+        n.gen = gen;
+        n.flags = 0;
+        table[i] = n;
+        __atomic_store_n(&table[i].flags, e->flags, __ATOMIC_RELEASE);
         give();
         return (int64_t)grant_id(i, gen);
     }

@@ -229,11 +229,11 @@ long kc_args(char *buf, size_t size)
     return KC(KC_ARGS, &m, (uint64_t)buf, size);
 }
 
-long kc_stats(uint64_t out[4])
+long kc_stats(uint64_t out[7])
 {
     struct ipc_msg m;
     long rc = KC(KC_STATS, &m, 0);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 7; i++)
         out[i] = m.w[i];
     return rc;
 }

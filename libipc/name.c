@@ -1,6 +1,6 @@
 /*
- * Name service client (see ipc/name.h). The boot server is HANDLE_PARENT of
- * every process it starts.
+ * Name service client (see ipc/name.h). Every process reaches the boot
+ * server's name service through HANDLE_NAMES, passed down at spawn.
  */
 #include <abi/proto/name.h>
 #include <common/string.h>
@@ -26,14 +26,14 @@ long name_register(const char *name)
     name_pack(&m, name);
     m.info |= IPC_INFO_CAP;
     m.cap = IPC_SELF;
-    return ipc_call_status(HANDLE_PARENT, &m);
+    return ipc_call_status(HANDLE_NAMES, &m);
 }
 
 long name_lookup(const char *name)
 {
     struct ipc_msg m = ipc_msg_make(NAME_LOOKUP, 4);
     name_pack(&m, name);
-    long rc = ipc_call_status(HANDLE_PARENT, &m);
+    long rc = ipc_call_status(HANDLE_NAMES, &m);
     if (rc < 0)
         return rc;
     if (!(m.info & IPC_INFO_CAP))

@@ -24,7 +24,7 @@
 #define E_BADELF        15  /* executable rejected by the ELF validator */
 #define E_TRUNC         16  /* data ends before its header says it does */
 #define E_OVERLAP       17  /* regions overlap where they must not */
-/* grant verification failures, in the order the kernel checks them */
+/* grant verification failures (docs/grants.md gives the order of the checks) */
 #define E_GRANT_NOTABLE 20  /* granter dead or has no (valid) grant table */
 #define E_GRANT_INDEX   21  /* grant index past the end of the table */
 #define E_GRANT_INVALID 22  /* slot not in use, or flags not valid */

@@ -55,8 +55,9 @@ static inline uint32_t grant_id_gen(uint64_t id)
 /*
  * Copy calls: RAX = SYS_GRANT_COPY_FROM or _TO, RDI = granter pid,
  * RSI = grant id, RDX = offset in the grant, R8 = local address,
- * R9 = length. RAX out: bytes copied, or -E_* (abi/errno.h, in the order
- * the kernel checks: E_GRANT_NOTABLE ... E_GRANT_DEPTH, then E_FAULT).
+ * R9 = length. RAX out: bytes copied, or -E_*: first the grant checks
+ * (E_GRANT_*, in the order docs/grants.md gives), then E_RANGE for more
+ * than GRANT_COPY_MAX bytes, then E_FAULT for a missing page.
  */
 
 #endif

@@ -37,6 +37,7 @@ _Static_assert(sizeof(union ipc_payload) == IPC_MSG_BYTES, "a message is 64 byte
 #define IPC_INFO_LABEL_MASK (0xffffull << IPC_INFO_LABEL_SHIFT)
 #define IPC_INFO_TIMEOUT_SHIFT 32
 
+#define IPC_INFO_RESERVED   0xf880ull /* bits 7 and 11..15: must be 0 */
 /* clang-format on */
 #endif /* __ASSEMBLER__ */
 
@@ -67,12 +68,16 @@ static inline uint64_t ipc_info_timeout(uint64_t ticks)
 
 /*
  * Handles: slots of the caller's capability table. Slot 0 is always the
- * kernel's endpoint, slot 1 the process that started this one.
+ * kernel's endpoint, slot 1 the thread that started this process, slot 2
+ * the name service (the boot server), inherited from parent to child so
+ * every process reaches it. Handles received later start at slot 3.
  */
 /* clang-format off */
 #define CAP_SLOTS        64
 #define HANDLE_KERNEL    0
 #define HANDLE_PARENT    1
+#define HANDLE_NAMES     2
+#define HANDLE_FIRST_FREE 3
 #define IPC_ANY          0xffffffffffffffff /* recv: from any sender */
 #define IPC_SELF         0xfffffffffffffffe /* cap transfer: "a handle to me" */
 

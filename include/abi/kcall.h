@@ -26,7 +26,7 @@
  */
 #define KC_LOG            1  /* PRIV_LOG      w0 = buf, w1 = length (<= 1024): one atomic write */
 #define KC_EXIT           2  /* -             w0 = exit status; never returns */
-#define KC_SELF           3  /* -             -> w0 = pid, w1 = tid, w2 = privileges */
+#define KC_SELF           3  /* -             -> w0 = pid, w1 = tid, w2 = privileges, w3 = badge */
 #define KC_TIME           4  /* -             -> w0 = ticks, w1 = ticks/s, w2 = TSC kHz */
 #define KC_YIELD          5  /* -             give up the rest of the time slice */
 #define KC_SLEEP          6  /* -             w0 = ticks */
@@ -36,13 +36,16 @@
 #define KC_CAP_DELETE     9  /* -             w0 = handle */
 #define KC_CAP_IDENTIFY  10  /* -             w0 = handle -> w0 = badge of its thread */
 #define KC_MODULE_INFO   11  /* PRIV_SPAWN    w0 = index, w1 = buf (struct kc_module_info) */
-#define KC_SPAWN         12  /* PRIV_SPAWN    w0 = module index, w1 = privileges, w2 = priority,
+#define KC_SPAWN         12  /* PRIV_SPAWN    w0 = module index, w1 = privileges, w2 = priority
+                                              (0: 8, or the caller's if lower),
                                               w3 = I/O base | count << 16, w4 = IRQ mask,
                                               w5..w7 = name (24 bytes)
                                               -> status = handle to the main thread, w0 = pid */
-#define KC_KILL          13  /* PRIV_SPAWN    w0 = pid */
+#define KC_KILL          13  /* PRIV_SPAWN    w0 = pid (never the first process: -E_PERM) */
 #define KC_WAIT_DEATH    14  /* PRIV_SPAWN    -> w0 = pid, w1 = reason, w2 = detail, w3 = badge;
-                                              -E_AGAIN when none is pending */
+                                              -E_AGAIN when none is pending. A process hears
+                                              of the deaths of those it started (orphans
+                                              pass up); the first process hears of all. */
 #define KC_PROC_INFO     15  /* -             w0 = slot, w1 = buf (struct kc_proc_info) */
 #define KC_MAP           16  /* PRIV_MAP      w0 = pid, w1 = vaddr, w2 = paddr, w3 = pages, w4 = flags */
 #define KC_UNMAP         17  /* PRIV_MAP      w0 = pid, w1 = vaddr, w2 = pages -> status = unmapped */
@@ -60,7 +63,8 @@
                                               module's grub.cfg line -> status = length */
 #define KC_STATS         27  /* -             -> w0 = fast-path calls, w1 = fast-path
                                               reply_recvs, w2 = slow-path syscalls,
-                                              w3 = address-space switches */
+                                              w3 = address-space switches, w4 = free kernel
+                                              frames, w5 = processes, w6 = threads */
 #define KC_COUNT         28
 
 /* KC_MAP flags */
@@ -93,7 +97,8 @@ struct kc_proc_info {
     uint64_t kernel_pages; /* image, stacks and page tables */
     uint64_t mapped_pages; /* user-pool pages mapped in by the memory server */
     char name[KC_NAME_MAX];
-    char state[16]; /* "running", "ready", "blocked", "dead" (of its first thread) */
+    char state[16]; /* of its newest thread: "running", "ready", "sending", "receiving",
+                       "awaiting reply", "sleeping" */
 };
 
 #endif

@@ -21,8 +21,8 @@
 /* Benchmark kernel only (GRANITE_BENCH); any other kernel answers
  * -E_NOSYS. The floor: how little a kernel entry and a thread switch can
  * cost on this machine, with no checks and no state saved. */
-#define SYS_BENCH_NULL       100 /* return at once (also the value in RAX for
-                                    the int 0x80 and ud2 entries) */
+#define SYS_BENCH_NULL       100 /* return at once; RAX for the ud2 entry too
+                                    (the int 0x80 entry ignores RAX) */
 #define SYS_BENCH_FLOOR      101 /* RDI = thread slot: switch to it unchecked */
 
 /*

@@ -15,6 +15,7 @@
 #define MAX_CHILDREN 48
 #define MAX_NAMES    32
 #define MAX_RESTARTS 8
+#define NAMES_PER_PROCESS 4 /* so one process cannot fill the name table */
 
 /* What a module line asks for (see docs/writing-a-server.md). */
 struct child {
@@ -265,7 +266,9 @@ static void handle(struct ipc_msg *m)
             return;
         }
         struct name_entry *free_slot = 0;
+        int mine = 0;
         for (int i = 0; i < MAX_NAMES; i++) {
+            mine += names[i].name[0] && names[i].pid == badge_pid(badge);
             if (!names[i].name[0]) {
                 free_slot = free_slot ? free_slot : &names[i];
             } else if (strcmp(names[i].name, name) == 0) {
@@ -274,9 +277,9 @@ static void handle(struct ipc_msg *m)
                 return;
             }
         }
-        if (!free_slot || !name[0]) {
+        if (!free_slot || !name[0] || mine >= NAMES_PER_PROCESS) {
             kc_cap_delete(m->cap);
-            reply_status(badge, m, free_slot ? -E_INVAL : -E_LIMIT);
+            reply_status(badge, m, !name[0] ? -E_INVAL : -E_LIMIT);
             return;
         }
         strncpy_safe(free_slot->name, name, sizeof(free_slot->name));

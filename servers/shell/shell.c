@@ -78,13 +78,14 @@ static int cmd_echo(const char *args)
 static int cmd_stats(const char *args)
 {
     (void)args;
-    uint64_t k[4];
+    uint64_t k[7];
     kc_stats(k);
     struct ipc_msg m = ipc_msg_make(BOOT_STATS, 1);
-    long rc = ipc_call_status(HANDLE_PARENT, &m);
+    long rc = ipc_call_status(HANDLE_NAMES, &m);
     printf("  kernel: %lu fast-path calls, %lu fast-path reply_recvs, %lu slow-path syscalls, "
            "%lu address-space switches\n",
            k[0], k[1], k[2], k[3]);
+    printf("  kernel: %lu processes, %lu threads, %lu free kernel frames\n", k[5], k[6], k[4]);
     if (rc >= 0)
         printf("  boot server: %lu restarts, %lu deaths, %lu faults\n", m.w[1], m.w[2], m.w[3]);
     return 0;
@@ -94,7 +95,7 @@ static int cmd_kill(const char *args)
 {
     struct ipc_msg m = ipc_msg_make(BOOT_KILL, 4);
     name_pack(&m, args);
-    long rc = ipc_call_status(HANDLE_PARENT, &m);
+    long rc = ipc_call_status(HANDLE_NAMES, &m);
     printf("kill %s: %s\n", args, rc < 0 ? ipc_strerror(rc) : "killed (restartable servers come back)");
     return rc < 0;
 }
@@ -116,7 +117,7 @@ static int cmd_bench(const char *args)
     (void)args;
     struct ipc_msg m = ipc_msg_make(BOOT_SPAWN, 4);
     name_pack(&m, "bench");
-    long rc = ipc_call_status(HANDLE_PARENT, &m);
+    long rc = ipc_call_status(HANDLE_NAMES, &m);
     if (rc < 0) {
         printf("bench: cannot start the benchmark: %s%s\n", ipc_strerror(rc),
                rc == -E_NOENT ? " (this image has no bench module; use ./granite bench)" : "");

@@ -20,25 +20,35 @@
  * Pointers (partner, send queue links) are slot numbers, tids are
  * slot | gen << 2 as in make_id() (ID_SLOT_BITS shrunk to 2).
  *
+ * Other actors: the timer (ipc_timeouts()), a killer (kc_kill() ->
+ * proc_kill(): the server at most twice, one client at most once) and the
+ * boot server (reap(): forget the dead server's name, restart it once).
+ *
  * Configurations (spin -D...):
- *   DEFER      the server may defer a reply (SERVER_DEFER, libipc/server.c)
- *              and answer it later with a plain reply (servers/console
- *              does this for readline). The reply then only provably goes
- *              to the right THREAD, not to the right CALL (see README).
- *   MUTANT_*   deliberately broken kernels, used by check.sh --mutants to
- *              show that the model catches the bug (never set normally).
+ *   NCALLS=n     operations per client (default 2; check.sh uses 3 for
+ *                the safety run)
+ *   DEFER        the server may defer a reply (SERVER_DEFER, libipc/
+ *                server.c) and answer it later with a plain reply
+ *                (servers/console does this for readline). The reply then
+ *                only provably goes to the right THREAD, not to the right
+ *                CALL: STRICT_TAG checks the latter and fails (README.md).
+ *   MUTANT_*     deliberately broken kernels; NO_INVARIANTS drops the
+ *                invariant assertions; PROBE=n turns reaching REACH(n)
+ *                into a violation. All only for check.sh --teeth.
  *
  * Properties:
- *   - assertions in invariants(), evaluated at the end of every kernel
- *     operation: nobody waits in TS_REPLY for / TS_RECV from a dead
- *     thread, the send queue holds exactly the live TS_SEND threads whose
- *     partner is its owner;
- *   - every completed call returns 0, -E_DEAD or -E_TIMEDOUT, and a
- *     successful reply carries the caller's own tag (no misdelivery);
- *   - no invalid end state: every client finishes all its operations
- *     (a client stuck blocked forever is a deadlock);
- *   - ltl "clients_finish": every client eventually finishes (checked with
- *     weak fairness, pan -a -f).
+ *   - invariants(), asserted at the end of every kernel operation: nobody
+ *     waits in TS_REPLY for, or in TS_RECV from, a dead thread; the send
+ *     queue holds exactly the live TS_SEND threads whose partner is its
+ *     owner (never a dead thread);
+ *   - every completed call returns 0, -E_DEAD or -E_TIMEDOUT; a successful
+ *     reply carries the caller's own tag for this very call, and comes from
+ *     the server instance the caller's handle names (no misdelivery; a
+ *     stale handle never reaches the restarted server);
+ *   - no invalid end state: every client finishes all its operations (a
+ *     client blocked forever is a deadlock);
+ *   - ltl clients_finish: every client eventually finishes (pan -a -f,
+ *     weak fairness: a thread that stays runnable does run).
  */
 
 /* Thread states, kernel/proc.h */
@@ -57,9 +67,7 @@
 #define E_NOENT      11
 #define SYS_BLOCKED  100 /* kernel-internal: "the caller now waits" (ipc.h) */
 
-#ifndef NC
-#define NC 2 /* client threads */
-#endif
+#define NC 2 /* client threads (timer() and killer() name slots 0 and 1) */
 #ifndef NCALLS
 #define NCALLS 2 /* operations per client */
 #endif
@@ -69,9 +77,15 @@
 #define SLOT(tid) ((tid) % 4)            /* tid & ID_SLOT_MASK */
 #define MKTID(slot, g) ((slot) + (g) * 4) /* slot | gen << ID_SLOT_BITS */
 
+#ifndef MAX_RESTARTS
 #define MAX_RESTARTS 1   /* boot restarts the server at most this often */
+#endif
+#ifndef MAX_SRV_KILLS
 #define MAX_SRV_KILLS 2  /* so both the first and the restarted instance die */
+#endif
+#ifndef MAX_CLIENT_KILLS
 #define MAX_CLIENT_KILLS 1
+#endif
 
 /* Message tag: caller and call number, echoed back by the server. */
 #define TAG(c, k) ((c) * NCALLS + (k) + 1)
@@ -93,6 +107,9 @@ byte badge[NT];     /* regs.rdi after a receive: the sender's badge (tid) */
 byte sendq[NC];
 byte sendq_len;
 
+bool srv_notify;    /* the server's pending notification bits (notify) */
+bool srv_pend;      /* DEFER: the server holds a deferred call (ghost) */
+
 /* ---- boot server state (servers/boot/boot.c) ---- */
 byte name_tid;     /* names[]: the handle registered as the server's name */
 bool unreaped;     /* a death boot has not handled yet (deaths[], reap()) */
@@ -101,6 +118,15 @@ byte srv_kills, client_kills;
 
 /* ---- client progress, for the end-state check and the LTL formula ---- */
 bool cdone[NC];
+
+/* Reachability probes: with -DPROBE=n, reaching REACH(n) is an assertion
+ * violation. check.sh --teeth runs every probe to show that the checked
+ * runs really contain each interesting event (no vacuous pass). */
+#ifdef PROBE
+#define REACH(n) assert(PROBE != (n))
+#else
+#define REACH(n) skip
+#endif
 
 /* Kernel locals (the kernel is one thread: scratch values, always
  * written before they are read within one d_step). */
@@ -173,12 +199,19 @@ inline cap_lookup(hslot, htid)
 {
     if
     :: hslot == NONE -> k_rc = -E_BADHANDLE; k_r = NONE
-    :: hslot != NONE && tid[hslot] != htid -> k_rc = -E_DEAD; k_r = NONE
+#ifndef MUTANT_NO_TID_CHECK
+    :: hslot != NONE && tid[hslot] != htid -> k_rc = -E_DEAD; k_r = NONE; REACH(7)
+#else
+    :: hslot != NONE && tid[hslot] == 0 -> k_rc = -E_DEAD; k_r = NONE
+#endif
     :: else -> k_rc = 0; k_r = hslot
     fi
 }
 
-/* send_phase(cur, is_call = 1) ipc.c:129, as reached from sys_ipc_call(). */
+/* send_phase(cur, is_call = 1) ipc.c:129, as reached from sys_ipc_call().
+ * Left out, as no modelled thread can trip them: HANDLE_KERNEL calls
+ * (kcall_dispatch), sending to oneself, over-long messages, capability
+ * transfer (check_xfer) and IPC_INFO_NONBLOCK. */
 inline send_phase(cur, hslot, htid, armed)
 {
     cap_lookup(hslot, htid);
@@ -189,6 +222,7 @@ inline send_phase(cur, hslot, htid, armed)
         if
         /* accepts(r, cur) ipc.c:106 */
         :: state[k_r] == TS_RECV && (recv_from[k_r] == 0 || recv_from[k_r] == tid[cur]) ->
+            REACH(1);                        /* direct delivery */
             deliver(cur, k_r);
             state[cur] = TS_REPLY;
             partner[cur] = k_r;
@@ -196,6 +230,7 @@ inline send_phase(cur, hslot, htid, armed)
             state[k_r] = TS_READY;           /* sched_handoff(r) */
             k_rc = SYS_BLOCKED
         :: else ->                           /* wait in r's send queue */
+            REACH(2);
             state[cur] = TS_SEND;
             partner[cur] = k_r;
             sendq[sendq_len] = cur;          /* append at sendq_tail */
@@ -206,12 +241,31 @@ inline send_phase(cur, hslot, htid, armed)
     fi
 }
 
-/* recv_phase(cur, from, info) ipc.c:184. No notifications in the model
- * (cur->notify is always 0). Only the server has a send queue. */
+/* deliver_notification(r) ipc.c:95: the kernel's badge (0 here), the
+ * bits in MR0, the bits cleared. Only the server gets notifications. */
+inline deliver_notification(r)
+{
+    REACH(21);
+    rax[r] = 0;
+    badge[r] = 0;         /* BADGE_KERNEL */
+    mr[r] = 0;            /* r8 = notify bits (not needed) */
+    srv_notify = 0;
+    wake[r] = 0
+}
+
+/* recv_phase(cur, from, info) ipc.c:184. Only the server has a send
+ * queue and notifications. */
 inline recv_phase(cur, from, armed)
 {
     k_s = NONE;
     k_i = 0;
+    if
+    :: from == 0 && cur == SRV && srv_notify ->
+        deliver_notification(cur);
+        k_rc = 0;
+        k_i = NT           /* done: skip the queue and the blocking below */
+    :: else -> skip
+    fi;
     do
     :: cur == SRV && k_i < sendq_len ->
         if
@@ -221,7 +275,9 @@ inline recv_phase(cur, from, armed)
     :: else -> break
     od;
     if
+    :: k_i == NT -> skip                     /* a notification was delivered */
     :: k_s != NONE ->
+        REACH(3);                            /* a queued caller is taken */
         sendq_remove(k_s);
         deliver(k_s, cur);
         sender_done(k_s, cur);
@@ -240,17 +296,22 @@ inline reply_phase(cur, b)
     k_c = NONE;
     if
     /* thread_by_tid(badge_tid(badge)) proc.c:36 */
-    :: b == 0 || SLOT(b) >= NT || tid[SLOT(b)] != b -> k_rc = -E_DEAD
+    :: b == 0 || SLOT(b) >= NT || tid[SLOT(b)] != b -> k_rc = -E_DEAD; REACH(6)
     :: else ->
         k_r = SLOT(b);
         if
 #ifndef MUTANT_REPLY_ANYONE
-        :: state[k_r] != TS_REPLY || partner[k_r] != cur -> k_rc = -E_INVAL
+        :: state[k_r] != TS_REPLY || partner[k_r] != cur -> k_rc = -E_INVAL; REACH(5)
 #else
-        /* mutant: forget the partner check */
-        :: state[k_r] != TS_REPLY -> k_rc = -E_INVAL
+        /* mutant: no check at all, the badge alone says who gets it */
+        :: false -> skip
 #endif
         :: else ->
+            REACH(4);
+            if
+            :: gen[cur] > 1 -> REACH(15)     /* the restarted server answers */
+            :: else -> skip
+            fi;
             deliver(cur, k_r);
             partner[k_r] = NONE;
             k_c = k_r;
@@ -263,7 +324,7 @@ inline reply_phase(cur, b)
 inline ipc_thread_dying(t)
 {
     if
-    :: state[t] == TS_SEND && partner[t] != NONE -> sendq_remove(t)
+    :: state[t] == TS_SEND && partner[t] != NONE -> REACH(14); sendq_remove(t)
     :: else -> skip
     fi;
     if
@@ -271,6 +332,7 @@ inline ipc_thread_dying(t)
         k_i = 0;
         do
         :: k_i < sendq_len ->
+            REACH(11);
 #ifndef MUTANT_KEEP_SENDERS
             complete(sendq[k_i], -E_DEAD);
 #endif
@@ -292,6 +354,10 @@ inline ipc_thread_dying(t)
            ((false) ||
 #endif
             (state[k_i] == TS_RECV && recv_from[k_i] == tid[t])) ->
+            if
+            :: state[k_i] == TS_REPLY -> REACH(12)
+            :: else -> REACH(13)
+            fi;
             complete(k_i, -E_DEAD)
         :: else -> skip
         fi;
@@ -300,20 +366,48 @@ inline ipc_thread_dying(t)
     od
 }
 
-/* thread_destroy(t) proc.c:144 (IPC part; its stale fields stay, as in C) */
+/* thread_destroy(t) proc.c:144, IPC part. C leaves the other fields of a
+ * free slot stale until thread_create()'s memset; nothing reads them (a
+ * stale wake_tick is just cleared by ipc_timeouts' default case), so the
+ * model clears them at once to keep the state space small. */
 inline thread_destroy(t)
 {
     ipc_thread_dying(t);
     tid[t] = 0;
-    state[t] = TS_FREE
+    state[t] = TS_FREE;
+    partner[t] = NONE;
+    recv_from[t] = 0;
+    is_call[t] = 0;
+    wake[t] = 0;
+    rax[t] = 0;
+    mr[t] = 0;
+    badge[t] = 0
+}
+
+/* ipc_notify_thread(t = SRV, bits) ipc.c:264 (e.g. from an IRQ) */
+inline ipc_notify_server()
+{
+    srv_notify = 1;
+    if
+    :: state[SRV] == TS_RECV && recv_from[SRV] == 0 ->
+        deliver_notification(SRV);
+        state[SRV] = TS_READY
+    :: else -> skip
+    fi
 }
 
 /* One thread's share of ipc_timeouts(now) ipc.c:304: its deadline passed. */
 inline timeout_one(t)
 {
     if
-    :: state[t] == TS_SEND -> sendq_remove(t); complete(t, -E_TIMEDOUT)
-    :: state[t] == TS_RECV || state[t] == TS_REPLY -> complete(t, -E_TIMEDOUT)
+    :: state[t] == TS_SEND ->
+        REACH(8);
+#ifndef MUTANT_TIMEOUT_NO_DEQUEUE
+        sendq_remove(t);
+#endif
+        complete(t, -E_TIMEDOUT)
+    :: state[t] == TS_REPLY -> REACH(9); complete(t, -E_TIMEDOUT)
+    :: state[t] == TS_RECV -> REACH(10); complete(t, -E_TIMEDOUT)
     :: else -> wake[t] = 0   /* running, ready (or free): no longer applies */
     fi
 }
@@ -321,6 +415,7 @@ inline timeout_one(t)
 /* Safety invariants, asserted at the end of every kernel operation. */
 inline invariants()
 {
+#ifndef NO_INVARIANTS
     k_i = 0;
     do
     :: k_i < NT ->
@@ -355,6 +450,7 @@ inline invariants()
         k_i++
     :: else -> break
     od;
+#endif
     k_i = 0; k_j = 0; k_r = 0; k_s = 0; k_c = 0; k_found = 0; k_rc = 0
 }
 
@@ -406,219 +502,250 @@ inline sys_ipc_reply(cur, b)
 
 /* ---------------------------------------------------------------- */
 /* User level                                                         */
+/*                                                                    */
+/* A thread's user code between two system calls only touches its own */
+/* memory and registers, so it is folded into the d_step of the next  */
+/* system call: consuming the previous result (the registers written  */
+/* by the kernel while the thread was blocked) plus the next call is  */
+/* one step. Steps of other threads still interleave between any two  */
+/* system calls, which is all a preemptive scheduler adds on one CPU. */
 /* ---------------------------------------------------------------- */
 
+/* The effective result of a thread's last system call: if it blocked,
+ * whatever the kernel left in rax when it woke the thread. */
+#define RESULT(t, rc) ((rc) == SYS_BLOCKED -> rax[t] : (rc))
+/* The server's received badge (0: a notification from the kernel). */
+#define MSG_BADGE ((rc) == SYS_BLOCKED -> badge[SRV] : b)
+
 /*
- * A client thread: NCALLS operations on the server, as libipc's console
- * and mem clients do (libipc/console.c): look the name up when it has no
- * handle, call, forget the handle on -E_DEAD so the next operation looks
- * up the restarted server. Each call may carry a timeout
- * (ipc_info_timeout) or not. Client 0's last operation is a receive
- * from the server's handle instead (with a timeout: the server never
- * sends, so without one it would rightly wait forever), so that death
- * also has a TS_RECV-from-it thread to wake.
+ * A client thread: NCALLS operations on the server, as libipc's clients
+ * of restartable servers do (libipc/console.c console(), forget()): look
+ * the name up when it has no handle, call, and forget the handle on
+ * -E_DEAD so that the next operation finds the restarted server. Each
+ * call may carry a timeout (ipc_info_timeout()) or not. Client 0's last
+ * operation is a receive from the server's handle instead (SYS_IPC_RECV
+ * with a handle, always with a timeout: the server never sends, so
+ * without one it would rightly wait forever); it gives death a
+ * TS_RECV-from-it thread to wake.
  */
+inline client_finish(closed)
+{
+    /* libipc: the call returns; check what it returned */
+    if
+    :: closed -> assert(st == -E_DEAD || st == -E_TIMEDOUT)  /* nobody sends to us */
+    :: else ->
+        assert(st == 0 || st == -E_DEAD || st == -E_TIMEDOUT);
+        if
+#if !defined(DEFER) || defined(STRICT_TAG)
+        /* the reply is the server's echo of THIS call's tag */
+        :: st == 0 -> assert(got == TAG(me, k))
+#else
+        /* the reply is meant for this thread (maybe for an earlier call) */
+        :: st == 0 -> assert(TAG_CALLER(got) == me)
+#endif
+        :: else -> skip
+        fi
+    fi;
+    if
+    :: st == -E_DEAD -> hslot = NONE; htid = 0     /* forget(rc) */
+    :: else -> skip
+    fi;
+    st = 0;
+    got = 0;
+    k++
+}
+
+/* The call itself, SYS_IPC_CALL (ipc_call(handle, m)) or SYS_IPC_RECV
+ * (ipc_recv(handle, m)), and the handling of an immediate result. */
+inline client_syscall(armed)
+{
+    if
+    :: me == 0 && k == NCALLS - 1 ->
+        sys_ipc_recv(me, hslot, htid, 1);
+        printf("client %d: op %d: recv(server tid %d, timeout) -> %d\n", me, k, htid, k_rc)
+    :: else ->
+        mr[me] = TAG(me, k);
+        sys_ipc_call(me, hslot, htid, armed);
+        printf("client %d: op %d: call(server tid %d, tag %d, timeout %d) -> %d\n",
+               me, k, htid, TAG(me, k), armed, k_rc)
+    fi;
+    st = k_rc;
+    if
+    :: st != SYS_BLOCKED ->
+        mr[me] = 0;
+        client_finish(me == 0 && k == NCALLS - 1)
+    :: else -> skip
+    fi;
+    invariants()
+}
+
 proctype client(byte me)
 {
     byte k = 0;
-    byte hslot = NONE, htid = 0;  /* the handle: cap.thread, cap.tid */
-    bool armed;
-    short st;
+    byte hslot = NONE, htid = 0; /* the handle: cap.thread, cap.tid */
+    short st;                    /* SYS_BLOCKED while blocked in the kernel */
     byte got;
 
-    {
-        do
-        :: k < NCALLS ->
-            /* name_lookup("server"): boot answers with its names[] handle
-             * (boot.c handle(), NAME_LOOKUP); abstracted to one step. */
-            if
-            :: hslot == NONE ->
-                d_step {
-                    if
-                    :: name_tid != 0 -> hslot = SLOT(name_tid); htid = name_tid
-                    :: else -> skip
-                    fi
-                }
-            :: else -> skip
-            fi;
-            if
-            :: hslot == NONE -> skip          /* -E_NOENT: server not registered */
-            :: else ->
-                if
-                :: me == 0 && k == NCALLS - 1 ->
-                    /* ipc_recv(handle, m): a closed receive from the server
-                     * (SYS_IPC_RECV), always with a timeout */
-                    d_step {
-                        sys_ipc_recv(me, hslot, htid, 1);
-                        st = k_rc;
-                        invariants()
-                    };
-                    if
-                    :: st == SYS_BLOCKED ->
-                        d_step { state[me] == TS_READY -> st = rax[me] }
-                    :: else -> skip
-                    fi;
-                    /* the server never sends to clients */
-                    assert(st == -E_DEAD || st == -E_TIMEDOUT)
-                :: else ->
-                    if
-                    :: armed = 1
-                    :: armed = 0
-                    fi;
-                    /* ipc_call(handle, m): SYS_IPC_CALL */
-                    d_step {
-                        mr[me] = TAG(me, k);
-                        sys_ipc_call(me, hslot, htid, armed);
-                        st = k_rc;
-                        invariants()
-                    };
-                    armed = 0;
-                    /* blocked (TS_SEND, then TS_REPLY): runs once woken */
-                    if
-                    :: st == SYS_BLOCKED ->
-                        d_step { state[me] == TS_READY -> st = rax[me]; got = mr[me] }
-                    :: else -> skip
-                    fi;
-                    assert(st == 0 || st == -E_DEAD || st == -E_TIMEDOUT);
-                    if
-#ifndef DEFER
-                    /* the reply is the server's echo of THIS call's tag */
-                    :: st == 0 -> assert(got == TAG(me, k))
-#else
-                    /* the reply is meant for this thread (maybe an earlier call) */
-                    :: st == 0 -> assert(TAG_CALLER(got) == me)
-#endif
-                    :: else -> skip
-                    fi
-                fi;
-                if
-                :: st == -E_DEAD -> hslot = NONE; htid = 0      /* forget(rc) */
-                :: else -> skip
-                fi
-            fi;
-            st = 0;
-            got = 0;
-            k++
-        :: else -> break
-        od;
-        /* done: the thread exits (kc_thread_exit -> thread_destroy) */
-        skip;
-        d_step { thread_destroy(me); invariants() }
-    } unless { tid[me] == 0 };  /* killed: the thread is gone */
+    do
+    :: tid[me] == 0 -> break     /* killed: the thread is gone */
+    /* blocked (TS_SEND then TS_REPLY, or TS_RECV): it runs once woken */
+    :: d_step {
+           st == SYS_BLOCKED && state[me] == TS_READY ->
+           printf("client %d: op %d: woken: rax %d, tag %d, from tid %d\n", me, k, rax[me], mr[me], badge[me]);
+           /* a reply comes from the server instance our handle names */
+           assert(rax[me] != 0 || badge[me] == htid);
+           st = rax[me];
+           got = mr[me];
+           rax[me] = 0;
+           mr[me] = 0;
+           badge[me] = 0;
+           client_finish(me == 0 && k == NCALLS - 1)
+       }
+    /* name_lookup("server"): boot answers with its names[] handle (boot.c
+     * handle(), NAME_LOOKUP), abstracted to one atomic read; with no name
+     * registered (-E_NOENT) the operation is dropped. */
+    :: d_step {
+           st != SYS_BLOCKED && tid[me] != 0 && k < NCALLS && hslot == NONE ->
+           if
+           :: name_tid != 0 ->
+               printf("client %d: lookup -> server tid %d\n", me, name_tid);
+               hslot = SLOT(name_tid);
+               htid = name_tid;
+               if
+               :: tid[hslot] != htid -> REACH(17)  /* boot has not reaped it yet */
+               :: else -> skip
+               fi
+           :: else -> printf("client %d: lookup -> -E_NOENT, op %d dropped\n", me, k); k++; REACH(16)
+           fi
+       }
+    /* the operation, with or without a deadline */
+    :: d_step {
+           st != SYS_BLOCKED && tid[me] != 0 && k < NCALLS && hslot != NONE ->
+           client_syscall(1)
+       }
+    :: d_step {
+           st != SYS_BLOCKED && tid[me] != 0 && k < NCALLS && hslot != NONE ->
+           client_syscall(0)
+       }
+    /* done: the thread exits (kc_thread_exit() -> thread_destroy()) */
+    :: d_step {
+           st != SYS_BLOCKED && tid[me] != 0 && k == NCALLS ->
+           thread_destroy(me);
+           invariants()
+       }
+    od;
     cdone[me] = 1
 }
 
+/* The server copies the received registers into its struct ipc_msg
+ * (libipc ipc_syscall()); the registers are dead after that, and are
+ * cleared here to keep the state space small. */
+inline take_msg()
+{
+    if
+    :: rc == 0 ->
+        b = badge[SRV];
+        tag = mr[SRV];
+        badge[SRV] = 0;
+        mr[SRV] = 0;
+        rax[SRV] = 0
+    :: else -> b = 0; tag = 0
+    fi
+}
+
+/* Pick up the result of a receive that blocked (the thread was woken). */
+inline server_woken()
+{
+    if
+    :: rc == SYS_BLOCKED -> rc = rax[SRV]; take_msg()
+    :: else -> skip
+    fi
+}
+
+/* After a receive: its result (a message may have been there at once). */
+inline server_received()
+{
+    rc = k_rc;
+    take_msg();
+    invariants()
+}
+
 /*
- * The server thread, libipc/server.c server_run(): register the name,
- * recv(IPC_ANY), then forever: on error recv again, else handle the
- * message (echo the tag) and reply_recv(badge). Receives may carry a
- * timeout (non-deterministic). When its tid is no longer the slot's tid
- * (killed, maybe already replaced) this instance stops.
+ * The server thread, libipc/server.c server_run(): name_register(), then
+ * recv(IPC_ANY) and forever: on error receive again, else dispatch (the
+ * handler echoes the tag) and reply_recv(badge). Receives carry no
+ * timeout (server_run() sets none). Once its tid is no longer the slot's
+ * tid (killed, maybe already replaced) this instance is gone.
  */
 proctype server(byte mytid)
 {
-    short rc;
+    short rc = -E_INVAL; /* "no message yet": the first step receives */
     byte b, tag;
-    bool armed;
 #ifdef DEFER
-    byte pend = 0, pend_tag = 0; /* a deferred call (console's readers[]) */
-    short rrc;
+    byte pend = 0, pend_tag = 0; /* a deferred call (console: readers[]) */
 #endif
 
-    {
-        /* name_register(): NAME_REGISTER to boot (boot.c handle()) */
-        d_step { name_tid = mytid };
-        if
-        :: armed = 1
-        :: armed = 0
-        fi;
-        d_step {
-            sys_ipc_recv(SRV, NONE, 0, armed);
-            rc = k_rc;
-            if
-            :: rc == 0 -> b = badge[SRV]; tag = mr[SRV]
-            :: else -> skip
-            fi;
-            invariants()
-        };
-        armed = 0;
-        do
-        :: true ->
-            if
-            :: rc == SYS_BLOCKED ->
-end_wait:       d_step {
-                    state[SRV] == TS_READY ->
-                    rc = rax[SRV];
-                    if
-                    :: rc == 0 -> b = badge[SRV]; tag = mr[SRV]
-                    :: else -> skip
-                    fi
-                }
-            :: else -> skip
-            fi;
+    /* name_register(): NAME_REGISTER to boot (boot.c handle()) */
+end_reg:
+    d_step { tid[SRV] == mytid -> name_tid = mytid; printf("server %d: registers its name\n", mytid) };
+end_srv:
+    do
+    :: tid[SRV] != mytid -> break   /* killed */
+    /* our receive failed (or none yet), or brought a notification
+     * (on_notify()): recv(IPC_ANY) again */
+    :: d_step {
+           tid[SRV] == mytid && state[SRV] == TS_READY &&
+           (RESULT(SRV, rc) < 0 || (RESULT(SRV, rc) == 0 && MSG_BADGE == 0)) ->
+           server_woken();
+           sys_ipc_recv(SRV, NONE, 0, 0);
+           printf("server %d: recv(any) -> %d\n", mytid, k_rc);
+           server_received()
+       }
+    /* a message: dispatch() echoes its tag, then reply_recv(badge) */
+    :: d_step {
+           tid[SRV] == mytid && state[SRV] == TS_READY && RESULT(SRV, rc) == 0 && MSG_BADGE != 0 ->
+           server_woken();
+           mr[SRV] = tag;
+           sys_ipc_reply_recv(SRV, b, 0);
+           printf("server %d: reply_recv(to tid %d, tag %d): reply %d, recv -> %d\n",
+                  mytid, b, tag, (k_c != NONE -> 0 : -1), k_rc);
+           server_received()
+       }
 #ifdef DEFER
-            /* A deferred call may be answered whenever the server runs
-             * (console: give_line() after a notification). */
-            if
-            :: pend != 0 ->
-                d_step {
-                    mr[SRV] = pend_tag;  /* the deferred call's answer */
-                    sys_ipc_reply(SRV, pend);
-                    rrc = k_rc;
-                    invariants()
-                };
-                /* SYS_IPC_REPLY reports a caller that died or stopped waiting */
-                assert(rrc == 0 || rrc == -E_DEAD || rrc == -E_INVAL);
-                rrc = 0;
-                pend = 0;
-                pend_tag = 0
-            :: true -> skip
-            fi;
+    /* SERVER_DEFER: keep the caller's badge, no reply now, receive next */
+    :: d_step {
+           tid[SRV] == mytid && state[SRV] == TS_READY && RESULT(SRV, rc) == 0 &&
+           MSG_BADGE != 0 && pend == 0 ->
+           server_woken();
+           pend = b;
+           pend_tag = tag;
+           srv_pend = 1;
+           sys_ipc_recv(SRV, NONE, 0, 0);
+           printf("server %d: defers tid %d's call (tag %d); recv(any) -> %d\n", mytid, b, tag, k_rc);
+           server_received()
+       }
+    /* ... and answer it later, whenever the server runs (console:
+     * give_line() after the UART's notification) with a plain
+     * SYS_IPC_REPLY, which reports a caller that died or stopped waiting */
+    :: d_step {
+           tid[SRV] == mytid && state[SRV] == TS_READY && pend != 0 ->
+           server_woken();
+           mr[SRV] = pend_tag;
+           sys_ipc_reply(SRV, pend);
+           printf("server %d: deferred reply(to tid %d, tag %d) -> %d\n", mytid, pend, pend_tag, k_rc);
+           assert(k_rc == 0 || k_rc == -E_DEAD || k_rc == -E_INVAL);
+           if
+           :: k_rc == 0 -> REACH(20)
+           :: else -> skip
+           fi;
+           mr[SRV] = 0;
+           pend = 0;
+           pend_tag = 0;
+           srv_pend = 0;
+           invariants()
+       }
 #endif
-            if
-            :: armed = 1
-            :: armed = 0
-            fi;
-            if
-            :: rc < 0 ->                   /* our receive failed: wait again */
-                d_step {
-                    sys_ipc_recv(SRV, NONE, 0, armed);
-                    rc = k_rc;
-                    if
-                    :: rc == 0 -> b = badge[SRV]; tag = mr[SRV]
-                    :: else -> skip
-                    fi;
-                    invariants()
-                }
-#ifdef DEFER
-            :: rc == 0 && pend == 0 ->     /* SERVER_DEFER: no reply now */
-                pend = b;
-                pend_tag = tag;
-                d_step {
-                    sys_ipc_recv(SRV, NONE, 0, armed);
-                    rc = k_rc;
-                    if
-                    :: rc == 0 -> b = badge[SRV]; tag = mr[SRV]
-                    :: else -> skip
-                    fi;
-                    invariants()
-                }
-#endif
-            :: rc == 0 ->                  /* dispatch(): echo the tag back */
-                d_step {
-                    mr[SRV] = tag;
-                    sys_ipc_reply_recv(SRV, b, armed);
-                    rc = k_rc;
-                    if
-                    :: rc == 0 -> b = badge[SRV]; tag = mr[SRV]
-                    :: else -> b = 0; tag = 0
-                    fi;
-                    invariants()
-                }
-            fi;
-            armed = 0
-        od
-    } unless { tid[SRV] != mytid }
+    od
 }
 
 /*
@@ -629,9 +756,9 @@ active proctype timer()
 {
 end:
     do
-    :: d_step { wake[0] -> timeout_one(0); invariants() }
-    :: d_step { wake[1] -> timeout_one(1); invariants() }
-    :: d_step { wake[SRV] -> timeout_one(SRV); invariants() }
+    :: d_step { wake[0] -> printf("tick: thread 0's deadline\n"); timeout_one(0); invariants() }
+    :: d_step { wake[1] -> printf("tick: thread 1's deadline\n"); timeout_one(1); invariants() }
+    :: d_step { wake[SRV] -> printf("tick: server's deadline\n"); timeout_one(SRV); invariants() }
     od
 }
 
@@ -645,25 +772,53 @@ end:
     do
     :: d_step {
            srv_kills < MAX_SRV_KILLS && tid[SRV] != 0 ->
+           printf("kill: server tid %d\n", tid[SRV]);
            thread_destroy(SRV);
+           srv_pend = 0;         /* its deferred call is forgotten */
+           srv_notify = 0;       /* (thread_create() clears notify) */
            srv_kills++;
            unreaped = 1;       /* report_death(): boot is notified */
            invariants()
        }
     :: d_step {
            client_kills < MAX_CLIENT_KILLS && tid[0] != 0 ->
+           printf("kill: client 0\n");
            thread_destroy(0);
            client_kills++;
            invariants()
        }
     :: d_step {
            client_kills < MAX_CLIENT_KILLS && tid[1] != 0 ->
+           printf("kill: client 1\n");
            thread_destroy(1);
            client_kills++;
            invariants()
        }
+    /* ... or no more deaths from now on: without this, a stuck system
+     * would never be an end state, as a kill could always still end it */
+    :: break
     od
 }
+
+#ifdef DEFER
+/*
+ * The event a deferred call waits for (console: a line typed, the UART's
+ * interrupt -> kc_irq_bind's notification -> ipc_notify_thread()). It
+ * comes, some time, while the server holds a deferred call.
+ */
+active proctype uart()
+{
+end:
+    do
+    :: d_step {
+           srv_pend && !srv_notify ->
+           printf("irq: notify the server\n");
+           ipc_notify_server();
+           invariants()
+       }
+    od
+}
+#endif
 
 /*
  * The boot server's reap() (boot.c): forget_names_of() the dead server,
@@ -678,10 +833,12 @@ end:
     :: atomic {
            unreaped ->
            unreaped = 0;
+           printf("boot: reaps the dead server, forgets its name\n");
            name_tid = 0;                /* forget_names_of(pid) */
            if
            :: restarts < MAX_RESTARTS && tid[SRV] == 0 ->
                restarts++;
+               printf("boot: restarting the server\n");
                assert(sendq_len == 0);
                    gen[SRV]++;
                    tid[SRV] = MKTID(SRV, gen[SRV]);

@@ -125,9 +125,9 @@ static void name_checks(void)
     check_rc("names.lookup_unknown", name_lookup("nobody-here"), -E_NOENT);
     struct ipc_msg m = ipc_msg_make(NAME_REGISTER, 4);
     name_pack(&m, "no-handle");
-    check_rc("boot.malformed_register_without_handle", ipc_call_status(HANDLE_PARENT, &m), -E_INVAL);
+    check_rc("boot.malformed_register_without_handle", ipc_call_status(HANDLE_NAMES, &m), -E_INVAL);
     m = ipc_msg_make(0x1ff, 1);
-    check_rc("boot.malformed_unknown_op", ipc_call_status(HANDLE_PARENT, &m), -E_NOSYS);
+    check_rc("boot.malformed_unknown_op", ipc_call_status(HANDLE_NAMES, &m), -E_NOSYS);
     check("boot.still_serving", name_lookup("hello") >= 0, 0);
 }
 
@@ -145,7 +145,7 @@ static long kill_server(const char *name)
 {
     struct ipc_msg m = ipc_msg_make(BOOT_KILL, 4);
     name_pack(&m, name);
-    return ipc_call_status(HANDLE_PARENT, &m);
+    return ipc_call_status(HANDLE_NAMES, &m);
 }
 
 static volatile long reader_rc = 1;

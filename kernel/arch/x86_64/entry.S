@@ -113,6 +113,7 @@ fast_call:
     /* Commit: we wait for the reply, the target runs with our message. */
     movb $TS_REPLY, T_STATE(%rax)
     mov %rdx, T_PARTNER(%rax)
+    movq $0, T_WAKE(%rax)               /* no timeout on this call (slow bits were clear) */
     mov %rbp, T_RBP(%rax)
     mov %gs:PCPU_USER_RSP, %rcx
     mov %rcx, T_RSP(%rax)
@@ -124,6 +125,7 @@ fast_call:
 call_slow_saved:
     mov T_RIP(%rax), %rcx
     mov T_RFLAGS(%rax), %r11
+    xor %edx, %edx                      /* held a kernel pointer; not an input here */
 call_slow:
     mov $SYS_IPC_CALL, %eax
     jmp slow_path
@@ -161,6 +163,7 @@ fast_reply_recv:
     movb $TS_RECV, T_STATE(%rax)
     movl $0, T_RECV_FROM(%rax)
     movq $0, T_WAKE(%rax)
+    movq $0, T_WAKE(%rdx)               /* the caller's deadline is over: it has its reply */
     mov %rbp, T_RBP(%rax)
     mov %gs:PCPU_USER_RSP, %rcx
     mov %rcx, T_RSP(%rax)
@@ -171,6 +174,7 @@ fast_reply_recv:
 rr_slow_saved:
     mov T_RIP(%rax), %rcx
     mov T_RFLAGS(%rax), %r11
+    xor %edx, %edx                      /* held a kernel pointer; not an input here */
 rr_slow:
     mov $SYS_IPC_REPLY_RECV, %eax
     jmp slow_path
@@ -204,8 +208,8 @@ fast_switch:
     swapgs
     sysretq
 fast_bad_rip:
-    /* Cannot happen; resume through the general path, which uses IRETQ
-     * (a bad RIP then faults in user mode and kills only that thread). */
+    /* Cannot happen (see above); if it did, the thread's process is
+     * killed rather than resumed at that address. */
     mov %rdx, %rdi
     call kernel_bad_resume
     ud2
@@ -284,8 +288,10 @@ bench_floor:
     mov %r11, T_RFLAGS(%rax)
     mov %gs:PCPU_USER_RSP, %rcx
     mov %rcx, T_RSP(%rax)
-    movb $TS_SLEEP, T_STATE(%rax)       /* parked (no deadline) */
     and $ID_SLOT_MASK, %edi
+    cmp $MAX_THREADS, %edi              /* the one check: stay inside threads[] */
+    jae bench_null
+    movb $TS_SLEEP, T_STATE(%rax)       /* parked (no deadline) */
     shl $THREAD_SHIFT, %rdi
     lea threads(%rdi), %rdx
     movb $TS_RUNNING, T_STATE(%rdx)
@@ -324,6 +330,19 @@ bench_ud_entry:
     iretq
 2:  jmp *trap_stub_table + 6 * 8(%rip)
 #endif
+
+/*
+ * SYSCALL from 32-bit compatibility mode lands here (MSR_CSTAR). Granite
+ * has no 32-bit user code segment, so this should be unreachable; if a CPU
+ * gets here anyway, the process that did it is killed.
+ */
+    .global syscall_entry_compat
+syscall_entry_compat:
+    swapgs
+    mov %gs:PCPU_KSTACK_TOP, %rsp
+    mov %gs:PCPU_CUR, %rdi
+    call kernel_bad_syscall_mode
+    ud2
 
 /* void vm_run_on_stack(uint64_t top, void (*fn)(void)): never returns. */
     .global vm_run_on_stack

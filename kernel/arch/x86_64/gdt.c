@@ -47,7 +47,8 @@ void gdt_init(void)
     gdt[0] = 0;
     gdt[1] = 0x00af9a000000ffffull; /* 0x08 kernel code 64, DPL 0 */
     gdt[2] = 0x00cf92000000ffffull; /* 0x10 kernel data */
-    gdt[3] = 0x00cffa000000ffffull; /* 0x18 user code 32, DPL 3 */
+    gdt[3] = 0; /* 0x18: SYSRET's base, never loaded: no 32-bit user code exists, so
+                 * user code cannot enter compatibility mode (see syscall_entry_compat) */
     gdt[4] = 0x00cff2000000ffffull; /* 0x20 user data, DPL 3 */
     gdt[5] = 0x00affa000000ffffull; /* 0x28 user code 64, DPL 3 */
     uint64_t base = (uint64_t)&tss, limit = sizeof(tss) - 1;

@@ -9,7 +9,7 @@
 /* clang-format off */
 #define SEL_KCODE   0x08
 #define SEL_KDATA   0x10
-#define SEL_UCODE32 0x18 /* unused, but SYSRET's STAR base points here */
+#define SEL_UCODE32 0x18 /* SYSRET's STAR base; the descriptor is empty */
 #define SEL_UDATA   0x23 /* 0x20 | RPL 3 */
 #define SEL_UCODE   0x2b /* 0x28 | RPL 3 */
 #define SEL_TSS     0x30

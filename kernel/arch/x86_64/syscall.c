@@ -6,7 +6,9 @@
 #include "cpu.h"
 #include "gdt.h"
 
-extern void syscall_entry(void);
+extern void syscall_entry(void), syscall_entry_compat(void);
+
+#define MSR_CSTAR 0xc0000083
 
 void syscall_init(void)
 {
@@ -15,6 +17,7 @@ void syscall_init(void)
      * loads CS = base + 16 = 0x2b and SS = base + 8 = 0x23 (RPL 3 forced). */
     wrmsr(MSR_STAR, ((uint64_t)SEL_UCODE32 << 48) | ((uint64_t)SEL_KCODE << 32));
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+    wrmsr(MSR_CSTAR, (uint64_t)syscall_entry_compat); /* never zero: see entry.S */
     wrmsr(MSR_SFMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT);
 
     /* No FPU/SSE state is saved on a switch, so nobody may have any: with

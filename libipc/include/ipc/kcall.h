@@ -37,6 +37,6 @@ long kc_irq_ack(int irq);
 long kc_grant_table(void *table, uint64_t slots);
 long kc_shutdown(int status);
 long kc_args(char *buf, size_t size);
-long kc_stats(uint64_t out[4]);
+long kc_stats(uint64_t out[7]); /* see KC_STATS in abi/kcall.h */
 
 #endif

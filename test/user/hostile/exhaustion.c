@@ -1,0 +1,120 @@
+/*
+ * hostile.exhaustion: starts hostile.hog, which takes processes, threads,
+ * grants, memory and handles until each is refused, while the checker pair
+ * keeps talking. When the hog has died (and its orphaned sleepers are
+ * killed), every kernel frame, process slot, thread and pool page it held
+ * must be back. Waits for the fuzzer and the grant attacks to finish first,
+ * so the figures compare like with like.
+ */
+#include <common/string.h>
+#include <ipc/kcall.h>
+#include <ipc/mem.h>
+#include <ipc/stdio.h>
+
+static int running(const char *name)
+{
+    struct kc_proc_info p;
+    for (uint32_t slot = 0;; slot++) {
+        long rc = kc_proc_info(slot, &p);
+        if (rc == -E_RANGE)
+            return 0;
+        if (rc == 0 && strncmp(p.name, name, strlen(name)) == 0)
+            return 1;
+    }
+}
+
+static int module_index(const char *name)
+{
+    struct kc_module_info info;
+    for (uint32_t i = 0; kc_module_info(i, &info) == 0; i++)
+        if (strcmp(info.name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Wait for deaths until `pid` has died (0: until none is pending). */
+static void reap_until(uint32_t pid)
+{
+    for (int tries = 0; tries < 3000; tries++) {
+        uint32_t dead, reason;
+        uint64_t detail;
+        while (kc_wait_death(&dead, &reason, &detail, 0) == 0)
+            if (dead == pid)
+                return;
+        if (!pid)
+            return;
+        kc_sleep(1);
+    }
+}
+
+static void snapshot(uint64_t out[4])
+{
+    uint64_t k[7];
+    struct mem_stats ms = {0};
+    kc_stats(k);
+    mem_stats(&ms);
+    out[0] = k[4]; /* free kernel frames */
+    out[1] = k[5]; /* processes */
+    out[2] = k[6]; /* threads */
+    out[3] = ms.free_pages;
+}
+
+int main(void)
+{
+    for (int i = 0; i < 30000 && (running("hostile.fuzz") || running("hostile.grant_attacks") ||
+                                  running("protect."));
+         i++)
+        kc_sleep(1);
+    kc_sleep(20);
+    uint64_t before[4], after[4];
+    snapshot(before);
+
+    uint32_t pid = 0;
+    long h = kc_spawn((uint32_t)module_index("hostile.hog"), PRIV_SPAWN, 8, 0, 0, 0, "hostile.hog",
+                      &pid);
+    if (h < 0) {
+        printf("exhaustion: cannot start the hog: %s\n", ipc_strerror(h));
+        return 1;
+    }
+    struct ipc_msg m = {0};
+    long rc = ipc_recv((uint64_t)h, &m);
+    if (rc < 0) {
+        printf("exhaustion: no report from the hog: %s\n", ipc_strerror(rc));
+        return 1;
+    }
+    printf("exhaustion: the hog got %lu processes (then %s), %lu threads (then %s), %lu grants, "
+           "%lu pages (%lu MiB), %lu handles (then %s)\n",
+           m.w[1], ipc_strerror(-(long)m.w[2]), m.w[3], ipc_strerror(-(long)m.w[4]), m.w[5],
+           m.w[6], m.w[6] >> 8, m.w[7], ipc_strerror(-(long)m.w[0]));
+    int refused = m.w[2] && m.w[4] && m.w[0] && m.w[1] > 0 && m.w[3] > 0 && m.w[5] > 0 && m.w[6] > 0;
+    uint64_t badge = m.badge;
+    ipc_reply(badge, &(struct ipc_msg){0});
+    reap_until(pid);
+    kc_cap_delete((uint64_t)h);
+
+    /* Its sleepers were orphaned to us: end them too. */
+    struct kc_proc_info p;
+    uint64_t killed = 0;
+    for (uint32_t slot = 0; kc_proc_info(slot, &p) != -E_RANGE; slot++)
+        if (p.pid && strcmp(p.name, "hostile.sleeper") == 0 && kc_kill(p.pid) == 0) {
+            killed++;
+            reap_until(0); /* as we go: their deaths come to us */
+        }
+
+    /* The memory server hears of deaths through the boot server: give it
+     * time, then compare. */
+    for (int i = 0; i < 500; i++) {
+        snapshot(after);
+        if (memcmp(after, before, sizeof(before)) == 0)
+            break;
+        kc_sleep(1);
+    }
+    printf("exhaustion: %lu orphaned sleepers killed; before/after: kernel frames %lu/%lu, "
+           "processes %lu/%lu, threads %lu/%lu, pool pages free %lu/%lu\n",
+           killed, before[0], after[0], before[1], after[1], before[2], after[2], before[3],
+           after[3]);
+    int back = memcmp(after, before, sizeof(before)) == 0;
+    printf("exhaustion: every limit refused with an error: %s; everything back: %s\n",
+           refused ? "yes" : "NO", back ? "yes" : "NO");
+    return refused && back ? 0 : 1;
+}
