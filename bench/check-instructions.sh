@@ -9,6 +9,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 iso=$1 baseline=$2 log=$3 mode=${4:-check}
 limit_pct=10
+mkdir -p "$(dirname "$log")"
 
 timeout 300 "$here/../boot/qemu.sh" icount "$iso" </dev/null >"$log" 2>&1
 status=$?

@@ -93,12 +93,13 @@ function(granite_kernel target)
 endfunction()
 
 # granite_qemu_test(NAME test ISO iso [TIMEOUT s] [EXIT status]
-#                   [EXPECT regex ...] [REJECT regex ...] [INPUT text [INPUT_AFTER regex]])
+#                   [EXPECT regex ...] [REJECT regex ...]
+#                   [INPUT text ... INPUT_AFTER regex ...])
 # Boots the ISO under QEMU TCG with isa-debug-exit; passes when QEMU's exit
 # status is EXIT (33 = the guest reported success) and every EXPECT line
 # appears in the serial log (and no REJECT line does).
 function(granite_qemu_test)
-    cmake_parse_arguments(A "" "NAME;ISO;TIMEOUT;EXIT;INPUT;INPUT_AFTER" "EXPECT;REJECT" ${ARGN})
+    cmake_parse_arguments(A "" "NAME;ISO;TIMEOUT;EXIT" "EXPECT;REJECT;INPUT;INPUT_AFTER" ${ARGN})
     if(NOT A_TIMEOUT)
         set(A_TIMEOUT 60)
     endif()
@@ -113,11 +114,20 @@ function(granite_qemu_test)
     foreach(e ${A_REJECT})
         list(APPEND args --reject "${e}")
     endforeach()
-    if(A_INPUT)
-        list(APPEND args --input "${A_INPUT}")
-    endif()
-    if(A_INPUT_AFTER)
-        list(APPEND args --input-after "${A_INPUT_AFTER}")
+    # INPUT and INPUT_AFTER are parallel lists: type INPUT[i] once a line
+    # matching INPUT_AFTER[i] has appeared (after the previous step's).
+    list(LENGTH A_INPUT ninputs)
+    if(ninputs GREATER 0)
+        math(EXPR last "${ninputs} - 1")
+        foreach(i RANGE ${last})
+            list(GET A_INPUT ${i} text)
+            list(LENGTH A_INPUT_AFTER nafter)
+            if(i LESS nafter)
+                list(GET A_INPUT_AFTER ${i} after)
+                list(APPEND args --input-after "${after}")
+            endif()
+            list(APPEND args --input "${text}")
+        endforeach()
     endif()
     add_test(NAME ${A_NAME} COMMAND ${GRANITE_QEMU_RUNNER} ${args})
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)

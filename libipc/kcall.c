@@ -237,3 +237,26 @@ long kc_stats(uint64_t out[7])
         out[i] = m.w[i];
     return rc;
 }
+
+long kc_module_find(const char *name)
+{
+    struct kc_module_info info;
+    long rc;
+    for (uint32_t i = 0; (rc = kc_module_info(i, &info)) == 0; i++)
+        if (strcmp(info.name, name) == 0)
+            return (long)i;
+    return rc == -E_PERM ? rc : -E_NOENT;
+}
+
+int kc_process_running(const char *prefix)
+{
+    struct kc_proc_info p;
+    size_t n = strlen(prefix);
+    for (uint32_t slot = 0;; slot++) {
+        long rc = kc_proc_info(slot, &p);
+        if (rc == -E_RANGE)
+            return 0;
+        if (rc == 0 && strncmp(p.name, prefix, n) == 0)
+            return 1;
+    }
+}

@@ -11,6 +11,7 @@
 #include <common/string.h>
 #include <ipc/grant.h>
 #include <ipc/kcall.h>
+#include <ipc/measure.h>
 #include <ipc/stdio.h>
 #include <ipc/thread.h>
 
@@ -26,42 +27,22 @@ static uint32_t my_tid;
 
 typedef void (*run_fn)(void *ctx, uint64_t per);
 
-static void sort(uint32_t *a, int n)
-{
-    for (int gap = n / 2; gap > 0; gap /= 2)
-        for (int i = gap; i < n; i++)
-            for (int j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
-                uint32_t t = a[j];
-                a[j] = a[j - gap];
-                a[j - gap] = t;
-            }
-}
-
 static void measure(const char *name, const char *kind, run_fn run, void *ctx, uint64_t per,
                     int n)
 {
     for (int b = -warmup; b < n; b++) {
-        uint64_t t0 = bench_rdtsc();
+        uint64_t t0 = measure_rdtsc();
         run(ctx, per);
-        uint64_t t = (bench_rdtsc() - t0 + per / 2) / per;
+        uint64_t t = (measure_rdtsc() - t0 + per / 2) / per;
         if (b >= 0)
             samples[b] = (uint32_t)(t > 0xffffffffu ? 0xffffffffu : t);
     }
-    sort(samples, n);
+    measure_sort(samples, n);
     printf("BENCH %s cycles_median=%u cycles_min=%u batches=%d per_batch=%lu kind=%s\n", name,
            samples[n / 2], samples[0], n, per, kind);
 }
 
 /* ---- helpers in other processes ------------------------------------- */
-
-static int module_index(const char *name)
-{
-    struct kc_module_info info;
-    for (uint32_t i = 0; kc_module_info(i, &info) == 0; i++)
-        if (strcmp(info.name, name) == 0)
-            return (int)i;
-    return -1;
-}
 
 struct helper {
     long handle;
@@ -71,7 +52,7 @@ struct helper {
 /* Start bench.srv and give it its orders; returns 0 or an error. */
 static long start_srv(struct helper *h, uint32_t order, uint64_t arg)
 {
-    int mod = module_index("bench.srv");
+    long mod = kc_module_find("bench.srv");
     if (mod < 0)
         return -E_NOENT;
     h->handle = kc_spawn((uint32_t)mod, PRIV_LOG, PRIO, 0, 0, 0, "bench.srv", &h->pid);
@@ -287,7 +268,7 @@ static void scaling(void)
     struct helper srv;
     if (start_srv(&srv, SRV_ECHO, ipc_info(IPC_MSG_BYTES, 0)) < 0)
         return;
-    int mod = module_index("bench.client");
+    long mod = kc_module_find("bench.client");
     static const int counts[] = {1, 8, 64};
     static struct helper clients[64];
     static uint64_t badges[64];
@@ -314,7 +295,7 @@ static void scaling(void)
                 recv_msg(&m);
                 badges[i] = m.badge;
             }
-            uint64_t t0 = bench_rdtsc();
+            uint64_t t0 = measure_rdtsc();
             for (int i = 0; i < n; i++) {
                 struct ipc_msg m = ipc_msg_make(CLIENT_GO, 2);
                 m.w[1] = rounds;
@@ -329,7 +310,7 @@ static void scaling(void)
                 recv_msg(&m);
                 badges[i] = m.badge;
             }
-            uint64_t t = (bench_rdtsc() - t0) / (rounds * (uint64_t)n);
+            uint64_t t = (measure_rdtsc() - t0) / (rounds * (uint64_t)n);
             if (b >= 0)
                 samples[b] = (uint32_t)t;
             for (int i = 0; i < n; i++) { /* hold them at the next order */
@@ -338,7 +319,7 @@ static void scaling(void)
                 ipc_reply(badges[i], &m);
             }
         }
-        sort(samples, nb);
+        measure_sort(samples, nb);
         printf("BENCH ipc.cross_as_rt_64B_%d_clients cycles_median=%u cycles_min=%u batches=%d "
                "per_batch=%lu kind=rt\n",
                counts[c], samples[nb / 2], samples[0], nb, rounds * (uint64_t)n);

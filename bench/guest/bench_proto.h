@@ -25,13 +25,6 @@
 
 #define BENCH_BUF (1u << 20)
 
-static inline uint64_t bench_rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-    return (uint64_t)hi << 32 | lo;
-}
-
 long bench_call_loop(uint64_t handle, uint64_t info, uint64_t n);
 void bench_echo_loop(void *reply_info); /* a thread entry: the info word as a pointer */
 long bench_nr_loop(uint64_t nr, uint64_t n);

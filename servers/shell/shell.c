@@ -100,18 +100,6 @@ static int cmd_kill(const char *args)
     return rc < 0;
 }
 
-static int running(const char *name)
-{
-    struct kc_proc_info p;
-    for (uint32_t slot = 0;; slot++) {
-        long rc = kc_proc_info(slot, &p);
-        if (rc == -E_RANGE)
-            return 0;
-        if (rc == 0 && strcmp(p.name, name) == 0)
-            return 1;
-    }
-}
-
 static int cmd_bench(const char *args)
 {
     (void)args;
@@ -123,7 +111,7 @@ static int cmd_bench(const char *args)
                rc == -E_NOENT ? " (this image has no bench module; use ./granite bench)" : "");
         return 1;
     }
-    while (running("bench"))
+    while (kc_process_running("bench"))
         kc_sleep(10);
     return 0;
 }
@@ -230,7 +218,8 @@ static void demo_grants(void)
 static void demo_processes(void)
 {
     step("processes: console, mem, hello and shell are running",
-         running("console") && running("mem") && running("hello") && running("shell"));
+         kc_process_running("console") && kc_process_running("mem") &&
+             kc_process_running("hello") && kc_process_running("shell"));
 }
 
 static int cmd_demo(const char *args)

@@ -44,7 +44,9 @@ cmake --build "$scratch/build" -j "$(nproc)" --target iso-granite >"$scratch/bui
 
 echo "docs: booting it"
 exec "$root/test/qemu/run-qemu.sh" --iso "$scratch/build/iso/granite.iso" --log "$scratch/boot.log" \
-    --timeout 120 --exit 33 --input 'ps\npoweroff\n' --input-after 'granite> ' \
+    --timeout 120 --exit 33 \
+    --input-after 'counter-client: note of' --input 'ps\n' \
+    --input-after '[0-9]+ processes' --input 'poweroff\n' \
     --expect 'counter-client: add 10 -> ok, total 30' \
     --expect 'counter: note from pid [0-9a-f]+: x{100}' \
     --expect 'counter-client: note of 199 bytes -> 199' \

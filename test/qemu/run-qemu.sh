@@ -3,13 +3,15 @@
 # expected one and every --expect regex must match a line of the serial log
 # (no --reject regex may). On failure the log is printed with its path.
 #   run-qemu.sh --iso X.iso --log L --timeout S --exit 33 [--expect RE]... [--reject RE]...
-#               [--input TEXT [--input-after RE]] [--icount]
-# --input types TEXT on the serial console once a log line matches
-# --input-after (default: after 1 s), so nothing is typed while GRUB owns the port.
+#               [--input-after RE --input TEXT]... [--icount]
+# Each --input types TEXT on the serial console once a log line matches the
+# --input-after before it (default: after 1 s), so nothing is typed while
+# GRUB owns the port and each command waits for what it depends on. Steps
+# run in order; a step's regex must match a line after the previous step's.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-iso= log= timeout=60 want=33 input= input_after= mode=test
-expects=() rejects=()
+iso= log= timeout=60 want=33 mode=test
+expects=() rejects=() inputs=() afters=() after=
 while [ $# -gt 0 ]; do
     case $1 in
     --iso) iso=$2; shift 2 ;;
@@ -18,8 +20,8 @@ while [ $# -gt 0 ]; do
     --exit) want=$2; shift 2 ;;
     --expect) expects+=("$2"); shift 2 ;;
     --reject) rejects+=("$2"); shift 2 ;;
-    --input) input=$2; shift 2 ;;
-    --input-after) input_after=$2; shift 2 ;;
+    --input) inputs+=("$2"); afters+=("$after"); after=; shift 2 ;;
+    --input-after) after=$2; shift 2 ;;
     --icount) mode=icount; shift ;;
     *) echo "run-qemu.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -27,20 +29,25 @@ done
 mkdir -p "$(dirname "$log")"
 
 start=$(date +%s%N)
-if [ -n "$input" ]; then
+if [ ${#inputs[@]} -gt 0 ]; then
     : >"$log"
     fifo=$(mktemp -u "${log%.log}.XXXX.in")
     mkfifo "$fifo"
     (
-        if [ -n "$input_after" ]; then
-            for _ in $(seq $((timeout * 10))); do
-                grep -Eq -- "$input_after" "$log" && break
-                sleep 0.1
-            done
-        else
-            sleep 1
-        fi
-        printf '%b' "$input"
+        seen=0 # log lines consumed by earlier steps
+        for i in "${!inputs[@]}"; do
+            if [ -n "${afters[$i]}" ]; then
+                for _ in $(seq $((timeout * 10))); do
+                    line=$(tail -n +$((seen + 1)) "$log" | tr -d '\r' | grep -Enm1 -- "${afters[$i]}" | cut -d: -f1)
+                    [ -n "$line" ] && { seen=$((seen + line)); break; }
+                    sleep 0.1
+                done
+            else
+                sleep 1
+            fi
+            printf '%b' "${inputs[$i]}"
+        done
+    printf '%b' "$input"
         exec sleep "$timeout" # keep the console's input open; killed when QEMU ends
     ) >"$fifo" &
     writer=$!

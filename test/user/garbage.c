@@ -9,6 +9,8 @@
 #include <ipc/ipc.h>
 #include <ipc/stdio.h>
 
+#include "testlib.h"
+
 #define CALLS 200000
 
 long garbage_syscall(const uint64_t regs[16]);
@@ -17,10 +19,7 @@ static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return test_rand(&rng);
 }
 
 /* Values that make interesting pointers and lengths, besides pure noise. */

@@ -59,7 +59,7 @@ static void sizes(void)
         int64_t id = grant_create(server_pid, buf + off, n, GRANT_F_READ);
         snprintf(what, sizeof(what), "server copies %lu bytes from us", n);
         check(what, ask(GT_COPY_FROM, (uint64_t)id, 0, n, 0, 0, &sum), (long)n);
-        check("  ... and the bytes match", sum == gt_checksum(buf + off, n), 1);
+        check("  ... and the bytes match", sum == test_checksum(buf + off, n), 1);
         grant_revoke((uint64_t)id);
         /* Server writes to us. */
         for (uint64_t i = 0; i < GT_BUF; i++)

@@ -6,6 +6,8 @@
 #ifndef GRANT_PROTO_H
 #define GRANT_PROTO_H
 
+#include "testlib.h"
+
 #define GT_BUF (1u << 20) /* 1 MiB buffers on both sides */
 
 /* clang-format off */
@@ -20,14 +22,6 @@
 static inline uint8_t gt_pattern(uint64_t seed, uint64_t i)
 {
     return (uint8_t)((seed * 131 + i * 7 + (i >> 9)) ^ (i >> 3));
-}
-
-static inline uint64_t gt_checksum(const uint8_t *p, uint64_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (uint64_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
 }
 
 #endif

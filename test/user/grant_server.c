@@ -20,7 +20,7 @@ static void serve(struct ipc_msg *m)
     case GT_COPY_FROM:
         rc = grant_copy_from(client, id, off, buf, len);
         if (rc > 0)
-            sum = gt_checksum(buf, (uint64_t)rc);
+            sum = test_checksum(buf, (uint64_t)rc);
         break;
     case GT_COPY_TO:
         for (uint64_t i = 0; i < len && i < GT_BUF; i++)

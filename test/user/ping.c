@@ -5,6 +5,7 @@
  */
 #include <ipc/ipc.h>
 #include <ipc/kcall.h>
+#include <ipc/measure.h>
 #include <ipc/name.h>
 #include <ipc/stdio.h>
 
@@ -13,25 +14,6 @@
 #define BATCHES (ROUNDS / BATCH)
 
 static uint32_t samples[BATCHES];
-
-static uint64_t rdtsc(void)
-{
-    uint32_t lo, hi;
-    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-    return (uint64_t)hi << 32 | lo;
-}
-
-static void sort(uint32_t *a, int n)
-{
-    /* Shell sort: no recursion, good enough for 15k samples. */
-    for (int gap = n / 2; gap > 0; gap /= 2)
-        for (int i = gap; i < n; i++)
-            for (int j = i; j >= gap && a[j - gap] > a[j]; j -= gap) {
-                uint32_t t = a[j];
-                a[j] = a[j - gap];
-                a[j - gap] = t;
-            }
-}
 
 int main(void)
 {
@@ -43,7 +25,7 @@ int main(void)
     uint64_t bad = 0, errors = 0, seq = 0;
     struct ipc_msg m;
     for (int b = 0; b < BATCHES; b++) {
-        uint64_t t0 = rdtsc();
+        uint64_t t0 = measure_rdtsc();
         for (int i = 0; i < BATCH; i++, seq++) {
             m.info = ipc_info(IPC_MSG_BYTES, 7);
             m.cap = 0;
@@ -58,11 +40,11 @@ int main(void)
                 bad += m.w[w] != ~(seq * 8 + (uint64_t)w);
             bad += ipc_info_len(m.info) != IPC_MSG_BYTES || ipc_info_label(m.info) != 7;
         }
-        samples[b] = (uint32_t)((rdtsc() - t0) / BATCH);
+        samples[b] = (uint32_t)((measure_rdtsc() - t0) / BATCH);
     }
     uint64_t khz = 0;
     kc_time(0, 0, &khz);
-    sort(samples, BATCHES);
+    measure_sort(samples, BATCHES);
     uint64_t med = samples[BATCHES / 2], min = samples[0];
     printf("ping: %d round trips, %lu bad words, %lu errors\n", ROUNDS, bad, errors);
     printf("ping: cross-address-space call/reply_recv round trip, 64-byte message: median %lu "

@@ -28,6 +28,43 @@
 #include "gdt.h"
 #include "pcpu.h"
 
+/* Shared steps of the two fast paths. */
+
+/* Flags, a timeout or a reserved bit in the info word, or more than 64
+ * bytes: take the slow path (RAX is reloaded there; RDX may be an input). */
+.macro FAST_CHECK_INFO slow
+    movabs $IPC_INFO_SLOW_BITS, %rax
+    test %rax, %rsi
+    jnz \slow
+    cmp $IPC_MSG_BYTES, %sil
+    ja \slow
+.endm
+
+/* RAX = current thread; its user RIP and RFLAGS saved, freeing RCX, R11. */
+.macro FAST_SAVE_RETURN
+    mov %gs:PCPU_CUR, %rax
+    mov %rcx, T_RIP(%rax)
+    mov %r11, T_RFLAGS(%rax)
+.endm
+
+/* The rest of what a thread blocked in a syscall needs: RBP and RSP. */
+.macro FAST_PARK
+    mov %rbp, T_RBP(%rax)
+    mov %gs:PCPU_USER_RSP, %rcx
+    mov %rcx, T_RSP(%rax)
+    movb $0, T_FULL(%rax)
+.endm
+
+/* Back out after FAST_SAVE_RETURN: RCX and R11 as SYSCALL left them, RDX
+ * cleared (it held a kernel pointer and is no input here), RAX = call. */
+.macro FAST_BAIL nr
+    mov T_RIP(%rax), %rcx
+    mov T_RFLAGS(%rax), %r11
+    xor %edx, %edx
+    mov $\nr, %eax
+    jmp slow_path
+.endm
+
     .text
     .align 64
     .global syscall_entry
@@ -78,16 +115,10 @@ slow_path:
 
 /* ---- fast path: CALL ------------------------------------------------- */
 fast_call:
-    movabs $IPC_INFO_SLOW_BITS, %rax    /* flags or a timeout: slow (RAX is */
-    test %rax, %rsi                     /* reloaded on the way there; RDX may be an input) */
-    jnz call_slow
-    cmp $IPC_MSG_BYTES, %sil            /* length > 64: slow (it fails there) */
-    ja call_slow
+    FAST_CHECK_INFO call_slow
     cmp $CAP_SLOTS, %rdi                /* handle out of range */
     jae call_slow
-    mov %gs:PCPU_CUR, %rax
-    mov %rcx, T_RIP(%rax)               /* free RCX and R11 for the checks */
-    mov %r11, T_RFLAGS(%rax)
+    FAST_SAVE_RETURN
     mov T_PROC(%rax), %rdx
     mov %rdi, %rcx
     shl $CAP_SHIFT, %rcx
@@ -114,32 +145,21 @@ fast_call:
     movb $TS_REPLY, T_STATE(%rax)
     mov %rdx, T_PARTNER(%rax)
     movq $0, T_WAKE(%rax)               /* no timeout on this call (slow bits were clear) */
-    mov %rbp, T_RBP(%rax)
-    mov %gs:PCPU_USER_RSP, %rcx
-    mov %rcx, T_RSP(%rax)
-    movb $0, T_FULL(%rax)
+    FAST_PARK
     movq $0, T_WAKE(%rdx)
     mov T_BADGE(%rax), %rdi             /* the receiver learns who called */
     incq %gs:PCPU_FAST_CALLS
     jmp fast_switch
 call_slow_saved:
-    mov T_RIP(%rax), %rcx
-    mov T_RFLAGS(%rax), %r11
-    xor %edx, %edx                      /* held a kernel pointer; not an input here */
+    FAST_BAIL SYS_IPC_CALL
 call_slow:
     mov $SYS_IPC_CALL, %eax
     jmp slow_path
 
 /* ---- fast path: REPLY_RECV ------------------------------------------- */
 fast_reply_recv:
-    movabs $IPC_INFO_SLOW_BITS, %rax
-    test %rax, %rsi
-    jnz rr_slow
-    cmp $IPC_MSG_BYTES, %sil
-    ja rr_slow
-    mov %gs:PCPU_CUR, %rax
-    mov %rcx, T_RIP(%rax)
-    mov %r11, T_RFLAGS(%rax)
+    FAST_CHECK_INFO rr_slow
+    FAST_SAVE_RETURN
     cmpq $0, T_SENDQ(%rax)              /* a sender is queued: it is next, slow path */
     jne rr_slow_saved
     cmpq $0, T_NOTIFY(%rax)             /* a notification is pending: same */
@@ -164,17 +184,12 @@ fast_reply_recv:
     movl $0, T_RECV_FROM(%rax)
     movq $0, T_WAKE(%rax)
     movq $0, T_WAKE(%rdx)               /* the caller's deadline is over: it has its reply */
-    mov %rbp, T_RBP(%rax)
-    mov %gs:PCPU_USER_RSP, %rcx
-    mov %rcx, T_RSP(%rax)
-    movb $0, T_FULL(%rax)
+    FAST_PARK
     mov T_BADGE(%rax), %rdi             /* the caller learns who answered */
     incq %gs:PCPU_FAST_RR
     jmp fast_switch
 rr_slow_saved:
-    mov T_RIP(%rax), %rcx
-    mov T_RFLAGS(%rax), %r11
-    xor %edx, %edx                      /* held a kernel pointer; not an input here */
+    FAST_BAIL SYS_IPC_REPLY_RECV
 rr_slow:
     mov $SYS_IPC_REPLY_RECV, %eax
     jmp slow_path

@@ -18,11 +18,6 @@ struct tss {
 } __attribute__((packed));
 _Static_assert(sizeof(struct tss) == 104, "TSS layout is fixed by the CPU");
 
-struct dtr {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
-
 static struct tss tss __attribute__((aligned(16)));
 static uint64_t gdt[8] __attribute__((aligned(16)));
 

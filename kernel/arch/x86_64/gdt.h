@@ -22,6 +22,12 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+/* The operand of lgdt and lidt. */
+struct dtr {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
 void gdt_init(void);
 void tss_set_rsp0(uint64_t top);
 void tss_set_ist(int n, uint64_t top);

@@ -22,11 +22,6 @@ struct idt_gate {
 } __attribute__((packed));
 _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
 
-struct dtr {
-    uint16_t limit;
-    uint64_t base;
-} __attribute__((packed));
-
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern const uint64_t trap_stub_table[48];
 extern const uint64_t trap_stub_spurious;

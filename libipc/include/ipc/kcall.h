@@ -37,6 +37,12 @@ long kc_irq_ack(int irq);
 long kc_grant_table(void *table, uint64_t slots);
 long kc_shutdown(int status);
 long kc_args(char *buf, size_t size);
+
+/* Index of the boot module called name (needs PRIV_SPAWN), or -E_NOENT. */
+long kc_module_find(const char *name);
+
+/* Whether a process whose name starts with prefix is alive. */
+int kc_process_running(const char *prefix);
 long kc_stats(uint64_t out[7]); /* see KC_STATS in abi/kcall.h */
 
 #endif

@@ -17,25 +17,13 @@ static uint64_t rng = 0x2545f4914f6cdd1dull;
 
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return test_rand(&rng);
 }
 
 static int others_running(void)
 {
-    static const char *const watched[] = {"hostile.fuzz", "hostile.grant_attacks",
-                                          "hostile.exhaustion"};
-    struct kc_proc_info p;
-    for (uint32_t slot = 0;; slot++) {
-        long rc = kc_proc_info(slot, &p);
-        if (rc == -E_RANGE)
-            return 0;
-        for (unsigned i = 0; rc == 0 && i < sizeof(watched) / sizeof(watched[0]); i++)
-            if (strcmp(p.name, watched[i]) == 0)
-                return 1;
-    }
+    return kc_process_running("hostile.fuzz") || kc_process_running("hostile.grant_attacks") ||
+           kc_process_running("hostile.exhaustion");
 }
 
 int main(void)
@@ -75,7 +63,7 @@ int main(void)
             rc = ipc_call_data((uint64_t)h, CHK_SUM, data, n, &m);
             if (rc < 0 || (long)m.w[0] != (long)n)
                 lost++;
-            else if (m.w[1] != chk_sum(data, n))
+            else if (m.w[1] != test_checksum(data, n))
                 corrupted++;
             bytes += n;
         }

@@ -7,16 +7,10 @@
 
 #include <stdint.h>
 
+#include "../testlib.h"
+
 #define CHK_ECHO 1 /* w0..w7 -> w1..w7 each XOR CHK_KEY, w0 = status */
 #define CHK_SUM  2 /* data of any size (ipc_call_data) -> w0 = length, w1 = checksum */
 #define CHK_KEY  0x5a5aa5a5c3c33c3cull
-
-static inline uint64_t chk_sum(const uint8_t *p, uint64_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (uint64_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
 
 #endif

@@ -21,7 +21,7 @@ static long sum(struct ipc_msg *m)
     long n = ipc_msg_data(m, buf, sizeof(buf));
     if (n < 0)
         return n;
-    m->w[1] = chk_sum(buf, (uint64_t)n);
+    m->w[1] = test_checksum(buf, (uint64_t)n);
     m->info = ipc_info(16, 0);
     return n;
 }

@@ -11,27 +11,6 @@
 #include <ipc/mem.h>
 #include <ipc/stdio.h>
 
-static int running(const char *name)
-{
-    struct kc_proc_info p;
-    for (uint32_t slot = 0;; slot++) {
-        long rc = kc_proc_info(slot, &p);
-        if (rc == -E_RANGE)
-            return 0;
-        if (rc == 0 && strncmp(p.name, name, strlen(name)) == 0)
-            return 1;
-    }
-}
-
-static int module_index(const char *name)
-{
-    struct kc_module_info info;
-    for (uint32_t i = 0; kc_module_info(i, &info) == 0; i++)
-        if (strcmp(info.name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 /* Wait for deaths until `pid` has died (0: until none is pending). */
 static void reap_until(uint32_t pid)
 {
@@ -61,8 +40,9 @@ static void snapshot(uint64_t out[4])
 
 int main(void)
 {
-    for (int i = 0; i < 30000 && (running("hostile.fuzz") || running("hostile.grant_attacks") ||
-                                  running("protect."));
+    for (int i = 0; i < 30000 && (kc_process_running("hostile.fuzz") ||
+                                  kc_process_running("hostile.grant_attacks") ||
+                                  kc_process_running("protect."));
          i++)
         kc_sleep(1);
     kc_sleep(20);
@@ -70,7 +50,7 @@ int main(void)
     snapshot(before);
 
     uint32_t pid = 0;
-    long h = kc_spawn((uint32_t)module_index("hostile.hog"), PRIV_SPAWN, 8, 0, 0, 0, "hostile.hog",
+    long h = kc_spawn((uint32_t)kc_module_find("hostile.hog"), PRIV_SPAWN, 8, 0, 0, 0, "hostile.hog",
                       &pid);
     if (h < 0) {
         printf("exhaustion: cannot start the hog: %s\n", ipc_strerror(h));

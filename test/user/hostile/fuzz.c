@@ -16,6 +16,8 @@
 #include <ipc/kcall.h>
 #include <ipc/stdio.h>
 
+#include "../testlib.h"
+
 #define CALLS 1000000
 
 long garbage_syscall(const uint64_t regs[16]);
@@ -24,10 +26,7 @@ static uint64_t rng;
 
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return test_rand(&rng);
 }
 
 static uint64_t pids[16];

@@ -10,24 +10,26 @@
 #include <stdint.h>
 
 /* clang-format off */
-/* Attacker -> granter (server_run labels): */
-#define GA_ROTATE     1 /* w1 on/off; on: cap = the attacker's thread, answers once the
-                           first id is out -> w0 0 or -E_*; off: the grant is revoked */
-#define GA_FLOOD      3 /* w1 count -> w0 grants made for another process */
-#define GA_UNFLOOD    4 /* -> w0 0: the flood grants are revoked */
-#define GA_TAMPER     5 /* w1 on/off, on: cap as GA_ROTATE -> w0 the tampered slot's id;
-                           off: the entry is inert again */
-#define GA_GIVE_D     6 /* -> w0 id of a read-only grant over the first GA_D_LEN bytes of P */
-#define GA_USE_FROM   7 /* w1 id, w2 offset, w3 len: copy_from the attacker's grant
-                           -> w0 rc, w1..w7 the first 56 bytes copied */
-#define GA_USE_TO     8 /* w1 id, w2 offset, w3 len: copy_to it (bytes 0xee) -> w0 rc */
-#define GA_CHECK_P    9 /* -> w0 number of P's bytes that differ from their pattern */
-#define GA_REVOKE_D  10 /* -> w0 grant_revoke(D) */
+/* Attacker -> granter's server thread; w0 of the reply is the status. */
+#define GA_ROTATE    1 /* w1 on/off. On (cap: the attacker's thread, which the rotator will
+                          poke): answers once the first id is published. Off: answers once
+                          the rotator has stopped and revoked its grant */
+#define GA_FLOOD     2 /* w1 count -> grants made for another process (the boot server) */
+#define GA_UNFLOOD   3 /* -> 0 once the flood grants are revoked */
+#define GA_TAMPER    4 /* w1 on/off (on: cap as for GA_ROTATE) -> the tampered slot's id;
+                          off: answers once the entry is inert again */
+#define GA_GIVE_D    5 /* -> id of a read-only grant over the first GA_D_LEN bytes of P */
+#define GA_USE_FROM  6 /* w1 id, w2 offset, w3 len: copy_from through the attacker's grant
+                          -> rc, w1..w7 the first 56 bytes copied */
+#define GA_USE_TO    7 /* w1 id, w2 offset, w3 len: copy_to through it (0xee bytes) -> rc */
+#define GA_CHECK_P   8 /* -> how many bytes of P differ from their pattern */
+#define GA_REVOKE_D  9 /* -> grant_revoke(D) */
 
-/* Granter's rotator or tamperer -> attacker, while the attack is on: "copy
- * now". w1 = the published rotated id, w2 = where the helper stopped (GA_AT_*).
+/* Granter's rotator or tamperer -> attacker, while its attack is on: "copy
+ * now". w1 = the published rotated id (rotator), the version the entry holds
+ * or ~0 if it is half rewritten (tamperer); w2 = where the helper is (GA_AT_*).
  * Answer w0 = 0 to go on, 1 to stop (the helper then stops by itself). */
-#define GA_POKE      20
+#define GA_POKE        20
 #define GA_AT_REVOKED   1 /* the published id was just revoked */
 #define GA_AT_FILLING   2 /* B is half refilled */
 #define GA_AT_FILLED    3 /* B is refilled, not granted yet */
@@ -66,17 +68,24 @@ static inline long ga_version_expect(uint64_t v)
 {
     switch (v) {
     case GA_V_LEGIT:
-    case GA_V_HUGE: return 0;
+    case GA_V_HUGE:
+        return 0;
     case GA_V_PHYSMAP:
     case GA_V_KTEXT:
-    case GA_V_HOLE: return -E_FAULT;
+    case GA_V_HOLE:
+        return -E_FAULT;
     case GA_V_SELF:
-    case GA_V_OTHER: return -E_GRANT_GRANTEE;
-    case GA_V_LOOP: return -E_GRANT_DEPTH;
+    case GA_V_OTHER:
+        return -E_GRANT_GRANTEE;
+    case GA_V_LOOP:
+        return -E_GRANT_DEPTH;
     case GA_V_FLAGS:
-    case GA_V_INVALID: return -E_GRANT_INVALID;
-    case GA_V_WRONLY: return -E_GRANT_ACCESS;
-    case GA_V_GEN: return -E_GRANT_STALE;
+    case GA_V_INVALID:
+        return -E_GRANT_INVALID;
+    case GA_V_WRONLY:
+        return -E_GRANT_ACCESS;
+    case GA_V_GEN:
+        return -E_GRANT_STALE;
     }
     return 1; /* no such version */
 }

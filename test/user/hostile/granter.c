@@ -1,7 +1,8 @@
 /*
- * hostile.granter: the victim of hostile.grant_attacks. It owns buffers it
- * grants to the attacker and, on request, keeps revoking and re-granting one
- * of them or keeps rewriting one table entry in place, field by field.
+ * hostile.granter: the victim of hostile.grant_attacks. Its server thread
+ * answers the attacker; a rotator thread keeps revoking and re-granting one
+ * buffer, a tamperer thread keeps rewriting one table entry field by field,
+ * and both hand the CPU to the attacker at random points in between.
  */
 #include <abi/layout.h>
 #include <common/string.h>
@@ -50,8 +51,7 @@ static uint64_t rnd(uint64_t *s)
  * one costs a 20 ms slice, and timer preemption gives only 100 points a
  * second.) Sets *stop when the attacker has had enough or is gone.
  */
-static void poke(long peer, uint64_t *s, unsigned one_in, uint64_t what, uint64_t point,
-                 int *stop)
+static void poke(long peer, uint64_t *s, unsigned one_in, uint64_t what, uint64_t point, int *stop)
 {
     if (*stop || rnd(s) % one_in)
         return;
@@ -200,15 +200,33 @@ static void tamper_write(volatile struct grant_entry *e, const struct grant_entr
     }
     for (int i = 0; i < 9; i++) {
         switch (order[i]) {
-        case 0: e->flags = v->flags; break;
-        case 1: e->gen = v->gen; break;
-        case 2: e->grantee = v->grantee; break;
-        case 3: e->src_pid = v->src_pid; break;
-        case 4: e->addr = half(e->addr, v->addr, 0); break;
-        case 5: e->addr = half(e->addr, v->addr, 1); break;
-        case 6: e->len = half(e->len, v->len, 0); break;
-        case 7: e->len = half(e->len, v->len, 1); break;
-        case 8: e->src_id = v->src_id; break;
+        case 0:
+            e->flags = v->flags;
+            break;
+        case 1:
+            e->gen = v->gen;
+            break;
+        case 2:
+            e->grantee = v->grantee;
+            break;
+        case 3:
+            e->src_pid = v->src_pid;
+            break;
+        case 4:
+            e->addr = half(e->addr, v->addr, 0);
+            break;
+        case 5:
+            e->addr = half(e->addr, v->addr, 1);
+            break;
+        case 6:
+            e->len = half(e->len, v->len, 0);
+            break;
+        case 7:
+            e->len = half(e->len, v->len, 1);
+            break;
+        case 8:
+            e->src_id = v->src_id;
+            break;
         }
         poke(tamper_peer, s, 3, ~0ull, GA_AT_FIELD, stop);
     }
@@ -395,10 +413,9 @@ static long op_revoke_d(struct ipc_msg *m)
 }
 
 static const struct server_op ops[] = {
-    {GA_ROTATE, op_rotate},     {GA_FLOOD, op_flood},
-    {GA_UNFLOOD, op_unflood},   {GA_TAMPER, op_tamper},   {GA_GIVE_D, op_give_d},
-    {GA_USE_FROM, op_use_from}, {GA_USE_TO, op_use_to},   {GA_CHECK_P, op_check_p},
-    {GA_REVOKE_D, op_revoke_d},
+    {GA_ROTATE, op_rotate}, {GA_FLOOD, op_flood},     {GA_UNFLOOD, op_unflood},
+    {GA_TAMPER, op_tamper}, {GA_GIVE_D, op_give_d},   {GA_USE_FROM, op_use_from},
+    {GA_USE_TO, op_use_to}, {GA_CHECK_P, op_check_p}, {GA_REVOKE_D, op_revoke_d},
 };
 
 int main(void)

@@ -18,15 +18,6 @@ static void park(void *arg)
         kc_sleep(100000);
 }
 
-static int module_index(const char *name)
-{
-    struct kc_module_info info;
-    for (uint32_t i = 0; kc_module_info(i, &info) == 0; i++)
-        if (strcmp(info.name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 int main(void)
 {
     struct ipc_msg m = ipc_msg_make(1, IPC_MSG_WORDS);
@@ -34,7 +25,7 @@ int main(void)
 
     /* Processes: spawn sleepers until the kernel says no (process table
      * or its own memory). Their handles are dropped: those are counted apart. */
-    int sleeper = module_index("hostile.sleeper");
+    long sleeper = kc_module_find("hostile.sleeper");
     uint64_t spawned = 0;
     for (;;) {
         rc = kc_spawn((uint32_t)sleeper, 0, 1, 0, 0, 0, "hostile.sleeper", 0);
