@@ -15,9 +15,9 @@
 #define MODULE_ARGS_MAX  128
 
 struct boot_module {
-    uint64_t start, end;          /* physical, [start, end) */
-    char name[MODULE_NAME_MAX];   /* first word of the module2 line */
-    char args[MODULE_ARGS_MAX];   /* the rest of it */
+    uint64_t start, end;        /* physical, [start, end) */
+    char name[MODULE_NAME_MAX]; /* first word of the module2 line */
+    char args[MODULE_ARGS_MAX]; /* the rest of it */
 };
 
 struct bootinfo {

@@ -127,7 +127,8 @@ int elf_validate(const void *img, uint64_t size, uint64_t lo, uint64_t hi, struc
             if (b < page_up(o->vaddr + o->memsz) && page_down(o->vaddr) < e)
                 return fail(why, "loadable segments overlap");
         }
-        out->segs[out->nsegs++] = (struct elf_segment){p.vaddr, p.memsz, p.offset, p.filesz, p.flags};
+        out->segs[out->nsegs++] =
+            (struct elf_segment){p.vaddr, p.memsz, p.offset, p.filesz, p.flags};
     }
     if (out->nsegs == 0)
         return fail(why, "no loadable segment");

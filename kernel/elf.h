@@ -19,7 +19,7 @@
 /* clang-format on */
 
 struct elf_segment {
-    uint64_t vaddr, memsz;  /* [vaddr, vaddr + memsz) in the process */
+    uint64_t vaddr, memsz;   /* [vaddr, vaddr + memsz) in the process */
     uint64_t offset, filesz; /* bytes taken from the file; the rest is zero */
     uint32_t flags;          /* ELF_PF_* */
 };

@@ -62,8 +62,8 @@ static int cut_hole(struct phys_range *r, size_t *n, size_t max, uint64_t hb, ui
 }
 
 int frame_usable_ranges(const struct phys_range *avail, size_t navail,
-                        const struct phys_range *holes, size_t nholes,
-                        struct phys_range *out, size_t max_out)
+                        const struct phys_range *holes, size_t nholes, struct phys_range *out,
+                        size_t max_out)
 {
     size_t n = 0;
     for (size_t i = 0; i < navail; i++) {

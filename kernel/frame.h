@@ -18,12 +18,12 @@ struct phys_range {
 };
 
 struct frame_alloc {
-    uint64_t base;    /* physical address of bit 0 */
-    uint64_t nframes; /* bits in the map */
-    uint64_t *bitmap; /* 1 = free */
-    uint64_t free;    /* frames currently free */
-    uint64_t total;   /* frames usable at init */
-    uint64_t hint;    /* word to start the next search at */
+    uint64_t base;                   /* physical address of bit 0 */
+    uint64_t nframes;                /* bits in the map */
+    uint64_t *bitmap;                /* 1 = free */
+    uint64_t free;                   /* frames currently free */
+    uint64_t total;                  /* frames usable at init */
+    uint64_t hint;                   /* word to start the next search at */
     const struct phys_range *ranges; /* the usable ranges (caller keeps them) */
     size_t nranges;
 };
@@ -37,8 +37,8 @@ struct frame_alloc {
  * -E_NOMEM if `out` is too small, -E_NOENT if nothing usable is left.
  */
 int frame_usable_ranges(const struct phys_range *avail, size_t navail,
-                        const struct phys_range *holes, size_t nholes,
-                        struct phys_range *out, size_t max_out);
+                        const struct phys_range *holes, size_t nholes, struct phys_range *out,
+                        size_t max_out);
 
 /* Bitmap words needed to cover `r` (sorted, as returned above). */
 size_t frame_bitmap_words(const struct phys_range *r, size_t n);

@@ -95,7 +95,7 @@ static long grant_copy(struct thread *cur, uint32_t access)
         return -E_FAULT;
     struct proc *g = proc_by_pid(t.granter);
     long copied = access == GRANT_F_READ ? copy_between(g, t.addr, cur->proc, local, len)
-                                     : copy_between(cur->proc, local, g, t.addr, len);
+                                         : copy_between(cur->proc, local, g, t.addr, len);
     return copied < 0 ? copied : (long)len;
 }
 

@@ -224,15 +224,17 @@ long sys_ipc_recv(struct thread *cur)
 }
 
 /* Answer the caller named by badge; it must be waiting for our reply.
- * -E_DEAD / -E_INVAL: no such caller (any more); other errors: the reply
- * itself is malformed. */
-static long reply_phase(struct thread *cur, uint64_t badge, struct thread **woken)
+ * Sets *absent when there is no such caller (any more): then the error is
+ * -E_DEAD or -E_INVAL; any other error means the reply itself is bad. */
+static long reply_phase(struct thread *cur, uint64_t badge, struct thread **woken, int *absent)
 {
     struct thread *c = thread_by_tid(badge_tid(badge));
+    *absent = 1;
     if (!c)
         return -E_DEAD;
     if (c->state != TS_REPLY || c->partner != cur)
         return -E_INVAL;
+    *absent = 0;
     if (!info_ok(cur->regs.rsi))
         return -E_RANGE;
     int err = check_xfer(cur);
@@ -247,7 +249,8 @@ static long reply_phase(struct thread *cur, uint64_t badge, struct thread **woke
 long sys_ipc_reply(struct thread *cur)
 {
     struct thread *c = 0;
-    long rc = reply_phase(cur, cur->regs.rdi, &c);
+    int absent;
+    long rc = reply_phase(cur, cur->regs.rdi, &c, &absent);
     if (rc == 0)
         sched_ready_front(c);
     return rc;
@@ -259,8 +262,9 @@ long sys_ipc_reply_recv(struct thread *cur)
     /* A caller that died or timed out meanwhile is not our problem: the
      * server goes on to its next message. A malformed reply is: the error
      * comes back at once and the caller keeps waiting for a proper one. */
-    long rc = reply_phase(cur, cur->regs.rdi, &c);
-    if (rc < 0 && rc != -E_DEAD && rc != -E_INVAL)
+    int absent;
+    long rc = reply_phase(cur, cur->regs.rdi, &c, &absent);
+    if (rc < 0 && !absent)
         return rc;
     rc = recv_phase(cur, 0, cur->regs.rsi);
     if (c) {

@@ -13,9 +13,8 @@
 
 uint64_t *kcall_word(struct thread *t, int i)
 {
-    uint64_t *const words[IPC_MSG_WORDS] = {&t->regs.r8,  &t->regs.r9,  &t->regs.r10,
-                                            &t->regs.r12, &t->regs.r13, &t->regs.r14,
-                                            &t->regs.r15, &t->regs.rbx};
+    uint64_t *const words[IPC_MSG_WORDS] = {&t->regs.r8,  &t->regs.r9,  &t->regs.r10, &t->regs.r12,
+                                            &t->regs.r13, &t->regs.r14, &t->regs.r15, &t->regs.rbx};
     return words[i];
 }
 

@@ -13,7 +13,7 @@ uint64_t *kcall_word(struct thread *t, int i);
 
 #define ARG(i)       (*kcall_word(cur, (i)))
 #define OUT(i, v)    (*kcall_word(cur, (i)) = (uint64_t)(v))
-#define OUT_WORDS(n) (cur->regs.rsi = (uint64_t)(n) * 8)
+#define OUT_WORDS(n) (cur->regs.rsi = (uint64_t)(n)*8)
 
 /* kcall_proc.c */
 long kc_log(struct thread *cur);

@@ -26,7 +26,9 @@ long kc_io_in(struct thread *cur)
         return -E_INVAL;
     if (!port_ok(cur->proc, port, width))
         return -E_PERM;
-    uint64_t v = width == 1 ? inb((uint16_t)port) : width == 2 ? inw((uint16_t)port) : inl((uint16_t)port);
+    uint64_t v = width == 1   ? inb((uint16_t)port)
+                 : width == 2 ? inw((uint16_t)port)
+                              : inl((uint16_t)port);
     OUT(0, v);
     OUT_WORDS(1);
     return 0;

@@ -152,8 +152,8 @@ long kc_spawn(struct thread *cur)
     name[KC_NAME_MAX - 1] = '\0';
     const struct boot_module *m = &bootinfo.modules[index];
     struct proc *p;
-    int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, name[0] ? name : m->name,
-                        privs, (uint8_t)(prio < 1 ? 1 : prio), me, &p);
+    int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, name[0] ? name : m->name, privs,
+                        (uint8_t)(prio < 1 ? 1 : prio), me, &p);
     if (rc < 0)
         return rc;
     p->module = (int)index;
@@ -161,12 +161,14 @@ long kc_spawn(struct thread *cur)
     p->io_count = io_count;
     p->irq_mask = irq_mask;
     /* The child's handle 1 reaches the thread that started it; handle 2,
-     * the name service, is ours passed on (the boot server's children get
-     * the boot server itself: its own slot 2 is empty). */
+     * the name service, is ours passed on, or the boot server itself when
+     * it is the parent (a process that deleted its own passes on none). */
     struct cap self = {cur, cur->tid, CAP_RIGHT_SEND | CAP_RIGHT_XFER};
     p->caps[HANDLE_PARENT] = self;
-    const struct cap *names = &me->caps[HANDLE_NAMES];
-    p->caps[HANDLE_NAMES] = names->thread && names->thread->tid == names->tid ? *names : self;
+    if (proc_is_root(me))
+        p->caps[HANDLE_NAMES] = self;
+    else if (me->caps[HANDLE_NAMES].thread)
+        p->caps[HANDLE_NAMES] = me->caps[HANDLE_NAMES];
     int h = cap_install(me, p->threads, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
     if (h < 0) {
         proc_kill(p, DEATH_KILLED, me->pid);
@@ -241,10 +243,11 @@ long kc_args(struct thread *cur)
     uint64_t len = strlen(args), size = ARG(1);
     if (size == 0)
         return (long)len;
+    char buf[MODULE_ARGS_MAX + 1];
     uint64_t n = len < size - 1 ? len : size - 1;
-    int rc = uaccess_write(p, ARG(0), args, n);
-    if (rc == 0)
-        rc = uaccess_write(p, ARG(0) + n, "", 1);
+    memcpy(buf, args, n);
+    buf[n] = '\0'; /* one copy: all of it arrives, or nothing */
+    int rc = uaccess_write(p, ARG(0), buf, n + 1);
     return rc < 0 ? rc : (long)len;
 }
 

@@ -18,7 +18,7 @@ __attribute__((noreturn, format(printf, 3, 4))) void panic_at(const char *file, 
 #define assert(cond)                                                                               \
     do {                                                                                           \
         if (!(cond))                                                                               \
-            panic_at(__FILE__, __LINE__, "assertion failed: %s", #cond);                          \
+            panic_at(__FILE__, __LINE__, "assertion failed: %s", #cond);                           \
     } while (0)
 
 /* Print "name+0xoff" for a kernel text address (or just the hex value). */

@@ -88,8 +88,7 @@ static void test_guard(void)
     uint64_t guard = pcpu.kstack_top - KSTACK_SLOT;
     uint64_t *g = vm_pte(vm_kernel_pml4, guard);
     uint64_t *below_top = vm_pte(vm_kernel_pml4, pcpu.kstack_top - 8);
-    int ok = (!g || !(*g & PTE_P)) && below_top && (*below_top & PTE_P) &&
-             (*below_top & PTE_NX);
+    int ok = (!g || !(*g & PTE_P)) && below_top && (*below_top & PTE_P) && (*below_top & PTE_NX);
     report("vm.stack_guard", ok, "no unmapped guard page under the kernel stack");
 }
 

@@ -17,10 +17,24 @@
 static void save_frame(struct thread *t, const struct trap_frame *f)
 {
     t->regs = (struct user_regs){
-        .rax = f->rax, .rbx = f->rbx, .rcx = f->rcx, .rdx = f->rdx, .rsi = f->rsi,
-        .rdi = f->rdi, .rbp = f->rbp, .r8 = f->r8,   .r9 = f->r9,   .r10 = f->r10,
-        .r11 = f->r11, .r12 = f->r12, .r13 = f->r13, .r14 = f->r14, .r15 = f->r15,
-        .rip = f->rip, .rsp = f->rsp, .rflags = f->rflags,
+        .rax = f->rax,
+        .rbx = f->rbx,
+        .rcx = f->rcx,
+        .rdx = f->rdx,
+        .rsi = f->rsi,
+        .rdi = f->rdi,
+        .rbp = f->rbp,
+        .r8 = f->r8,
+        .r9 = f->r9,
+        .r10 = f->r10,
+        .r11 = f->r11,
+        .r12 = f->r12,
+        .r13 = f->r13,
+        .r14 = f->r14,
+        .r15 = f->r15,
+        .rip = f->rip,
+        .rsp = f->rsp,
+        .rflags = f->rflags,
     };
     t->full_ctx = 1;
 }
@@ -65,8 +79,8 @@ void kernel_bad_resume(struct thread *t)
 
 void kernel_bad_syscall_mode(struct thread *t)
 {
-    kprintf("kernel: \"%s\" (pid %x) used SYSCALL outside 64-bit mode; killing it\n",
-            t->proc->name, t->proc->pid);
+    kprintf("kernel: \"%s\" (pid %x) used SYSCALL outside 64-bit mode; killing it\n", t->proc->name,
+            t->proc->pid);
     proc_kill(t->proc, DEATH_FAULT, VEC_GP);
     kernel_exit();
 }

@@ -59,7 +59,8 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out);
 /* Entry i of the memory map; precondition: i < info->mmap_count. */
 static inline const struct mb2_mmap_entry *mb2_mmap_at(const struct mb2_info *info, uint32_t i)
 {
-    return (const struct mb2_mmap_entry *)(const void *)(info->mmap + (size_t)i * info->mmap_entry_size);
+    return (const struct mb2_mmap_entry *)(const void *)(info->mmap +
+                                                         (size_t)i * info->mmap_entry_size);
 }
 
 #endif

@@ -61,7 +61,7 @@ struct proc *proc_by_pid(uint32_t pid)
 
 const char *thread_state_name(uint8_t state)
 {
-    static const char *const names[] = {"free",  "running",  "ready", "sending",
+    static const char *const names[] = {"free",      "running",        "ready",   "sending",
                                         "receiving", "awaiting reply", "sleeping"};
     return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }

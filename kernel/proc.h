@@ -91,8 +91,8 @@ struct thread {
     uint64_t badge; /* pid << 32 | tid, handed to receivers */
 
     /* IPC: who we wait for, who waits for us, notifications, timeout. */
-    struct thread *partner;    /* TS_SEND: target; TS_REPLY: the callee */
-    uint32_t recv_from;        /* TS_RECV: accepted sender's tid, 0 = any */
+    struct thread *partner; /* TS_SEND: target; TS_REPLY: the callee */
+    uint32_t recv_from;     /* TS_RECV: accepted sender's tid, 0 = any */
     uint32_t reserved;
     struct thread *sendq_head; /* threads in TS_SEND to us, oldest first */
     uint64_t notify;           /* pending notification bits */
@@ -106,7 +106,8 @@ struct thread {
     struct thread *proc_next;
 } __attribute__((aligned(1 << THREAD_SHIFT)));
 
-#define THREAD_OFFSET(f, off) _Static_assert(offsetof(struct thread, f) == off, "entry.S offset " #f)
+#define THREAD_OFFSET(f, off)                                                                      \
+    _Static_assert(offsetof(struct thread, f) == off, "entry.S offset " #f)
 THREAD_OFFSET(regs.rax, T_RAX);
 THREAD_OFFSET(regs.rbx, T_RBX);
 THREAD_OFFSET(regs.rcx, T_RCX);

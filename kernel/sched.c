@@ -93,11 +93,14 @@ void sched_handoff(struct thread *t)
     struct thread *cur = pcpu.cur;
     assert(cur && cur->state != TS_RUNNING);
     if (t->prio >= sched_ready_max) {
+        /* The rest of the caller's slice goes with the work: two threads
+         * that keep handing off to each other share one slice, so they
+         * cannot keep their peers from running. */
         t->state = TS_RUNNING;
-        t->slice = SLICE_TICKS;
+        t->slice = cur->slice ? cur->slice : SLICE_TICKS;
         pcpu.cur = t;
     } else {
-        sched_ready(t);
+        sched_ready_front(t); /* first among its peers once the higher one is done */
     }
 }
 

@@ -73,8 +73,8 @@ int64_t grant_create(uint32_t grantee, const void *addr, size_t len, uint32_t ac
     return make(&e);
 }
 
-int64_t grant_create_indirect(uint32_t grantee, uint32_t src_pid, uint64_t src_id,
-                              uint64_t offset, size_t len, uint32_t access)
+int64_t grant_create_indirect(uint32_t grantee, uint32_t src_pid, uint64_t src_id, uint64_t offset,
+                              size_t len, uint32_t access)
 {
     struct grant_entry e = {
         .flags = GRANT_F_USED | GRANT_F_VALID | GRANT_F_INDIRECT |

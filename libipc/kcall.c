@@ -21,7 +21,8 @@ static long kc(uint32_t op, struct ipc_msg *m, int n, const uint64_t *args)
     return kc_call(op, m);
 }
 
-#define KC(op, m, ...) kc((op), (m), sizeof((uint64_t[]){__VA_ARGS__}) / 8, (uint64_t[]){__VA_ARGS__})
+#define KC(op, m, ...)                                                                             \
+    kc((op), (m), sizeof((uint64_t[]){__VA_ARGS__}) / 8, (uint64_t[]){__VA_ARGS__})
 
 long kc_log(const char *text, size_t len)
 {

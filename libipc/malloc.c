@@ -12,7 +12,7 @@
 #define ALIGN       16
 
 struct block {
-    uint64_t size; /* bytes including this header; low bit: 1 = in use */
+    uint64_t size;  /* bytes including this header; low bit: 1 = in use */
     uint64_t pages; /* > 0: a big block with its own pages */
     struct block *next_free;
     uint64_t magic;

@@ -55,7 +55,8 @@ long server_run(const struct server *s)
             continue;
         }
         /* Handlers set m->info to the reply length they want; at least w0. */
-        if (ipc_info_len(m.info) < 8 || (m.info & ~(IPC_INFO_LEN_MASK | IPC_INFO_LABEL_MASK)))
+        if (ipc_info_len(m.info) < 8 || ipc_info_len(m.info) > IPC_MSG_BYTES ||
+            (m.info & ~(IPC_INFO_LEN_MASK | IPC_INFO_LABEL_MASK)))
             m.info = ipc_info(8, 0);
         m.w[0] = (uint64_t)status;
         m.cap = 0;

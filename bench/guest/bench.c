@@ -27,8 +27,7 @@ static uint32_t my_tid;
 
 typedef void (*run_fn)(void *ctx, uint64_t per);
 
-static void measure(const char *name, const char *kind, run_fn run, void *ctx, uint64_t per,
-                    int n)
+static void measure(const char *name, const char *kind, run_fn run, void *ctx, uint64_t per, int n)
 {
     for (int b = -warmup; b < n; b++) {
         uint64_t t0 = measure_rdtsc();
@@ -214,8 +213,7 @@ static void ipc_round_trips(void)
             }
             kc_sleep(1);
             for (unsigned i = 0; i < 3; i++) {
-                struct call_ctx c = {(uint64_t)h.handle,
-                                     ipc_info(lens[i], 0) | (slow ? SLOW : 0)};
+                struct call_ctx c = {(uint64_t)h.handle, ipc_info(lens[i], 0) | (slow ? SLOW : 0)};
                 snprintf(name, sizeof(name), "ipc.%s_rt_%uB_%s", same ? "same_as" : "cross_as",
                          lens[i], slow ? "slow" : "fast");
                 measure(name, "rt", run_call, &c, 64, batches);
@@ -275,8 +273,8 @@ static void scaling(void)
     for (int c = 0; c < 3 && mod >= 0; c++) {
         int n = counts[c], started = 0;
         for (int i = 0; i < n; i++) {
-            clients[i].handle = kc_spawn((uint32_t)mod, 0, PRIO, 0, 0, 0, "bench.client",
-                                         &clients[i].pid);
+            clients[i].handle =
+                kc_spawn((uint32_t)mod, 0, PRIO, 0, 0, 0, "bench.client", &clients[i].pid);
             if (clients[i].handle < 0)
                 break;
             kc_cap_delete((uint64_t)clients[i].handle);

@@ -12,9 +12,9 @@
 #include <ipc/name.h>
 #include <ipc/stdio.h>
 
-#define MAX_CHILDREN 48
-#define MAX_NAMES    32
-#define MAX_RESTARTS 8
+#define MAX_CHILDREN      48
+#define MAX_NAMES         32
+#define MAX_RESTARTS      8
 #define NAMES_PER_PROCESS 4 /* so one process cannot fill the name table */
 
 /* What a module line asks for (see docs/writing-a-server.md). */
@@ -53,9 +53,7 @@ static uint64_t parse_num(const char *s, const char **end)
         s += 2;
     }
     for (;; s++) {
-        int d = *s >= '0' && *s <= '9'   ? *s - '0'
-                : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
-                                         : 99;
+        int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : 99;
         if (d >= base)
             break;
         v = v * (uint64_t)base + (uint64_t)d;
@@ -147,8 +145,8 @@ static void judge(struct child *c, int ok, const char *how)
 static long start(struct child *c)
 {
     uint32_t pid = 0;
-    long h = kc_spawn(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask, c->name,
-                      &pid);
+    long h =
+        kc_spawn(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask, c->name, &pid);
     if (h < 0) {
         if (h == -E_BADELF && c->expect_badelf) {
             judge(c, 1, "bad executable refused, as expected");
@@ -202,8 +200,7 @@ static void tell_memory_server(uint32_t pid)
         m.w[1] = pid;
         long rc = ipc_call_status(names[i].handle, &m);
         if (rc < 0)
-            printf("boot: memory server did not take the death of %x: %s\n", pid,
-                   ipc_strerror(rc));
+            printf("boot: memory server did not take the death of %x: %s\n", pid, ipc_strerror(rc));
     }
 }
 
@@ -229,7 +226,9 @@ static void reap(void)
         if (c->is_test) {
             char how[64];
             snprintf(how, sizeof(how), "%s %lu", reason_name(reason), detail);
-            judge(c, reason == c->expect_reason && (reason == DEATH_KILLED || detail == c->expect_detail),
+            judge(c,
+                  reason == c->expect_reason &&
+                      (reason == DEATH_KILLED || detail == c->expect_detail),
                   how);
         }
         if (c->restart && c->restarts < MAX_RESTARTS) {

@@ -6,7 +6,8 @@
 #define HELLO_H
 
 #define HELLO_GREET 1 /* inline name (w0 = length, w2.. bytes) -> greeting inline, w1 = length */
-#define HELLO_SHOUT 2 /* text of any size (ipc_call_data) + w7 = write grant for the answer:
-                         the text in capitals is copied back -> w0 = length */
+#define HELLO_SHOUT                                                                                \
+    2 /* text of any size (ipc_call_data) + w7 = write grant for the answer:                       \
+         the text in capitals is copied back -> w0 = length */
 
 #endif

@@ -33,8 +33,8 @@ int main(void)
     static char text[2000], loud[2000];
     for (size_t i = 0; i < sizeof(text); i++)
         text[i] = "granite microkernel "[i % 20];
-    int64_t answer = grant_create((uint32_t)ipc_handle_pid((uint64_t)hello), loud, sizeof(loud),
-                                  GRANT_F_WRITE);
+    int64_t answer =
+        grant_create((uint32_t)ipc_handle_pid((uint64_t)hello), loud, sizeof(loud), GRANT_F_WRITE);
     struct ipc_msg req = ipc_msg_make(HELLO_SHOUT, IPC_MSG_WORDS);
     long pid = ipc_handle_pid((uint64_t)hello);
     int64_t question = grant_create((uint32_t)pid, text, sizeof(text), GRANT_F_READ);

@@ -17,7 +17,7 @@
 
 #define STATE_VA    0x0000008000000000ull /* inside our own heap window */
 #define MAGIC       0x6d656d2d73746174ull
-#define MAX_RECORDS 128 /* as many as the kernel has processes */
+#define MAX_RECORDS 128         /* as many as the kernel has processes */
 #define OWNER_BOOKS 0xffffffffu /* frames holding these books */
 
 /*

@@ -96,7 +96,8 @@ static int cmd_kill(const char *args)
     struct ipc_msg m = ipc_msg_make(BOOT_KILL, 4);
     name_pack(&m, args);
     long rc = ipc_call_status(HANDLE_NAMES, &m);
-    printf("kill %s: %s\n", args, rc < 0 ? ipc_strerror(rc) : "killed (restartable servers come back)");
+    printf("kill %s: %s\n", args,
+           rc < 0 ? ipc_strerror(rc) : "killed (restartable servers come back)");
     return rc < 0;
 }
 
@@ -179,7 +180,8 @@ static void demo_memory(void)
     printf("demo:   pool %lu pages: %lu free, %lu with 256 KiB allocated, %lu after free()\n",
            before.pool_pages, before.free_pages, during.free_pages, after.free_pages);
     step("memory: 256 KiB taken from the pool and given back",
-         big && during.free_pages + 64 <= before.free_pages && after.free_pages == before.free_pages);
+         big && during.free_pages + 64 <= before.free_pages &&
+             after.free_pages == before.free_pages);
     long err = 0;
     void *huge = mem_alloc_pages(1u << 30, &err);
     step("memory: an impossible request is refused, not fatal", !huge && err < 0);
@@ -232,7 +234,8 @@ static int cmd_demo(const char *args)
     demo_memory();
     demo_grants();
     demo_processes();
-    printf("demo: %d of %d steps passed: %s\n", steps - bad, steps, bad ? "DEMO FAILED" : "DEMO PASSED");
+    printf("demo: %d of %d steps passed: %s\n", steps - bad, steps,
+           bad ? "DEMO FAILED" : "DEMO PASSED");
     return bad != 0;
 }
 

@@ -4,7 +4,6 @@
  * exactly-sized (and also misaligned) heap buffers so ASan flags any overread.
  */
 
-
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

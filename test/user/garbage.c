@@ -64,7 +64,8 @@ int main(void)
         if (regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL &&
             (op == KC_EXIT || op == KC_THREAD_EXIT || op == KC_THREAD_CREATE || op == KC_SLEEP ||
              op == KC_CAP_DELETE))
-            regs[4] = (regs[4] & ~IPC_INFO_LABEL_MASK) | ((uint64_t)KC_SELF << IPC_INFO_LABEL_SHIFT);
+            regs[4] =
+                (regs[4] & ~IPC_INFO_LABEL_MASK) | ((uint64_t)KC_SELF << IPC_INFO_LABEL_SHIFT);
         long rc = garbage_syscall(regs);
         if (rc >= 0)
             ok++;
@@ -73,7 +74,7 @@ int main(void)
         else
             odd++; /* not a status the ABI defines */
     }
-    printf("garbage: %d calls done: %lu succeeded, %lu refused with an error code, %lu odd\n", CALLS,
-           ok, failed, odd);
+    printf("garbage: %d calls done: %lu succeeded, %lu refused with an error code, %lu odd\n",
+           CALLS, ok, failed, odd);
     return odd ? 1 : 0;
 }

@@ -21,8 +21,8 @@ static void check(const char *what, long got, long want)
 {
     if (got != want) {
         failures++;
-        printf("grant.copies: FAIL %s: got %ld (%s), want %ld (%s)\n", what, got,
-               ipc_strerror(got), want, ipc_strerror(want));
+        printf("grant.copies: FAIL %s: got %ld (%s), want %ld (%s)\n", what, got, ipc_strerror(got),
+               want, ipc_strerror(want));
     } else {
         printf("grant.copies: ok   %s\n", what);
     }
@@ -70,7 +70,7 @@ static void sizes(void)
         uint64_t bad = 0;
         for (uint64_t i = 0; i < n; i++)
             bad += buf[off + i] != gt_pattern(k + 7, i);
-        bad += off && buf[off - 1] != 0;        /* nothing before ... */
+        bad += off && buf[off - 1] != 0;         /* nothing before ... */
         bad += off + n < GT_BUF && buf[off + n]; /* ... or after the grant */
         check("  ... and exactly those bytes changed", (long)bad, 0);
         grant_revoke((uint64_t)id);
@@ -91,7 +91,8 @@ static void misuse(void)
     grant_revoke((uint64_t)id);
     check("revoked grant", ask(GT_COPY_FROM, (uint64_t)id, 0, 10, 0, 0, 0), -E_GRANT_INVALID);
     int64_t id2 = grant_create(server_pid, buf, 100, GRANT_F_READ);
-    check("  (the slot is reused)", grant_id_index((uint64_t)id2) == grant_id_index((uint64_t)id), 1);
+    check("  (the slot is reused)", grant_id_index((uint64_t)id2) == grant_id_index((uint64_t)id),
+          1);
     check("stale generation after reuse", ask(GT_COPY_FROM, (uint64_t)id, 0, 10, 0, 0, 0),
           -E_GRANT_STALE);
     check("  ... while the new id works", ask(GT_COPY_FROM, (uint64_t)id2, 0, 10, 0, 0, &sum), 10);
@@ -123,8 +124,8 @@ static void misuse(void)
           -E_FAULT);
     grant_revoke((uint64_t)id);
     id = grant_create(server_pid, buf, 4096, GRANT_F_READ);
-    check("unmapped page on the grantee's side", ask(GT_FROM_UNMAPPED, (uint64_t)id, 0, 4096, 0, 0, 0),
-          -E_FAULT);
+    check("unmapped page on the grantee's side",
+          ask(GT_FROM_UNMAPPED, (uint64_t)id, 0, 4096, 0, 0, 0), -E_FAULT);
     grant_revoke((uint64_t)id);
     id = grant_create(server_pid, (void *)0xffff800000001000ull, 4096, GRANT_F_READ);
     check("grant over kernel memory", ask(GT_COPY_FROM, (uint64_t)id, 0, 4096, 0, 0, 0), -E_FAULT);
@@ -138,7 +139,8 @@ static void misuse(void)
     /* Indirect: we pass on a grant the server gave us, narrower: fine. */
     int64_t s = ask(GT_MAKE_DIRECT, 0, 0, 4096, 0, GRANT_F_READ, 0);
     id = grant_create_indirect(server_pid, server_pid, (uint64_t)s, 100, 200, GRANT_F_READ);
-    check("indirect grant, narrower range", ask(GT_COPY_FROM, (uint64_t)id, 0, 200, 0, 0, &sum), 200);
+    check("indirect grant, narrower range", ask(GT_COPY_FROM, (uint64_t)id, 0, 200, 0, 0, &sum),
+          200);
     grant_revoke((uint64_t)id);
     id = grant_create_indirect(server_pid, server_pid, (uint64_t)s, 4000, 200, GRANT_F_READ);
     check("indirect grant widening the range", ask(GT_COPY_FROM, (uint64_t)id, 0, 200, 0, 0, 0),
@@ -153,7 +155,8 @@ static void misuse(void)
     /* A loop: our C -> server's S -> our C. */
     id = grant_create(server_pid, buf, 1, GRANT_F_READ); /* placeholder to learn C's id */
     grant_revoke((uint64_t)id);
-    int64_t c_next = (int64_t)grant_id(grant_id_index((uint64_t)id), grant_id_gen((uint64_t)id) + 1);
+    int64_t c_next =
+        (int64_t)grant_id(grant_id_index((uint64_t)id), grant_id_gen((uint64_t)id) + 1);
     s = ask(GT_MAKE_INDIRECT, my_pid, (uint64_t)c_next, 0, 10, GRANT_F_READ, 0);
     id = grant_create_indirect(server_pid, server_pid, (uint64_t)s, 0, 10, GRANT_F_READ);
     check("  (the loop closes on the predicted id)", id == c_next, 1);
@@ -183,12 +186,12 @@ static void misuse(void)
     }
 
     /* Tables the kernel must refuse. */
-    check("grant table in kernel memory",
-          kc_grant_table((void *)0xffff800000000000ull, 16), -E_RANGE);
+    check("grant table in kernel memory", kc_grant_table((void *)0xffff800000000000ull, 16),
+          -E_RANGE);
     check("grant table at an unmapped address", kc_grant_table((void *)0x2000000000ull, 16),
           -E_FAULT);
-    check("grant table running past the user half",
-          kc_grant_table((void *)(USER_TOP - 48), 2), -E_RANGE);
+    check("grant table running past the user half", kc_grant_table((void *)(USER_TOP - 48), 2),
+          -E_RANGE);
 }
 
 int main(void)

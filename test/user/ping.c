@@ -49,7 +49,6 @@ int main(void)
     printf("ping: %d round trips, %lu bad words, %lu errors\n", ROUNDS, bad, errors);
     printf("ping: cross-address-space call/reply_recv round trip, 64-byte message: median %lu "
            "cycles (%lu ns), min %lu cycles (%lu ns), over %d batches of %d\n",
-           med, khz ? med * 1000000 / khz : 0, min, khz ? min * 1000000 / khz : 0, BATCHES,
-           BATCH);
+           med, khz ? med * 1000000 / khz : 0, min, khz ? min * 1000000 / khz : 0, BATCHES, BATCH);
     return bad || errors ? 1 : 0;
 }

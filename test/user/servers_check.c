@@ -25,7 +25,8 @@ static int failures;
 static void check(const char *name, int ok, const char *detail)
 {
     failures += !ok;
-    printf("CHECK %s %s%s%s\n", name, ok ? "PASS" : "FAIL", detail ? ": " : "", detail ? detail : "");
+    printf("CHECK %s %s%s%s\n", name, ok ? "PASS" : "FAIL", detail ? ": " : "",
+           detail ? detail : "");
 }
 
 static void check_rc(const char *name, long got, long want)
@@ -138,7 +139,8 @@ static void hello_checks(void)
     long h = name_lookup("hello");
     struct ipc_msg m;
     long rc = h < 0 ? h : ipc_call_data((uint64_t)h, HELLO_GREET, "again", 5, &m);
-    check("hello.still_serving", rc == 0 && (long)m.w[0] == 0 && memcmp(&m.w[2], "Hello, again!", 13) == 0, 0);
+    check("hello.still_serving",
+          rc == 0 && (long)m.w[0] == 0 && memcmp(&m.w[2], "Hello, again!", 13) == 0, 0);
 }
 
 static long kill_server(const char *name)
@@ -202,7 +204,8 @@ static void restart_checks(void)
     check_rc("restart.console_client_gets_error", reader_rc, -E_DEAD);
     long h = name_lookup_wait("console", 300);
     check("restart.console_is_back", h >= 0, 0);
-    check_rc("restart.console_works_again", console_write("servers.check: console is back\n", 31), 31);
+    check_rc("restart.console_works_again", console_write("servers.check: console is back\n", 31),
+             31);
 
     /* Memory: a client keeps allocating while the server is killed. */
     struct mem_stats s0, s1;

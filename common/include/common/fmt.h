@@ -17,7 +17,8 @@ int fmt_vformat(fmt_sink sink, void *ctx, const char *fmt, va_list ap);
 
 /* Format into buf (always NUL-terminated when size > 0); returns the length
  * the full output would have had, as C's snprintf does. */
-int fmt_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int fmt_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
 #endif

@@ -298,14 +298,14 @@ bench_null:
  * and no register saved or cleared; only the two state bytes change, so a
  * timer tick in the middle of a run still finds a running thread. */
 bench_floor:
+    and $ID_SLOT_MASK, %edi
+    cmp $MAX_THREADS, %edi              /* the one check: stay inside threads[] */
+    jae bench_null                      /* (before RCX, RAX change: a plain return) */
     mov %gs:PCPU_CUR, %rax
     mov %rcx, T_RIP(%rax)
     mov %r11, T_RFLAGS(%rax)
     mov %gs:PCPU_USER_RSP, %rcx
     mov %rcx, T_RSP(%rax)
-    and $ID_SLOT_MASK, %edi
-    cmp $MAX_THREADS, %edi              /* the one check: stay inside threads[] */
-    jae bench_null
     movb $TS_SLEEP, T_STATE(%rax)       /* parked (no deadline) */
     shl $THREAD_SHIFT, %rdi
     lea threads(%rdi), %rdx

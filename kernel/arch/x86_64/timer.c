@@ -23,7 +23,7 @@ static uint64_t measure_once(void)
 {
     const uint32_t latch = PIT_HZ / 20;
     outb(0x61, (uint8_t)((inb(0x61) & ~0x02) | 0x01)); /* gate on, speaker off */
-    outb(0x43, 0xb0);                                   /* channel 2, mode 0 */
+    outb(0x43, 0xb0);                                  /* channel 2, mode 0 */
     outb(0x42, (uint8_t)latch);
     outb(0x42, (uint8_t)(latch >> 8));
     uint64_t t0 = rdtsc_fenced();
@@ -40,8 +40,20 @@ uint64_t timer_tsc_khz(void)
     for (int i = 0; i < 3; i++)
         r[i] = measure_once();
     /* median of three */
-    if (r[0] > r[1]) { uint64_t t = r[0]; r[0] = r[1]; r[1] = t; }
-    if (r[1] > r[2]) { uint64_t t = r[1]; r[1] = r[2]; r[2] = t; }
-    if (r[0] > r[1]) { uint64_t t = r[0]; r[0] = r[1]; r[1] = t; }
+    if (r[0] > r[1]) {
+        uint64_t t = r[0];
+        r[0] = r[1];
+        r[1] = t;
+    }
+    if (r[1] > r[2]) {
+        uint64_t t = r[1];
+        r[1] = r[2];
+        r[2] = t;
+    }
+    if (r[0] > r[1]) {
+        uint64_t t = r[0];
+        r[0] = r[1];
+        r[1] = t;
+    }
     return r[1];
 }

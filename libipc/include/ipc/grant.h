@@ -23,8 +23,8 @@ int64_t grant_create(uint32_t grantee, const void *addr, size_t len, uint32_t ac
 
 /* Pass on [offset, offset + len) of grant src_id, which src_pid gave us,
  * to `grantee` with the same or fewer rights (the kernel checks). */
-int64_t grant_create_indirect(uint32_t grantee, uint32_t src_pid, uint64_t src_id,
-                              uint64_t offset, size_t len, uint32_t access);
+int64_t grant_create_indirect(uint32_t grantee, uint32_t src_pid, uint64_t src_id, uint64_t offset,
+                              size_t len, uint32_t access);
 
 /* End a grant: its id (and any copy of it) stops working at once. */
 long grant_revoke(uint64_t id);

@@ -37,8 +37,8 @@ static inline long ipc_syscall(uint64_t nr, uint64_t target, struct ipc_msg *m)
     register uint64_t mr7 __asm__(ABI_REG_MR7) = m->w[7];
     uint64_t rax = nr, rdi = target, rsi = m->info, rdx = m->cap;
     __asm__ volatile("syscall"
-                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(mr0), "+r"(mr1),
-                       "+r"(mr2), "+r"(mr3), "+r"(mr4), "+r"(mr5), "+r"(mr6), "+r"(mr7)
+                     : "+a"(rax), "+D"(rdi), "+S"(rsi), "+d"(rdx), "+r"(mr0), "+r"(mr1), "+r"(mr2),
+                       "+r"(mr3), "+r"(mr4), "+r"(mr5), "+r"(mr6), "+r"(mr7)
                      :
                      : "rcx", "r11", "memory");
     m->badge = rdi;

@@ -40,9 +40,9 @@ static void snapshot(uint64_t out[4])
 
 int main(void)
 {
-    for (int i = 0; i < 30000 && (kc_process_running("hostile.fuzz") ||
-                                  kc_process_running("hostile.grant_attacks") ||
-                                  kc_process_running("protect."));
+    for (int i = 0; i < 30000 &&
+                    (kc_process_running("hostile.fuzz") ||
+                     kc_process_running("hostile.grant_attacks") || kc_process_running("protect."));
          i++)
         kc_sleep(1);
     kc_sleep(20);
@@ -50,8 +50,8 @@ int main(void)
     snapshot(before);
 
     uint32_t pid = 0;
-    long h = kc_spawn((uint32_t)kc_module_find("hostile.hog"), PRIV_SPAWN, 8, 0, 0, 0, "hostile.hog",
-                      &pid);
+    long h = kc_spawn((uint32_t)kc_module_find("hostile.hog"), PRIV_SPAWN, 8, 0, 0, 0,
+                      "hostile.hog", &pid);
     if (h < 0) {
         printf("exhaustion: cannot start the hog: %s\n", ipc_strerror(h));
         return 1;
@@ -64,9 +64,10 @@ int main(void)
     }
     printf("exhaustion: the hog got %lu processes (then %s), %lu threads (then %s), %lu grants, "
            "%lu pages (%lu MiB), %lu handles (then %s)\n",
-           m.w[1], ipc_strerror(-(long)m.w[2]), m.w[3], ipc_strerror(-(long)m.w[4]), m.w[5],
-           m.w[6], m.w[6] >> 8, m.w[7], ipc_strerror(-(long)m.w[0]));
-    int refused = m.w[2] && m.w[4] && m.w[0] && m.w[1] > 0 && m.w[3] > 0 && m.w[5] > 0 && m.w[6] > 0;
+           m.w[1], ipc_strerror(-(long)m.w[2]), m.w[3], ipc_strerror(-(long)m.w[4]), m.w[5], m.w[6],
+           m.w[6] >> 8, m.w[7], ipc_strerror(-(long)m.w[0]));
+    int refused =
+        m.w[2] && m.w[4] && m.w[0] && m.w[1] > 0 && m.w[3] > 0 && m.w[5] > 0 && m.w[6] > 0;
     uint64_t badge = m.badge;
     ipc_reply(badge, &(struct ipc_msg){0});
     reap_until(pid);

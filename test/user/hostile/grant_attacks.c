@@ -156,11 +156,17 @@ static void race_copy(uint64_t id, int live, uint64_t point)
             race.refused++;
         return;
     }
-    if (race.inconsistent++ < MAX_COMPLAINTS)
-        printf("grant attacks: revoke race: %s id 0x%lx at point %lu gave %ld (%s), %lu wrong "
-               "from word %lu\n",
-               live ? "live" : "revoked", id, point, rc, rc < 0 ? ipc_strerror(rc) : "bytes", bad,
-               first);
+    if (race.inconsistent++ >= MAX_COMPLAINTS)
+        return;
+    if (rc >= 0 && !live)
+        printf("grant attacks: revoke race: revoked id 0x%lx accepted (%ld bytes) at point %lu\n",
+               id, rc, point);
+    else if (rc < 0)
+        printf("grant attacks: revoke race: %s id 0x%lx gave %s at point %lu\n",
+               live ? "live" : "revoked", id, ipc_strerror(rc), point);
+    else
+        printf("grant attacks: revoke race: id 0x%lx gave %ld bytes, %lu words wrong from %lu\n",
+               id, rc, bad, first);
 }
 
 static int race_visit(const struct ipc_msg *m)
@@ -365,7 +371,8 @@ static void expect(const char *what, long got, long want)
         return;
     failed++;
     printf("grant attacks: indirect widening: %s: got %ld (%s), want %ld (%s)\n", what, got,
-           ipc_strerror(got), want, ipc_strerror(want));
+           got < 0 ? ipc_strerror(got) : "success", want,
+           want < 0 ? ipc_strerror(want) : "success");
 }
 
 static void indirect_widening(void)

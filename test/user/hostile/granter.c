@@ -127,7 +127,6 @@ static void rotator(void *arg)
         while (id > 0 && !stop && rot_on) {
             /* The attacker holds the published id: revoked now, stale soon. */
             grant_revoke((uint64_t)id);
-            id = 0;
             poke(rot_peer, &s, 2, (uint64_t)rot_current, GA_AT_REVOKED, &stop);
             id = make_rotated(&s, &stop);
             if (id < 0)
