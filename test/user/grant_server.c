@@ -3,14 +3,14 @@
  * use of a grant the client asks for and reports the kernel's answer.
  */
 #include <ipc/grant.h>
-#include <ipc/name.h>
+#include <ipc/server.h>
 #include <ipc/stdio.h>
 
 #include "grant_proto.h"
 
 static uint8_t buf[GT_BUF];
 
-static void serve(struct ipc_msg *m)
+static long serve(struct ipc_msg *m)
 {
     uint32_t client = badge_pid(m->badge);
     uint64_t id = m->w[1], off = m->w[2], len = m->w[3];
@@ -44,26 +44,17 @@ static void serve(struct ipc_msg *m)
         break;
     }
     m->info = ipc_info(16, 0);
-    m->w[0] = (uint64_t)rc;
     m->w[1] = sum;
+    return rc;
 }
+
+static const struct server_op ops[] = {
+    {GT_COPY_FROM, serve},     {GT_COPY_TO, serve},     {GT_FROM_UNMAPPED, serve},
+    {GT_MAKE_INDIRECT, serve}, {GT_MAKE_DIRECT, serve}, {GT_REVOKE, serve},
+};
 
 int main(void)
 {
-    long rc = name_register("grant.server");
-    if (rc < 0) {
-        printf("grant.server: cannot register: %s\n", ipc_strerror(rc));
-        return 1;
-    }
-    struct ipc_msg m = {0};
-    rc = ipc_recv(IPC_ANY, &m);
-    for (;;) {
-        if (rc < 0) {
-            m.info = 0;
-            rc = ipc_recv(IPC_ANY, &m);
-            continue;
-        }
-        serve(&m);
-        rc = ipc_reply_recv(m.badge, &m);
-    }
+    struct server s = {"grant.server", ops, sizeof(ops) / sizeof(ops[0]), 0};
+    return (int)server_run(&s);
 }

@@ -235,15 +235,9 @@ fast_bad_rip:
  * is a canonical user address; IRETQ otherwise (after an interrupt every
  * register is live, including RCX and R11).
  */
-    .global arch_resume_user
-arch_resume_user:
-    cmpb $0, T_FULL(%rdi)
-    jne resume_iret
-    mov T_RIP(%rdi), %rcx
-    mov %rcx, %rax
-    shr $47, %rax
-    jnz resume_iret
-    mov T_RFLAGS(%rdi), %r11
+/* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
+.macro RESTORE_COMMON
+    mov T_RAX(%rdi), %rax
     mov T_RBX(%rdi), %rbx
     mov T_RDX(%rdi), %rdx
     mov T_RSI(%rdi), %rsi
@@ -255,7 +249,18 @@ arch_resume_user:
     mov T_R13(%rdi), %r13
     mov T_R14(%rdi), %r14
     mov T_R15(%rdi), %r15
-    mov T_RAX(%rdi), %rax
+.endm
+
+    .global arch_resume_user
+arch_resume_user:
+    cmpb $0, T_FULL(%rdi)
+    jne resume_iret
+    mov T_RIP(%rdi), %rcx
+    mov %rcx, %rax
+    shr $47, %rax
+    jnz resume_iret
+    mov T_RFLAGS(%rdi), %r11
+    RESTORE_COMMON
     mov T_RSP(%rdi), %rsp
     mov T_RDI(%rdi), %rdi
     swapgs
@@ -266,20 +271,9 @@ resume_iret:
     pushq T_RFLAGS(%rdi)
     pushq $SEL_UCODE
     pushq T_RIP(%rdi)
-    mov T_RAX(%rdi), %rax
-    mov T_RBX(%rdi), %rbx
     mov T_RCX(%rdi), %rcx
-    mov T_RDX(%rdi), %rdx
-    mov T_RSI(%rdi), %rsi
-    mov T_RBP(%rdi), %rbp
-    mov T_R8(%rdi), %r8
-    mov T_R9(%rdi), %r9
-    mov T_R10(%rdi), %r10
     mov T_R11(%rdi), %r11
-    mov T_R12(%rdi), %r12
-    mov T_R13(%rdi), %r13
-    mov T_R14(%rdi), %r14
-    mov T_R15(%rdi), %r15
+    RESTORE_COMMON
     mov T_RDI(%rdi), %rdi
     swapgs
     iretq

@@ -1,11 +1,12 @@
 /*
- * hostile.fuzz: 1,000,000 SYSCALLs with random call numbers and random
+ * The syscall fuzzer: SYSCALLs with random call numbers and random
  * registers (RSP and RBP included): pointers into the kernel half,
  * non-canonical, unmapped and misaligned addresses, huge lengths, random
  * handles, badges, grant ids and the pids of real processes. Seeded and
- * reproducible: the seed comes from the module line ("seed=N") and is
- * printed. Every answer must be a status the ABI defines; the checker pair
- * (hostile.checker) verifies meanwhile that no one else's messages suffer.
+ * reproducible: "seed=N" and "calls=N" (default 1,000,000) come from the
+ * module line; the seed is printed. Every answer must be a status the ABI
+ * defines. In the hostile image a checker pair (hostile.checker) verifies
+ * meanwhile that no one else's messages suffer.
  */
 #include <abi/grant.h>
 #include <abi/kcall.h>
@@ -17,8 +18,6 @@
 #include <ipc/stdio.h>
 
 #include "../testlib.h"
-
-#define CALLS 1000000
 
 long garbage_syscall(const uint64_t regs[16]);
 
@@ -106,13 +105,18 @@ int main(void)
         rng = v ? v : rng;
     }
     uint64_t seed = rng;
+    long calls = 1000000;
+    const char *c = strstr(args, "calls=");
+    if (c)
+        for (calls = 0, c += 6; *c >= '0' && *c <= '9'; c++)
+            calls = calls * 10 + (*c - '0');
     learn_pids();
-    printf("fuzz: seed 0x%lx, %d calls with random registers, %d real pids known\n", seed, CALLS,
+    printf("fuzz: seed 0x%lx, %ld calls with random registers, %d real pids known\n", seed, calls,
            npids);
 
     uint64_t ok = 0, odd = 0;
     uint64_t regs[16];
-    for (int i = 0; i < CALLS; i++) {
+    for (long i = 0; i < calls; i++) {
         for (int r = 0; r < 16; r++)
             regs[r] = interesting();
         uint64_t k = next() % 16;
@@ -126,11 +130,13 @@ int main(void)
         if (next() % 1024)
             regs[4] |= IPC_INFO_NONBLOCK;
         /* Kernel operations that would end or clone this process, or lose
-         * the handle we print through, are not garbage but suicide. */
+         * the handles we print through, are not garbage but suicide; random
+         * kernel-log writes would only scribble on the console. */
         uint32_t op = (uint32_t)(regs[4] >> IPC_INFO_LABEL_SHIFT) & 0xffff;
         if (regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL &&
             (op == KC_EXIT || op == KC_THREAD_EXIT || op == KC_THREAD_CREATE || op == KC_SLEEP ||
-             (op == KC_CAP_DELETE && regs[7] == HANDLE_PARENT)))
+             op == KC_LOG ||
+             (op == KC_CAP_DELETE && (regs[7] == HANDLE_PARENT || regs[7] == HANDLE_NAMES))))
             regs[4] =
                 (regs[4] & ~IPC_INFO_LABEL_MASK) | ((uint64_t)KC_SELF << IPC_INFO_LABEL_SHIFT);
         long rc = garbage_syscall(regs);
@@ -141,9 +147,9 @@ int main(void)
         else
             odd++;
     }
-    printf("fuzz: %d calls done (seed 0x%lx): %lu succeeded, %lu refused, %lu answers outside the "
+    printf("fuzz: %ld calls done (seed 0x%lx): %lu succeeded, %lu refused, %lu answers outside the "
            "ABI\n",
-           CALLS, seed, ok, (uint64_t)CALLS - ok - odd, odd);
+           calls, seed, ok, (uint64_t)calls - ok - odd, odd);
     printf("fuzz: refusals by code:");
     for (int e = 1; e < E_MAX; e++)
         if (counts[e])
