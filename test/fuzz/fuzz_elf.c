@@ -12,6 +12,7 @@
 #include <abi/layout.h>
 
 #include "elf.h"
+#include "fuzz_copy.h"
 
 #define LO USER_IMAGE_MIN
 #define HI USER_IMAGE_MAX
@@ -123,12 +124,7 @@ static void check_image(const uint8_t *img, size_t size, const struct elf_image 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* An exactly-sized heap copy: one byte too far is an ASan report. */
-    uint8_t *copy = malloc(size ? size : 1);
-    if (!copy)
-        abort();
-    if (size)
-        memcpy(copy, data, size);
+    uint8_t *copy = fuzz_copy(data, size);
 
     struct elf_image im;
     const char *why = NULL;

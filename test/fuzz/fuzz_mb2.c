@@ -11,6 +11,7 @@
 #include <abi/errno.h>
 
 #include "mb2.h"
+#include "fuzz_copy.h"
 
 static const uint8_t *buf;
 static size_t buf_len;
@@ -81,13 +82,7 @@ static void check_info(const struct mb2_info *info)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    /* An exactly-sized heap copy: one byte too far is an ASan report. malloc
-     * alignment also matches the 8-byte alignment Multiboot2 guarantees. */
-    uint8_t *copy = malloc(size ? size : 1);
-    if (!copy)
-        abort();
-    if (size)
-        memcpy(copy, data, size);
+    uint8_t *copy = fuzz_copy(data, size);
     buf = copy;
     buf_len = size;
 

@@ -17,6 +17,7 @@
 #include <abi/layout.h>
 
 #include "elf.h"
+#include "hostlib.h"
 
 #define LO   USER_IMAGE_MIN
 #define HI   USER_IMAGE_MAX
@@ -853,17 +854,6 @@ static void test_entry_at_text_edges(void **state)
 
 /* ---- mutation loop ---- */
 
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    /* xorshift64*: reproducible across libcs, unlike rand(). */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
 static uint64_t get64(const uint8_t *p)
 {
     uint64_t v;
@@ -948,17 +938,7 @@ static void test_mutations(void **state)
         for (unsigned k = 0; k < flips; k++) {
             /* Mostly the headers: flipping payload bytes decides nothing. */
             uint64_t pos = rng() % 8 ? rng() % hdr_end : rng() % len;
-            switch (rng() % 3) {
-            case 0:
-                p[pos] ^= (uint8_t)(1u << (rng() % 8));
-                break;
-            case 1:
-                p[pos] = (uint8_t)rng();
-                break;
-            default:
-                p[pos] = interesting[rng() % sizeof(interesting)];
-                break;
-            }
+            mutate_byte(p, pos, interesting, sizeof(interesting));
         }
         /* Sometimes cut the image short, and sometimes misalign it. */
         uint64_t size = len;

@@ -16,6 +16,7 @@
 #include <abi/errno.h>
 
 #include "frame.h"
+#include "hostlib.h"
 
 #define R(b, e) ((struct phys_range){(b), (e)})
 #define N(a)    (sizeof(a) / sizeof((a)[0]))
@@ -569,17 +570,6 @@ static void test_pipeline(void **state)
     }
     assert_int_equal(fa.free, 0);
     free(bm);
-}
-
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    /* xorshift64*: reproducible across libcs, unlike rand(). */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
 }
 
 /* Any frame-sized address in or near the span, gaps and edges included. */

@@ -18,6 +18,7 @@
 #include <abi/grant.h>
 
 #include "grant_verify.h"
+#include "hostlib.h"
 
 #define R  GRANT_F_READ
 #define W  GRANT_F_WRITE
@@ -665,17 +666,6 @@ static int ref_verify(struct world *w, uint32_t caller, uint32_t granter, uint64
         return -E_GRANT_DEPTH;
     return ref_verify(w, granter, e->src_pid, e->src_id, e->addr + offset, len, access, links + 1,
                       out, reads);
-}
-
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    /* xorshift64*: reproducible across libcs, unlike rand(). */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
 }
 
 static uint32_t pick(uint32_t n)

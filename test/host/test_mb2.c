@@ -16,6 +16,7 @@
 #include <abi/errno.h>
 
 #include "mb2.h"
+#include "hostlib.h"
 
 /* ---- block builder ---- */
 
@@ -740,17 +741,6 @@ static void test_mmap_partial_entry(void **state)
 
 /* ---- mutation loop ---- */
 
-static uint64_t rng_state;
-
-static uint64_t rng(void)
-{
-    /* xorshift64*: reproducible across libcs, unlike rand(). */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 0x2545f4914f6cdd1dull;
-}
-
 static int inside(const void *p, size_t len, const uint8_t *blk, size_t total)
 {
     const uint8_t *q = p;
@@ -810,17 +800,7 @@ static void test_mutations(void **state)
             size_t pos = (size_t)(rng() % len);
             if (rng() % 2)
                 pos &= ~(size_t)3;
-            switch (rng() % 3) {
-            case 0:
-                p[pos] ^= (uint8_t)(1u << (rng() % 8));
-                break;
-            case 1:
-                p[pos] = (uint8_t)rng();
-                break;
-            default:
-                p[pos] = interesting[rng() % sizeof(interesting)];
-                break;
-            }
+            mutate_byte(p, pos, interesting, sizeof(interesting));
         }
         /* Sometimes also cut the block short. */
         size_t avail = len;
