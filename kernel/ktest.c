@@ -11,6 +11,7 @@
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
+#include "arch/x86_64/user_cpu.h"
 #include "arch/x86_64/vm.h"
 #include "klog.h"
 #include "kmem.h"
@@ -99,6 +100,12 @@ static void test_idt(void)
     report("idt.no_user_gate", !idt_has_user_gate(), "a gate has DPL 3");
 }
 
+static void test_user_cpu(void)
+{
+    const char *why = 0;
+    report("cpu.user_state", user_cpu_check(&why), why);
+}
+
 static void test_fmt(void)
 {
     char buf[64];
@@ -117,6 +124,7 @@ void ktest_run(void)
     test_wx();
     test_guard();
     test_idt();
+    test_user_cpu();
     test_fmt();
     kprintf("ktest: %d passed, %d failed\n", passed, failed);
     qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);

@@ -198,18 +198,16 @@ rr_slow:
  * Switch to the thread in RDX, which blocked in a syscall (only RIP, RSP,
  * RFLAGS and RBP of it are live), handing it RDI = badge, RSI = info and
  * the message registers as they are.
+ *
+ * Segment selectors: DS, ES, FS and GS are not saved per thread; user code
+ * may load any of a few values into them and read them back, so they must
+ * not travel from one process to another. Between two threads of one
+ * address space (one process) they may; across address spaces the switch
+ * loads null selectors, as every return through arch_resume_user does.
+ * That costs the four loads only where CR3 is written anyway.
  */
-fast_switch:
-    movb $TS_RUNNING, T_STATE(%rdx)
-    mov %rdx, %gs:PCPU_CUR
-    mov T_PROC(%rdx), %rax
-    mov P_CR3(%rax), %rax
-    cmp %rax, %gs:PCPU_CR3              /* same address space: no CR3 write, */
-    je 2f                               /* which under TCG flushes the whole soft-TLB */
-    mov %rax, %cr3
-    mov %rax, %gs:PCPU_CR3
-    incq %gs:PCPU_AS_SWITCH
-2:  mov T_RIP(%rdx), %rcx
+.macro FAST_RETURN null_selectors
+    mov T_RIP(%rdx), %rcx
     /* SYSRET to a non-canonical RIP raises #GP in ring 0 on the user's
      * stack. RIP came from the thread's own SYSCALL, so it is canonical
      * and below the user top, but the check is three instructions. */
@@ -220,8 +218,31 @@ fast_switch:
     mov T_RSP(%rdx), %rsp
     mov T_RBP(%rdx), %rbp
     xor %edx, %edx                      /* no handle transferred */
+.if \null_selectors
+    mov %edx, %ds
+    mov %edx, %es
+    mov %edx, %fs
+.endif
     swapgs
+.if \null_selectors
+    mov %edx, %gs                       /* after swapgs: the base it sets is the user's */
+.endif
     sysretq
+.endm
+
+fast_switch:
+    movb $TS_RUNNING, T_STATE(%rdx)
+    mov %rdx, %gs:PCPU_CUR
+    mov T_PROC(%rdx), %rax
+    mov P_CR3(%rax), %rax
+    cmp %rax, %gs:PCPU_CR3              /* same address space: no CR3 write, */
+    jne fast_switch_as                  /* which under TCG flushes the whole soft-TLB */
+    FAST_RETURN 0
+fast_switch_as:
+    mov %rax, %cr3
+    mov %rax, %gs:PCPU_CR3
+    incq %gs:PCPU_AS_SWITCH
+    FAST_RETURN 1
 fast_bad_rip:
     /* Cannot happen (see above); if it did, the thread's process is
      * killed rather than resumed at that address. */
@@ -233,7 +254,10 @@ fast_bad_rip:
  * void arch_resume_user(struct thread *t): leave the kernel into t, whose
  * address space is loaded. SYSRETQ when t entered by SYSCALL and its RIP
  * is a canonical user address; IRETQ otherwise (after an interrupt every
- * register is live, including RCX and R11).
+ * register is live, including RCX and R11). Either way DS, ES, FS and GS
+ * get null selectors (see fast_switch): whatever the thread that ran
+ * before loaded stays behind. GS is loaded after SWAPGS, so the base the
+ * load sets (0) is the user's, not the kernel's per-CPU base.
  */
 /* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
 .macro RESTORE_COMMON
@@ -253,6 +277,10 @@ fast_bad_rip:
 
     .global arch_resume_user
 arch_resume_user:
+    xor %eax, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    mov %eax, %fs
     cmpb $0, T_FULL(%rdi)
     jne resume_iret
     mov T_RIP(%rdi), %rcx
@@ -264,6 +292,7 @@ arch_resume_user:
     mov T_RSP(%rdi), %rsp
     mov T_RDI(%rdi), %rdi
     swapgs
+    mov null_selector(%rip), %gs
     sysretq
 resume_iret:
     pushq $SEL_UDATA
@@ -276,7 +305,14 @@ resume_iret:
     RESTORE_COMMON
     mov T_RDI(%rdi), %rdi
     swapgs
+    mov null_selector(%rip), %gs
     iretq
+
+    .section .rodata
+    .align 2
+null_selector:
+    .word 0
+    .text
 
 #ifdef GRANITE_BENCH
 /* ---- benchmark kernel only -------------------------------------------- */
