@@ -8,6 +8,7 @@
 #include <common/fmt.h>
 #include <common/string.h>
 
+#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
@@ -102,6 +103,11 @@ static void test_idt(void)
 
 static void test_user_cpu(void)
 {
+    /* SYSCALL's flags (trap.S clears AC and DF for the other entries and
+     * trap_dispatch asserts it). */
+    uint64_t need = RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT;
+    report("cpu.sfmask", (rdmsr(MSR_SFMASK) & need) == need,
+           "SFMASK does not clear IF, DF, TF, AC and NT");
     const char *why = 0;
     report("cpu.user_state", user_cpu_check(&why), why);
 }

@@ -118,14 +118,24 @@ void sched_tick(void)
         resched = 1;
 }
 
+extern void arch_null_user_selectors(void);
+
+/* Out of line: the common exit stays in its address space. */
+__attribute__((noinline)) static void switch_as(uint64_t cr3)
+{
+    write_cr3(cr3);
+    pcpu.cr3 = cr3;
+    pcpu.as_switches++;
+    /* Another process: the segment selectors the last one loaded must not
+     * reach it (within one process they may, as on the fast path). */
+    arch_null_user_selectors();
+}
+
 void sched_load_as(struct thread *t)
 {
     uint64_t cr3 = t->proc->cr3;
-    if (pcpu.cr3 != cr3) {
-        write_cr3(cr3);
-        pcpu.cr3 = cr3;
-        pcpu.as_switches++;
-    }
+    if (pcpu.cr3 != cr3)
+        switch_as(cr3);
 }
 
 extern __attribute__((noreturn)) void arch_resume_user(struct thread *t);
@@ -164,5 +174,7 @@ void kernel_exit(void)
         cur->slice = SLICE_TICKS;
     pcpu.cur = cur;
     sched_load_as(cur);
-    arch_resume_user(cur);
+    /* pcpu.cur, not cur: nothing has to live across the call above in a
+     * callee-saved register (a push and a pop on every exit). */
+    arch_resume_user(pcpu.cur);
 }

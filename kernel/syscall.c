@@ -6,10 +6,8 @@
 #include <abi/errno.h>
 #include <abi/syscall.h>
 
-#include "arch/x86_64/cpu.h"
 #include "grant.h"
 #include "ipc.h"
-#include "klog.h"
 #include "sched.h"
 
 typedef long (*syscall_fn)(struct thread *cur);
@@ -28,8 +26,6 @@ static const syscall_fn syscall_table[SYS_COUNT] = {
 /* Precondition: cur is pcpu.cur and its registers are saved in cur->regs. */
 __attribute__((noreturn)) void syscall_dispatch(struct thread *cur)
 {
-    /* SFMASK cleared the user's AC (SMAP) and DF on the way in. */
-    assert(!(read_rflags() & (RFLAGS_AC | RFLAGS_DF)));
     uint64_t nr = cur->regs.rax;
     long rc = nr < SYS_COUNT && syscall_table[nr] ? syscall_table[nr](cur) : -E_NOSYS;
     if (rc != SYS_BLOCKED)

@@ -202,9 +202,8 @@ rr_slow:
  * Segment selectors: DS, ES, FS and GS are not saved per thread; user code
  * may load any of a few values into them and read them back, so they must
  * not travel from one process to another. Between two threads of one
- * address space (one process) they may; across address spaces the switch
- * loads null selectors, as every return through arch_resume_user does.
- * That costs the four loads only where CR3 is written anyway.
+ * address space (one process) they may; so they are reset (to null) only
+ * where CR3 is written anyway, here and in sched_load_as.
  */
 .macro FAST_RETURN null_selectors
     mov T_RIP(%rdx), %rcx
@@ -254,10 +253,9 @@ fast_bad_rip:
  * void arch_resume_user(struct thread *t): leave the kernel into t, whose
  * address space is loaded. SYSRETQ when t entered by SYSCALL and its RIP
  * is a canonical user address; IRETQ otherwise (after an interrupt every
- * register is live, including RCX and R11). Either way DS, ES, FS and GS
- * get null selectors (see fast_switch): whatever the thread that ran
- * before loaded stays behind. GS is loaded after SWAPGS, so the base the
- * load sets (0) is the user's, not the kernel's per-CPU base.
+ * register is live, including RCX and R11). DS, ES, FS and GS are as the
+ * last user code of this address space left them (see fast_switch and
+ * arch_null_user_selectors).
  */
 /* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
 .macro RESTORE_COMMON
@@ -277,10 +275,6 @@ fast_bad_rip:
 
     .global arch_resume_user
 arch_resume_user:
-    xor %eax, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %fs
     cmpb $0, T_FULL(%rdi)
     jne resume_iret
     mov T_RIP(%rdi), %rcx
@@ -292,7 +286,6 @@ arch_resume_user:
     mov T_RSP(%rdi), %rsp
     mov T_RDI(%rdi), %rdi
     swapgs
-    mov null_selector(%rip), %gs
     sysretq
 resume_iret:
     pushq $SEL_UDATA
@@ -305,14 +298,25 @@ resume_iret:
     RESTORE_COMMON
     mov T_RDI(%rdi), %rdi
     swapgs
-    mov null_selector(%rip), %gs
     iretq
 
-    .section .rodata
-    .align 2
-null_selector:
-    .word 0
-    .text
+/*
+ * void arch_null_user_selectors(void): null DS, ES, FS and GS for the user
+ * code about to run (sched_load_as, when the address space changes, as
+ * fast_switch does). GS is loaded between two SWAPGS, so the base the
+ * load sets (0) is the user's, not the kernel's per-CPU base; interrupts
+ * are off in the kernel.
+ */
+    .global arch_null_user_selectors
+arch_null_user_selectors:
+    xor %eax, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    mov %eax, %fs
+    swapgs
+    mov %eax, %gs
+    swapgs
+    ret
 
 #ifdef GRANITE_BENCH
 /* ---- benchmark kernel only -------------------------------------------- */
