@@ -9,6 +9,7 @@
 #include <common/string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
@@ -110,6 +111,8 @@ static void test_user_cpu(void)
            "SFMASK does not clear IF, DF, TF, AC and NT");
     const char *why = 0;
     report("cpu.user_state", user_cpu_check(&why), why);
+    why = 0;
+    report("cpu.fpu_state", fpu_check(&why), why);
 }
 
 static void test_fmt(void)

@@ -7,6 +7,7 @@
 #include <common/string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
@@ -136,6 +137,7 @@ static void kmain_stage2(void)
 
     syscall_init();
     user_cpu_init();
+    fpu_init();
 
     char arg[32];
     if (cmdline_get("fault", arg, sizeof(arg)))

@@ -45,8 +45,6 @@ int main(void)
     __asm__ volatile("cli"); /* privileged instruction: #GP */
 #elif FAULT_KIND == 8
     __asm__ volatile("outb %%al, $0x80" ::"a"(0)); /* no I/O permission: #GP */
-#elif FAULT_KIND == 9
-    __asm__ volatile(".byte 0x0f, 0x28, 0xc8"); /* movaps %xmm0, %xmm1: SSE is off, #UD */
 #elif FAULT_KIND == 10
     volatile uint8_t code[16] = {0xc3}; /* ret, on the stack: NX, #PF */
     ((void (*)(void))(uintptr_t)code)();

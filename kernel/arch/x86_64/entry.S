@@ -138,8 +138,11 @@ fast_call:
     jz 1f
     cmp T_TID(%rax), %r11d
     jne call_slow_saved
-1:  movzbl T_PRIO(%rdx), %r11d          /* a higher priority is ready: let the scheduler choose */
-    cmp sched_ready_max(%rip), %r11b
+    /* A higher priority is ready (let the scheduler choose), or either
+     * thread has FPU state (the slow path saves and restores it): the
+     * target's fpu_fresh:prio word is below sched_fast (sched.h). */
+1:  movzwl T_PRIO(%rdx), %r11d
+    cmp sched_fast(%rip), %r11w
     jb call_slow_saved
     /* Commit: we wait for the reply, the target runs with our message. */
     movb $TS_REPLY, T_STATE(%rax)
@@ -176,8 +179,8 @@ fast_reply_recv:
     jne rr_slow_saved
     cmp T_PARTNER(%rdx), %rax
     jne rr_slow_saved
-    movzbl T_PRIO(%rdx), %r11d
-    cmp sched_ready_max(%rip), %r11b
+    movzwl T_PRIO(%rdx), %r11d          /* as in fast_call */
+    cmp sched_fast(%rip), %r11w
     jb rr_slow_saved
     /* Commit: we wait for anyone's next message, the caller runs. */
     movb $TS_RECV, T_STATE(%rax)
@@ -251,8 +254,9 @@ fast_bad_rip:
 
 /*
  * void arch_resume_user(struct thread *t): leave the kernel into t, whose
- * address space is loaded. SYSRETQ when t entered by SYSCALL and its RIP
- * is a canonical user address; IRETQ otherwise (after an interrupt every
+ * address space is loaded. First its FPU state, unless none is in play
+ * (fpu.h). Then SYSRETQ when t entered by SYSCALL and its RIP is a
+ * canonical user address; IRETQ otherwise (after an interrupt every
  * register is live, including RCX and R11). DS, ES, FS and GS are as the
  * last user code of this address space left them (see fast_switch and
  * arch_null_user_selectors).
@@ -275,6 +279,11 @@ fast_bad_rip:
 
     .global arch_resume_user
 arch_resume_user:
+    cmpq $0, fpu_owner(%rip)
+    jne resume_fpu
+    cmpb $0, T_FPU_FRESH(%rdi)
+    je resume_fpu
+resume_regs:
     cmpb $0, T_FULL(%rdi)
     jne resume_iret
     mov T_RIP(%rdi), %rcx
@@ -299,6 +308,11 @@ resume_iret:
     mov T_RDI(%rdi), %rdi
     swapgs
     iretq
+resume_fpu:
+    push %rdi                           /* also aligns the stack for the call */
+    call fpu_switch
+    pop %rdi
+    jmp resume_regs
 
 /*
  * void arch_null_user_selectors(void): null DS, ES, FS and GS for the user

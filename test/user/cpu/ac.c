@@ -2,7 +2,8 @@
  * protect.ac_irq, protect.ac_fault: a process sets RFLAGS.AC and DF, which
  * user mode may do, then enters the kernel other than by SYSCALL (whose
  * SFMASK clears both): the timer interrupt while it spins (mode=irq) and a
- * page fault (mode=fault, which must kill it with vector 14). With AC set
+ * page fault (mode=fault, which must kill it with vector 14), and the #NM
+ * of its first FPU instruction (mode=irq). With AC set
  * in the kernel, SMAP would be off while the interrupt and fault handlers
  * run; the kernel asserts AC and DF clear at each C entry, so a leak is a
  * panic, which the test rejects. The flags stay this thread's own: they
@@ -46,6 +47,21 @@ static uint64_t syscalls_with_ac(void)
     return flags;
 }
 
+/* The first FPU instruction of this thread, with AC set: #NM, handled by
+ * the kernel, then the instruction runs. */
+static uint64_t first_fpu_use_with_ac(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; orq %[ac], (%%rsp); popfq\n"
+                     "fnop\n"
+                     "pushfq; pop %[flags]\n"
+                     "pushfq; andq %[clear], (%%rsp); popfq\n"
+                     : [flags] "=&r"(flags)
+                     : [ac] "i"(RFLAGS_AC), [clear] "i"(CLEAR_FLAGS)
+                     : "memory", "cc");
+    return flags;
+}
+
 int main(void)
 {
     char args[64];
@@ -72,6 +88,7 @@ int main(void)
     }
     check("ac.irq_flags_kept", 1, 0);
     check("ac.syscall_flags_kept", (syscalls_with_ac() & RFLAGS_AC) != 0, "AC lost");
+    check("ac.fpu_first_use_flags_kept", (first_fpu_use_with_ac() & RFLAGS_AC) != 0, "AC lost");
     check("ac.witness_never_saw_them", witness_bad_flags == 0, "the other thread saw AC or DF");
     return failures;
 }
