@@ -7,7 +7,9 @@
  * IPC fast path switches straight to it), and (2) spins reloading them,
  * while a receiver thread at prio 10 wakes every tick, preempting it, and
  * reads its selectors. The kernel must hand the receiver null selectors
- * every time: it reads 0, never a value of the sender's.
+ * every time: it reads 0, never a value of the sender's. The receiver also
+ * reads a variable of its own through FS and GS: both bases must be 0
+ * (nothing can set them but descriptors of base 0; docs/abi.md §8.2).
  */
 #include <common/string.h>
 #include <ipc/ipc.h>
@@ -36,7 +38,19 @@ static void print_selectors(const char *what, struct selectors s)
 /* ---- receiver ---------------------------------------------------------- */
 
 static volatile int sleeper_go, sleeper_done;
-static volatile uint64_t sleeper_leaks;
+static volatile uint64_t sleeper_leaks, base_not_zero;
+static volatile uint64_t marker = 0x6772616e697465;
+
+/* 1 if FS- and GS-relative reads of marker find it: both bases are 0. */
+static int bases_zero(void)
+{
+    uint64_t via_fs, via_gs;
+    __asm__ volatile("mov %%fs:(%2), %0; mov %%gs:(%2), %1"
+                     : "=&r"(via_fs), "=&r"(via_gs)
+                     : "r"(&marker)
+                     : "memory");
+    return via_fs == marker && via_gs == marker;
+}
 
 static void sleeper(void *arg)
 {
@@ -50,6 +64,7 @@ static void sleeper(void *arg)
             sleeper_leaks++;
             print_selectors("after a sleep the receiver reads", s);
         }
+        base_not_zero += !bases_zero();
     }
     sleeper_done = 1;
     for (;;)
@@ -98,6 +113,7 @@ static int receiver(void)
           "the receiver read the sender's selectors (or missed messages)");
     check("segments.preempting_thread_reads_null", sleeper_leaks == 0,
           "a thread switched in after the sender read its selectors");
+    check("segments.fs_gs_bases_zero", base_not_zero == 0, "an FS or GS base was not 0");
     return failures;
 }
 
