@@ -253,3 +253,82 @@ write("pci", "bars-kinds", c.data())
 c = virtio_blk()
 write("pci", "bridges", c.data([(0, 4, 0, 1, 1), (1, 0, 0, 1, 0), (1, 1, 0, 1, 1),
                                 (1, 2, 0, 0x80, 0), (1, 2, 3, 0, 0), (0, 7, 1, 0, 0)]))
+
+# ---- virtio-blk device and driver steps (fuzz_virtq.c's layout) ----
+
+
+def vdev(features=0, qmax=256, blk_shift=9, seg_max=254, size_max=0, cap=512, notify_off=0,
+         mult_shift=2, flips=0, reset_delay=0, layout=0, slots=3, request_kib=63):
+    return (bytes([features]) + struct.pack("<H", qmax)
+            + bytes([blk_shift, seg_max, size_max]) + struct.pack("<H", cap)
+            + bytes([notify_off, mult_shift, flips, reset_delay, layout, slots, request_kib]))
+
+
+def rd(first, count):
+    return bytes([0]) + struct.pack("<H", first) + bytes([count - 1])
+
+
+def wr(first, count):
+    return bytes([1]) + struct.pack("<H", first) + bytes([count - 1])
+
+
+FLUSH, GETID, KICK, POP, POLL, RESTART = b"\x02", b"\x03", b"\x04", b"\x05", b"\x0d", b"\x0e"
+NEEDS_RESET = b"\x0a"
+
+
+def complete(i):
+    return bytes([6, i])
+
+
+def used(id_, length, step):
+    if step > 3:
+        return bytes([7]) + struct.pack("<HH", id_, length) + bytes([7]) + struct.pack("<H", step)
+    return bytes([7]) + struct.pack("<HH", id_, length) + bytes([0, step])
+
+
+def status(s):
+    return bytes([8, 0, s + 1])  # 0 would mean "honest"
+
+
+def len_delta(d):
+    return bytes([9, d & 0xFF])
+
+
+def capacity(c):
+    return bytes([11]) + struct.pack("<H", c)
+
+
+def irq(most=15):
+    return bytes([12, most])
+
+
+def scribble(v):
+    return bytes([15, v])
+
+
+IO = b"".join(r + KICK + irq() for r in (rd(0, 1), wr(8, 16), FLUSH, GETID, rd(8, 16)))
+write("virtq", "healthy", vdev() + IO + rd(511, 1) + rd(511, 2) + KICK + irq())
+write("virtq", "parallel-out-of-order", vdev(features=32) + rd(0, 8) + rd(64, 8) + wr(128, 8)
+      + rd(192, 64) + KICK + complete(3) + complete(0) + irq(1) + POLL + complete(1) + irq()
+      + rd(0, 1) + KICK + complete(0) + complete(0) + irq())
+write("virtq", "used-idx-jump", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + POP
+      + used(0, 4097, 1000) + irq() + rd(0, 1) + KICK + complete(0) + irq())
+write("virtq", "used-id-bad", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + POP
+      + used(1, 1, 1) + irq() + rd(0, 1) + KICK + POP + used(300, 1, 1) + irq()
+      + rd(0, 1) + KICK + POP + used(0xFFFF, 1, 1) + irq())
+write("virtq", "used-duplicate", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + complete(0)
+      + used(0, 4097, 1) + irq())
+write("virtq", "lengths-status", vdev() + len_delta(100) + IO + len_delta(-1) + IO + len_delta(0)
+      + status(1) + IO + status(2) + IO + status(0x54) + IO + bytes([8, 5]) + IO)
+write("virtq", "needs-reset-config", vdev(features=32) + wr(0, 4) + KICK + POP + NEEDS_RESET
+      + irq() + capacity(100) + irq() + rd(99, 2) + KICK + complete(0) + irq())
+write("virtq", "scribble", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + scribble(0xFF)
+      + complete(1) + complete(0) + irq() + IO + IO)
+write("virtq", "small-queue-pages", vdev(qmax=4, layout=1, slots=15, request_kib=31) + IO + IO)
+write("virtq", "seg-limits", vdev(features=4, seg_max=3, size_max=16, layout=2) + IO)
+write("virtq", "blk-size-4k", vdev(blk_shift=12, cap=64) + IO + rd(7, 1) + KICK + irq())
+write("virtq", "restart-slow-reset", vdev(features=32, reset_delay=50, flips=3) + rd(0, 4)
+      + KICK + RESTART + POLL + IO)
+write("virtq", "no-version-1", vdev(features=16) + IO)
+write("virtq", "features-refused", vdev(features=0xE0) + IO)
+write("virtq", "read-only-no-flush", vdev(features=3) + IO)
