@@ -70,6 +70,11 @@ static long copy_part(struct blk_srv *s, struct blk_srv_req *r, unsigned slot, u
 {
     struct vblk_iov iov[VBLK_MAX_SEGS];
     unsigned n = vblk_slot_iov(s->b, slot, 0, len, iov, VBLK_MAX_SEGS);
+    uint64_t total = 0;
+    for (unsigned i = 0; i < n; i++)
+        total += iov[i].len;
+    if (total != len)
+        return -E_IO; /* a part never exceeds its slot: cannot happen */
     for (unsigned i = 0; i < n; i++) {
         long rc =
             to_client
@@ -151,6 +156,10 @@ static bool pump(struct blk_srv *s, uint64_t now)
 static void completed(struct blk_srv *s, const struct vblk_done *d)
 {
     struct vblk *b = s->b;
+    if ((d->cookie >> 32) >= BLK_SRV_MAX_REQS) { /* vblk returns only our cookies */
+        vblk_slot_free(b, d->slot);
+        return;
+    }
     struct blk_srv_req *r = &s->req[d->cookie >> 32];
     uint64_t rel = d->cookie & 0xffffffffu;
     long status = d->status;

@@ -118,20 +118,20 @@ static int lay_out(struct vblk *b, const struct vblk_config *cfg)
     if (rc < 0)
         return rc;
     /* Slots while memory and descriptors last: each needs 2 + nseg of them,
-     * so a free slot always finds its descriptors free. */
+     * so a free slot always finds its descriptors free. All hold what the
+     * first holds: a small last one would shrink every request. */
     unsigned slots = cfg->slots < VBLK_MAX_SLOTS ? cfg->slots : VBLK_MAX_SLOTS;
     unsigned desc_left = qsize;
-    b->part_bytes = 0;
     for (b->nslots = 0; b->nslots < slots && desc_left >= 3;) {
         unsigned segs = desc_left - 2 < max_segs ? desc_left - 2 : max_segs;
         struct dma_pool trial = b->pool;
         struct vblk_slot *s = &b->slot[b->nslots];
-        if (alloc_slot(b, &trial, s, cfg->request_bytes, segs) < 0)
+        uint32_t want = b->nslots ? b->part_bytes : cfg->request_bytes;
+        if (alloc_slot(b, &trial, s, want, segs) < 0 || (b->nslots && s->capacity != want))
             break;
         b->pool = trial;
         desc_left -= 2 + s->nseg;
-        if (b->nslots == 0 || s->capacity < b->part_bytes)
-            b->part_bytes = s->capacity;
+        b->part_bytes = s->capacity;
         b->nslots++;
     }
     return b->nslots ? 0 : -E_NOMEM;

@@ -340,6 +340,14 @@ static void test_init_memory(void **state)
     no_violations(g);
     rig_free(g);
 
+    /* Room for two and a half slots: two, both whole. */
+    g = rig_new(1 * MiB, ONE_REGION, 176 * 1024);
+    assert_int_equal(rig_start(g, 64 * 1024, 8), 0);
+    assert_int_equal(g->b.nslots, 2);
+    assert_int_equal(g->b.part_bytes, 64 * 1024);
+    assert_int_equal(g->b.slot[1].capacity, 64 * 1024);
+    rig_free(g);
+
     /* Regions the pool refuses. */
     struct vblk b;
     struct virtio_model m;
