@@ -82,6 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (pci_read_header(&io, f->addr, &d) == 0) {
         CHECK(d.cap_ptr % 4 == 0);
         CHECK(d.irq_pin <= 4);
+        unsigned type = virtio_pci_device_type(&d);
+        CHECK(type == 0 || (d.vendor == VIRTIO_PCI_VENDOR && type <= 0xffff));
         struct pci_bar bars[PCI_BARS];
         int usable = pci_size_bars(&io, &d, bars);
         CHECK(usable >= 0 && usable <= PCI_BARS);

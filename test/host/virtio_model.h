@@ -67,6 +67,8 @@ struct virtio_model {
     struct vm_pending pending[VM_MAX_QUEUE];
     unsigned npending;
     uint16_t busy[VM_MAX_QUEUE]; /* descriptors the device holds: head + 1 of their chain */
+    bool lied;                   /* raw used entries were written since the reset: the driver may
+                                    rightly believe a chain the model still holds is done */
 
     /* the driver's DMA memory, as the device sees it */
     struct dma_region dma[VM_MAX_DMA];
@@ -147,6 +149,7 @@ static inline void vm_reset(struct virtio_model *m)
     m->last_avail = m->used_idx = 0;
     m->npending = 0;
     memset(m->busy, 0, sizeof(m->busy));
+    m->lied = false;
 }
 
 static inline unsigned vm_common_width(uint32_t off)
@@ -400,6 +403,14 @@ static inline bool vm_pop(struct virtio_model *m)
             VM_FAIL(m, "descriptor chain from %u loops or leaves the table", head);
             return true;
         }
+        if (m->busy[at] && m->lied) {
+            /* A stale raw entry named that chain: the driver took it back. */
+            for (unsigned i = 0; i < m->npending; i++)
+                if (m->pending[i].head + 1u == m->busy[at]) {
+                    vm_release(m, i);
+                    break;
+                }
+        }
         if (m->busy[at])
             VM_FAIL(m, "descriptor %u made available while the device holds it", at);
         m->busy[at] = (uint16_t)(head + 1);
@@ -523,6 +534,7 @@ static inline void vm_used_raw(struct virtio_model *m, uint32_t id, uint32_t len
         m->q.enable ? (struct virtq_used *)(void *)vm_dma(m, m->q.used, VIRTQ_USED_BYTES(n)) : NULL;
     if (!u)
         return;
+    m->lied = true;
     u->ring[m->used_idx % n] = (struct virtq_used_elem){id, len};
     for (unsigned k = 0; k < step && k < n; k++) {
         uint32_t named = u->ring[(m->used_idx + k) % n].id;
