@@ -318,8 +318,8 @@ static int outcome(const struct vblk_slot *s, uint32_t len)
         if (s->op == VBLK_READ && len != s->bytes + 1)
             return -E_IO;
         return 0;
-    case VIRTIO_BLK_S_UNSUPP:
-        return -E_NOSYS;
+    case VIRTIO_BLK_S_UNSUPP: /* only an ID is optional; reads, writes, flushes are not */
+        return s->op == VBLK_GET_ID ? -E_NOSYS : -E_IO;
     default:
         return -E_IO; /* IOERR, unwritten (VBLK_STATUS_UNSET) or nonsense */
     }

@@ -75,7 +75,7 @@ struct vblk_slot {
 struct vblk_done {
     unsigned slot;
     uint64_t cookie;
-    int status; /* 0, -E_IO (device error or reset), -E_NOSYS (unsupported) */
+    int status; /* 0, -E_IO (device error or reset), -E_NOSYS (no ID: GET_ID only) */
     uint8_t op;
     uint32_t bytes;
 };
