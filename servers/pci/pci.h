@@ -104,8 +104,9 @@ int pci_size_bars(const struct pci_config_ops *io, const struct pci_dev *d,
                   struct pci_bar bars[PCI_BARS]);
 
 /* Walk d's capability list into caps (at most max). Returns the number
- * found, or -E_INVAL for a list that loops, points into the header, or
- * runs off the end of config space; -E_LIMIT when max is too small. */
+ * found, -E_INVAL for a list that loops or points into the header, or
+ * -E_LIMIT when max is too small. (Pointers are dword-aligned and at most
+ * 0xfc, so a capability's first dword is always inside config space.) */
 int pci_caps(const struct pci_config_ops *io, const struct pci_dev *d, struct pci_cap *caps,
              unsigned max);
 

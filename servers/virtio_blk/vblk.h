@@ -115,8 +115,8 @@ struct vblk {
  * cfg->request_bytes of buffer). Errors: -E_INVAL (transport, regions or
  * config), -E_OVERLAP (regions), -E_TIMEDOUT (reset never finished),
  * -E_NOSYS (no VERSION_1), -E_IO (FEATURES_OK refused, config unstable),
- * -E_RANGE (config or notify area too small), -E_NOENT (no queue 0),
- * -E_NOMEM (not even one slot fits).
+ * -E_RANGE (config or notify area too small, queue 0 shorter than 4),
+ * -E_NOENT (no queue 0), -E_NOMEM (not even one slot fits).
  */
 int vblk_init(struct vblk *b, const struct virtio_transport *t, const struct dma_region *r,
               unsigned nr, const struct vblk_config *cfg);
