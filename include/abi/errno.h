@@ -33,7 +33,10 @@
 #define E_GRANT_ACCESS  25  /* read or write right missing */
 #define E_GRANT_RANGE   26  /* offset/length outside the granted range */
 #define E_GRANT_DEPTH   27  /* indirect chain too deep, or a loop */
-#define E_MAX           28
+/* device drivers */
+#define E_IO            28  /* the device failed the request, or misbehaved and was reset
+                               while it was in flight: its effect is unknown */
+#define E_MAX           29
 /* clang-format on */
 
 #endif
