@@ -137,6 +137,10 @@ long kc_spawn(struct thread *cur)
     uint64_t prio = ARG(2) ? ARG(2) : (PRIO_DEFAULT < cur->prio ? PRIO_DEFAULT : cur->prio);
     uint16_t io_base = (uint16_t)ARG(3), io_count = (uint16_t)(ARG(3) >> 16);
     uint32_t irq_mask = (uint32_t)ARG(4);
+    uint64_t budget[Q_KINDS] = {ARG(1) >> 32, (ARG(4) >> 32) & 0xffff, ARG(4) >> 48};
+    budget[Q_FRAMES] = budget[Q_FRAMES] ? budget[Q_FRAMES] : KC_SPAWN_FRAMES;
+    budget[Q_THREADS] = budget[Q_THREADS] ? budget[Q_THREADS] : KC_SPAWN_THREADS;
+    budget[Q_PROCS] = budget[Q_PROCS] ? budget[Q_PROCS] : KC_SPAWN_PROCS;
     if (index >= bootinfo.module_count)
         return -E_NOENT;
     /* A child gets a subset of what its parent has, never more. */
@@ -153,7 +157,7 @@ long kc_spawn(struct thread *cur)
     const struct boot_module *m = &bootinfo.modules[index];
     struct proc *p;
     int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, name[0] ? name : m->name, privs,
-                        (uint8_t)(prio < 1 ? 1 : prio), me, &p);
+                        (uint8_t)(prio < 1 ? 1 : prio), me, budget, &p);
     if (rc < 0)
         return rc;
     p->module = (int)index;
@@ -216,13 +220,21 @@ long kc_proc_info(struct thread *cur)
     const struct proc *p = &procs[slot];
     if (!p->pid)
         return -E_NOENT;
+    uint32_t handles = 0;
+    for (int h = 0; h < CAP_SLOTS; h++)
+        handles += p->caps[h].thread != 0;
     struct kc_proc_info info = {
         .pid = p->pid,
         .parent_pid = p->parent_pid,
-        .threads = p->nthreads,
+        .threads = (uint32_t)p->quota.used[Q_THREADS],
         .privileges = p->privs,
-        .kernel_pages = p->kernel_pages,
+        .kernel_pages = p->quota.used[Q_FRAMES],
         .mapped_pages = p->mapped_pages,
+        .kernel_limit = p->quota.limit[Q_FRAMES],
+        .kernel_lent = p->quota.lent[Q_FRAMES],
+        .thread_limit = (uint32_t)p->quota.limit[Q_THREADS],
+        .proc_limit = (uint32_t)p->quota.limit[Q_PROCS],
+        .handles = handles,
     };
     strncpy_safe(info.name, p->name, sizeof(info.name));
     const struct thread *t = p->threads;

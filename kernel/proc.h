@@ -66,6 +66,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "quota.h"
+
 struct proc;
 
 /* User registers as saved on kernel entry. */
@@ -170,12 +172,12 @@ struct proc {
     char name[KC_NAME_MAX];
     int module; /* boot module it came from, -1 if none */
 
-    /* Threads and resources. */
+    /* Threads and resources. Every kernel frame, thread slot and process
+     * slot the process holds is charged to `quota` (docs/security.md). */
     struct thread *threads;
-    uint32_t nthreads;
-    uint64_t stack_slots; /* bit i: user stack slot i in use */
-    uint64_t kernel_pages;
-    uint64_t mapped_pages;
+    struct quota quota;
+    uint64_t stack_slots;              /* bit i: user stack slot i in use */
+    uint64_t mapped_pages;             /* user-pool pages, mapped by the memory server */
     uint64_t grant_table, grant_slots; /* registered with KC_GRANT_TABLE */
 
     /* Deaths of processes we reaped, waiting for KC_WAIT_DEATH. */
@@ -203,10 +205,12 @@ void thread_destroy(struct thread *t);
 /* End the calling thread; the last thread's exit ends the process. */
 void thread_exit(struct thread *t);
 
-/* Create a process from a validated ELF image; returns 0 on success or a
- * negative error, with *out set to the new process. */
+/* Create a process from an ELF image with the budget `budget`, carved out
+ * of its reaper's (the root, which has no reaper, gets it as it is).
+ * Returns 0 with *out set to the new process, or a negative error
+ * (-E_NOMEM / -E_LIMIT when the reaper cannot lend the budget). */
 int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs, uint8_t prio,
-               struct proc *reaper, struct proc **out);
+               struct proc *reaper, const uint64_t budget[Q_KINDS], struct proc **out);
 
 /* Kill p (all threads), free its memory, report to its reaper. */
 void proc_kill(struct proc *p, uint32_t reason, uint64_t detail);

@@ -24,6 +24,7 @@ struct child {
     uint32_t pid; /* 0: not running */
     uint32_t privs, prio, irq_mask;
     uint16_t io_base, io_count;
+    struct kc_budget budget; /* carved out of ours while it runs; 0: the kernel's default */
     int restart, control, is_test, on_demand;
     uint32_t restarts;
     /* test expectation: how the process must end */
@@ -85,8 +86,9 @@ static uint32_t parse_privs(const char *s)
     return privs;
 }
 
-/* Module arguments: priv=a+b io=base:count irq=n+m prio=n restart control
- * ondemand test expect=exit:N|fault:V|killed|badelf */
+/* Module arguments: priv=a+b io=base:count irq=n+m prio=n kmem=frames
+ * threads=n procs=n restart control ondemand test
+ * expect=exit:N|fault:V|killed|badelf */
 static void parse_args(struct child *c, const char *args)
 {
     c->prio = 8;
@@ -107,6 +109,12 @@ static void parse_args(struct child *c, const char *args)
             } while (*e == '+');
         } else if (strncmp(p, "prio=", 5) == 0) {
             c->prio = (uint32_t)parse_num(p + 5, 0);
+        } else if (strncmp(p, "kmem=", 5) == 0) {
+            c->budget.frames = parse_num(p + 5, 0);
+        } else if (strncmp(p, "threads=", 8) == 0) {
+            c->budget.threads = (uint32_t)parse_num(p + 8, 0);
+        } else if (strncmp(p, "procs=", 6) == 0) {
+            c->budget.procs = (uint32_t)parse_num(p + 6, 0);
         } else if (strncmp(p, "restart", 7) == 0) {
             c->restart = 1;
         } else if (strncmp(p, "control", 7) == 0) {
@@ -145,8 +153,8 @@ static void judge(struct child *c, int ok, const char *how)
 static long start(struct child *c)
 {
     uint32_t pid = 0;
-    long h =
-        kc_spawn(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask, c->name, &pid);
+    long h = kc_spawn_budget(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask,
+                             c->name, &c->budget, &pid);
     if (h < 0) {
         if (h == -E_BADELF && c->expect_badelf) {
             judge(c, 1, "bad executable refused, as expected");

@@ -32,7 +32,7 @@ static void my_frames(uint64_t *frames, uint64_t *budget)
     struct kc_proc_info p = {0};
     kc_proc_info(pid & ID_SLOT_MASK, &p);
     *frames = p.kernel_pages;
-    *budget = PROC_LIMIT(p);
+    *budget = p.kernel_limit;
 }
 
 static void churn(struct ipc_msg *m)

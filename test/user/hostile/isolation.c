@@ -116,7 +116,7 @@ static uint32_t pid_of(const char *name)
 static long handles_of(uint32_t pid)
 {
     struct kc_proc_info p;
-    return proc_info(pid, &p) ? (long)PROC_HANDLES(p) : -1;
+    return proc_info(pid, &p) ? (long)p.handles : -1;
 }
 
 static long boot_kill(const char *name)
