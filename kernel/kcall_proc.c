@@ -83,7 +83,7 @@ long kc_thread_create(struct thread *cur)
     if (!t)
         return -E_LIMIT;
     t->regs.rsi = ARG(2);
-    int h = cap_install(cur->proc, t, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
+    long h = cap_install(cur->proc, t, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
     OUT(0, t->tid);
     OUT_WORDS(1);
     return h; /* a full table still leaves a running thread; the caller sees -E_LIMIT */
@@ -97,19 +97,18 @@ long kc_thread_exit(struct thread *cur)
 
 long kc_cap_delete(struct thread *cur)
 {
-    uint64_t h = ARG(0);
-    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !cur->proc->caps[h].thread)
+    struct cap *c = cap_of(cur->proc, ARG(0));
+    if (!c)
         return -E_BADHANDLE;
-    cur->proc->caps[h] = (struct cap){0};
+    cap_delete(cur->proc, c);
     return 0;
 }
 
 long kc_cap_identify(struct thread *cur)
 {
-    uint64_t h = ARG(0);
-    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !cur->proc->caps[h].thread)
+    const struct cap *c = cap_of(cur->proc, ARG(0));
+    if (!c)
         return -E_BADHANDLE;
-    const struct cap *c = &cur->proc->caps[h];
     if (c->thread->tid != c->tid)
         return -E_DEAD;
     OUT(0, c->thread->badge);
@@ -167,13 +166,13 @@ long kc_spawn(struct thread *cur)
     /* The child's handle 1 reaches the thread that started it; handle 2,
      * the name service, is ours passed on, or the boot server itself when
      * it is the parent (a process that deleted its own passes on none). */
-    struct cap self = {cur, cur->tid, CAP_RIGHT_SEND | CAP_RIGHT_XFER};
-    p->caps[HANDLE_PARENT] = self;
+    const uint32_t rights = CAP_RIGHT_SEND | CAP_RIGHT_XFER;
+    cap_set_fixed(p, HANDLE_PARENT, cur, rights);
     if (proc_is_root(me))
-        p->caps[HANDLE_NAMES] = self;
+        cap_set_fixed(p, HANDLE_NAMES, cur, rights);
     else if (me->caps[HANDLE_NAMES].thread)
-        p->caps[HANDLE_NAMES] = me->caps[HANDLE_NAMES];
-    int h = cap_install(me, p->threads, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
+        p->caps[HANDLE_NAMES] = me->caps[HANDLE_NAMES]; /* same slot: the same handle, 2 */
+    long h = cap_install(me, p->threads, rights);
     if (h < 0) {
         proc_kill(p, DEATH_KILLED, me->pid);
         return h;

@@ -66,24 +66,45 @@ const char *thread_state_name(uint8_t state)
     return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
-int cap_install(struct proc *p, struct thread *t, uint32_t rights)
+long cap_install(struct proc *p, struct thread *t, uint32_t rights)
 {
-    for (int h = HANDLE_FIRST_FREE; h < CAP_SLOTS; h++) {
-        if (p->caps[h].thread && thread_by_tid(p->caps[h].tid))
+    for (uint64_t s = HANDLE_FIRST_FREE; s < CAP_SLOTS; s++) {
+        if (p->caps[s].thread && thread_by_tid(p->caps[s].tid))
             continue; /* live capability */
-        p->caps[h] = (struct cap){t, t->tid, rights};
-        return h;
+        /* A dead one's slot is reused, but under a new handle: the old
+         * handle now fails with -E_BADHANDLE instead of naming t. */
+        if (++p->cap_gen[s] == 0) /* 0 is the fixed handles' generation */
+            p->cap_gen[s] = 1;
+        uint64_t h = s | (uint64_t)p->cap_gen[s] << CAP_SLOT_BITS;
+        p->caps[s] = (struct cap){t, t->tid, rights, h, 0};
+        return (long)h;
     }
     return -E_LIMIT;
 }
 
+void cap_set_fixed(struct proc *p, uint64_t slot, struct thread *t, uint32_t rights)
+{
+    p->caps[slot] = (struct cap){t, t->tid, rights, slot, 0};
+}
+
+struct cap *cap_of(struct proc *p, uint64_t h)
+{
+    struct cap *c = &p->caps[h & CAP_SLOT_MASK];
+    return c->handle == h ? c : 0;
+}
+
+void cap_delete(struct proc *p, struct cap *c)
+{
+    *c = (struct cap){.handle = CAP_VACANT(c - p->caps)};
+}
+
 struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err)
 {
-    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !p->caps[h].thread) {
+    const struct cap *c = cap_of(p, h);
+    if (!c) {
         *err = -E_BADHANDLE;
         return 0;
     }
-    const struct cap *c = &p->caps[h];
     if (c->thread->tid != c->tid) {
         *err = -E_DEAD;
         return 0;
@@ -255,6 +276,8 @@ int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs,
         return short_kind == Q_FRAMES ? -E_NOMEM : -E_LIMIT;
     uint32_t slot = (uint32_t)(p - procs);
     memset(p, 0, sizeof(*p));
+    for (int h = 0; h < CAP_SLOTS; h++)
+        cap_delete(p, &p->caps[h]);
     for (int k = 0; k < Q_KINDS; k++)
         p->quota.limit[k] = budget[k];
     quota_charge(&p->quota, Q_PROCS, 1); /* its own slot */

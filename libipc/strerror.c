@@ -30,6 +30,7 @@ static const char *const names[E_MAX] = {
     [E_GRANT_ACCESS] = "grant does not allow this access",
     [E_GRANT_RANGE] = "outside the granted range",
     [E_GRANT_DEPTH] = "indirect grant chain too deep",
+    [E_NOACCEPT] = "receiver does not accept a handle",
 };
 
 const char *ipc_strerror(long err)

@@ -33,7 +33,8 @@
 #define E_GRANT_ACCESS  25  /* read or write right missing */
 #define E_GRANT_RANGE   26  /* offset/length outside the granted range */
 #define E_GRANT_DEPTH   27  /* indirect chain too deep, or a loop */
-#define E_MAX           28
+#define E_NOACCEPT      28  /* the receiver did not accept a capability (IPC_INFO_ACCEPT) */
+#define E_MAX           29
 /* clang-format on */
 
 #endif

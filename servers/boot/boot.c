@@ -1,8 +1,9 @@
 /*
  * The boot server: the first process. It starts every boot module with the
- * privileges its grub.cfg line grants, runs the name service, learns of
- * every death, restarts servers marked "restart" (as Minix's reincarnation
- * server does) and, in test images, judges the test programs and powers off.
+ * privileges and budget its grub.cfg line grants, runs the name service,
+ * learns of every death, restarts servers marked "restart" (as Minix's
+ * reincarnation server does) and, in test images, judges the test programs
+ * and powers off.
  */
 #include <abi/layout.h>
 #include <abi/proto/mem.h>
@@ -34,9 +35,9 @@ struct child {
 };
 
 struct name_entry {
-    char name[NAME_MAX_LEN];
-    uint64_t handle; /* in our capability table */
-    uint32_t pid;    /* who registered it */
+    char name[NAME_MAX_LEN]; /* "" = free entry */
+    uint64_t handle;         /* in our capability table */
+    uint32_t pid;            /* who registered it */
 };
 
 static struct child children[MAX_CHILDREN];
@@ -187,6 +188,14 @@ static struct child *child_by_name(const char *name)
     return 0;
 }
 
+static struct name_entry *find_name(const char *name)
+{
+    for (int i = 0; i < MAX_NAMES; i++)
+        if (names[i].name[0] && strcmp(names[i].name, name) == 0)
+            return &names[i];
+    return 0;
+}
+
 static void forget_names_of(uint32_t pid)
 {
     for (int i = 0; i < MAX_NAMES; i++)
@@ -258,7 +267,50 @@ static void reply_status(uint64_t badge, struct ipc_msg *m, long status)
     ipc_reply(badge, m);
 }
 
-static void handle(struct ipc_msg *m)
+/* First come, first served; at most NAMES_PER_PROCESS per process.
+ * Returns 0 when the name now names `cap` (which the caller then keeps). */
+static long register_name(const char *name, uint32_t pid, uint64_t cap)
+{
+    if (!name[0])
+        return -E_INVAL;
+    if (find_name(name))
+        return -E_EXIST;
+    struct name_entry *free_slot = 0;
+    int mine = 0;
+    for (int i = 0; i < MAX_NAMES; i++) {
+        if (!names[i].name[0])
+            free_slot = free_slot ? free_slot : &names[i];
+        else
+            mine += names[i].pid == pid;
+    }
+    if (!free_slot || mine >= NAMES_PER_PROCESS)
+        return -E_LIMIT;
+    strncpy_safe(free_slot->name, name, sizeof(free_slot->name));
+    free_slot->handle = cap;
+    free_slot->pid = pid;
+    return 0;
+}
+
+static void answer_lookup(const char *name, uint64_t badge, struct ipc_msg *m)
+{
+    struct name_entry *e = find_name(name);
+    if (!e) {
+        reply_status(badge, m, -E_NOENT);
+        return;
+    }
+    m->info = ipc_info(8, 0) | IPC_INFO_CAP;
+    m->cap = e->handle;
+    m->w[0] = 0;
+    long rc = ipc_reply(badge, m);
+    /* The caller did not accept the handle, or its server has just died
+     * (we have not reaped it yet): answer without one. */
+    if (rc == -E_NOACCEPT || rc == -E_DEAD)
+        reply_status(badge, m, rc == -E_NOACCEPT ? rc : -E_AGAIN);
+}
+
+/* A request; *cap is the handle that came with it, which the request
+ * sets to 0 if it keeps it (the caller deletes any other). */
+static void handle(struct ipc_msg *m, uint64_t *cap)
 {
     char name[NAME_MAX_LEN];
     memcpy(name, &m->w[1], sizeof(name));
@@ -268,43 +320,18 @@ static void handle(struct ipc_msg *m)
 
     switch (ipc_info_label(m->info)) {
     case NAME_REGISTER: {
-        if (!(m->info & IPC_INFO_CAP) || (int64_t)m->cap < 0) {
+        if (!*cap) {
             reply_status(badge, m, -E_INVAL);
             return;
         }
-        struct name_entry *free_slot = 0;
-        int mine = 0;
-        for (int i = 0; i < MAX_NAMES; i++) {
-            mine += names[i].name[0] && names[i].pid == badge_pid(badge);
-            if (!names[i].name[0]) {
-                free_slot = free_slot ? free_slot : &names[i];
-            } else if (strcmp(names[i].name, name) == 0) {
-                kc_cap_delete(m->cap);
-                reply_status(badge, m, -E_EXIST);
-                return;
-            }
-        }
-        if (!free_slot || !name[0] || mine >= NAMES_PER_PROCESS) {
-            kc_cap_delete(m->cap);
-            reply_status(badge, m, !name[0] ? -E_INVAL : -E_LIMIT);
-            return;
-        }
-        strncpy_safe(free_slot->name, name, sizeof(free_slot->name));
-        free_slot->handle = m->cap;
-        free_slot->pid = badge_pid(badge);
-        reply_status(badge, m, 0);
+        long rc = register_name(name, badge_pid(badge), *cap);
+        if (rc == 0)
+            *cap = 0;
+        reply_status(badge, m, rc);
         return;
     }
     case NAME_LOOKUP:
-        for (int i = 0; i < MAX_NAMES; i++)
-            if (names[i].name[0] && strcmp(names[i].name, name) == 0) {
-                m->info = ipc_info(8, 0) | IPC_INFO_CAP;
-                m->cap = names[i].handle;
-                m->w[0] = 0;
-                ipc_reply(badge, m);
-                return;
-            }
-        reply_status(badge, m, -E_NOENT);
+        answer_lookup(name, badge, m);
         return;
     case BOOT_KILL: {
         struct child *c = child_by_name(name);
@@ -382,7 +409,10 @@ int main(void)
             stdio_flush();
             kc_shutdown(failed ? 1 : 0);
         }
-        m.info = 0;
+        /* We accept a handle with every request (a registration brings
+         * one) and delete each one we do not keep, so nobody can fill our
+         * table by pushing handles at us. */
+        m.info = IPC_INFO_ACCEPT;
         long rc = ipc_recv(IPC_ANY, &m);
         if (rc < 0)
             continue;
@@ -391,6 +421,9 @@ int main(void)
                 reap();
             continue;
         }
-        handle(&m);
+        uint64_t cap = (m.info & IPC_INFO_CAP) && (int64_t)m.cap > 0 ? m.cap : 0;
+        handle(&m, &cap);
+        if (cap)
+            kc_cap_delete(cap);
     }
 }

@@ -176,6 +176,9 @@ int main(void)
         return 1;
     }
     drain_uart(); /* bytes typed before we started */
-    struct server s = {"console", ops, sizeof(ops) / sizeof(ops[0]), on_notify};
+    struct server s = {.name = "console",
+                       .ops = ops,
+                       .nops = sizeof(ops) / sizeof(ops[0]),
+                       .on_notify = on_notify};
     return (int)server_run(&s);
 }

@@ -358,6 +358,6 @@ int main(void)
     boot_pid = b > 0 ? (uint32_t)b : 0;
     if (!open_books())
         return 1;
-    struct server s = {"mem", ops, sizeof(ops) / sizeof(ops[0]), 0};
+    struct server s = {.name = "mem", .ops = ops, .nops = sizeof(ops) / sizeof(ops[0])};
     return (int)server_run(&s);
 }

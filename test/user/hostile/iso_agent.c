@@ -14,7 +14,6 @@
 #include <ipc/thread.h>
 
 #include "../../../servers/hello/hello.h"
-#include "iso_compat.h"
 #include "iso_proto.h"
 
 static uint64_t now(void)

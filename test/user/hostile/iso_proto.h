@@ -8,6 +8,8 @@
 #ifndef ISO_PROTO_H
 #define ISO_PROTO_H
 
+#define ATTACKER_FRAMES 300 /* the attacker's kernel-frame budget */
+
 /* clang-format off */
 #define ISO_READY      1  /* agent -> controller: w1..w7 = results of the last order */
 

@@ -17,7 +17,6 @@
 #include <ipc/stdio.h>
 
 #include "../../../servers/hello/hello.h"
-#include "iso_compat.h"
 #include "iso_proto.h"
 
 #define AWAIT_TICKS 6000 /* an agent that does not report within a minute has failed */
@@ -229,7 +228,7 @@ static void pushed_caps(void)
     check("iso.caps.unasked_handles_refused", attacker.r[2] == 80 && attacker.r[3] == 0, d);
     check("iso.caps.name_service_table_unchanged", attacker.r[1] == 80 && hb2 == hb && hh2 == hh,
           d);
-    run(&victim, ISO_REGISTER, 0, 0, "iso.victim");
+    run(&victim, ISO_REGISTER, 0, 0, "iso.victim.name");
     snprintf(d, sizeof(d), "register: %s", ipc_strerror((long)victim.r[1]));
     check("iso.caps.names_still_register", victim.r[1] == 0, d);
     boot_kill("hello");
