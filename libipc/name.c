@@ -46,7 +46,7 @@ long name_lookup_wait(const char *name, uint64_t ticks)
 {
     for (uint64_t i = 0;; i++) {
         long h = name_lookup(name);
-        if (h != -E_NOENT || i >= ticks)
+        if ((h != -E_NOENT && h != -E_AGAIN) || i >= ticks)
             return h;
         kc_sleep(1);
     }

@@ -3,7 +3,8 @@
  * privileges and budget its grub.cfg line grants, runs the name service,
  * learns of every death, restarts servers marked "restart" (as Minix's
  * reincarnation server does) and, in test images, judges the test programs
- * and powers off.
+ * and powers off. Names have owners: a boot module's own name is its alone,
+ * and a restartable module's names wait for it while it restarts.
  */
 #include <abi/layout.h>
 #include <abi/proto/mem.h>
@@ -36,8 +37,9 @@ struct child {
 
 struct name_entry {
     char name[NAME_MAX_LEN]; /* "" = free entry */
-    uint64_t handle;         /* in our capability table */
-    uint32_t pid;            /* who registered it */
+    uint64_t handle;         /* in our capability table; 0 while its owner restarts */
+    uint32_t pid;            /* who registered it; 0 while its owner restarts */
+    struct child *owner;     /* the boot module it belongs to across restarts, or 0 */
 };
 
 static struct child children[MAX_CHILDREN];
@@ -196,13 +198,28 @@ static struct name_entry *find_name(const char *name)
     return 0;
 }
 
-static void forget_names_of(uint32_t pid)
+/* pid has died: its names' handles go. The names of a module that will be
+ * restarted stay reserved for it (lookups answer -E_AGAIN meanwhile);
+ * everyone else's names are free again. */
+static void names_after_death(uint32_t pid, const struct child *c, int restarting)
+{
+    for (int i = 0; i < MAX_NAMES; i++) {
+        if (!names[i].name[0] || names[i].pid != pid)
+            continue;
+        kc_cap_delete(names[i].handle);
+        names[i].handle = 0;
+        names[i].pid = 0;
+        if (!restarting || !c || names[i].owner != c)
+            names[i] = (struct name_entry){0};
+    }
+}
+
+/* c will not come back: the names held for it are free. */
+static void release_names_of(const struct child *c)
 {
     for (int i = 0; i < MAX_NAMES; i++)
-        if (names[i].pid == pid) {
-            kc_cap_delete(names[i].handle);
+        if (names[i].name[0] && names[i].owner == c && !names[i].pid)
             names[i] = (struct name_entry){0};
-        }
 }
 
 /* The memory server frees what a dead process held. The call has a
@@ -234,8 +251,8 @@ static void reap(void)
         stats_deaths++;
         if (reason == DEATH_FAULT)
             stats_faults++;
-        forget_names_of(pid);
         struct child *c = child_by_pid(pid);
+        names_after_death(pid, c, c && c->restart && c->restarts < MAX_RESTARTS);
         tell_memory_server(pid);
         if (!c)
             continue;
@@ -253,7 +270,8 @@ static void reap(void)
             stats_restarts++;
             printf("boot: %s died (%s %lu); restarting it (restart %u)\n", c->name,
                    reason_name(reason), detail, c->restarts);
-            start(c);
+            if (start(c) < 0)
+                release_names_of(c);
         } else if (!c->is_test && (reason != DEATH_EXIT || detail != 0)) {
             printf("boot: %s died (%s %lu)\n", c->name, reason_name(reason), detail);
         }
@@ -267,27 +285,49 @@ static void reply_status(uint64_t badge, struct ipc_msg *m, long status)
     ipc_reply(badge, m);
 }
 
-/* First come, first served; at most NAMES_PER_PROCESS per process.
- * Returns 0 when the name now names `cap` (which the caller then keeps). */
+/*
+ * Who may register what (docs/writing-a-server.md): the name of a boot
+ * module belongs to that module; any other name to whoever registers it
+ * first. A boot module keeps its names across restarts; anyone else's go
+ * when it dies. At most NAMES_PER_PROCESS per module or process. Returns
+ * 0 when the name now names `cap` (which the caller then keeps).
+ */
 static long register_name(const char *name, uint32_t pid, uint64_t cap)
 {
     if (!name[0])
         return -E_INVAL;
-    if (find_name(name))
-        return -E_EXIST;
+    struct child *me = child_by_pid(pid), *module = child_by_name(name);
+    if (module && module != me)
+        return -E_EXIST; /* another module's own name */
+    struct name_entry *e = find_name(name);
+    if (e) {
+        /* Ours while we restart, or left by a holder that has died (and
+         * is not reaped yet) and belonged to no module; else someone's. */
+        uint64_t badge;
+        int dead = !e->handle || kc_cap_identify(e->handle, &badge) == -E_DEAD;
+        if (e->owner ? e->owner != me || (e->pid && !dead) : !dead)
+            return -E_EXIST;
+        if (e->handle)
+            kc_cap_delete(e->handle);
+        e->handle = cap;
+        e->pid = pid;
+        e->owner = me;
+        return 0;
+    }
     struct name_entry *free_slot = 0;
     int mine = 0;
     for (int i = 0; i < MAX_NAMES; i++) {
         if (!names[i].name[0])
             free_slot = free_slot ? free_slot : &names[i];
         else
-            mine += names[i].pid == pid;
+            mine += me ? names[i].owner == me : names[i].pid == pid;
     }
     if (!free_slot || mine >= NAMES_PER_PROCESS)
         return -E_LIMIT;
     strncpy_safe(free_slot->name, name, sizeof(free_slot->name));
     free_slot->handle = cap;
     free_slot->pid = pid;
+    free_slot->owner = me;
     return 0;
 }
 
@@ -296,6 +336,10 @@ static void answer_lookup(const char *name, uint64_t badge, struct ipc_msg *m)
     struct name_entry *e = find_name(name);
     if (!e) {
         reply_status(badge, m, -E_NOENT);
+        return;
+    }
+    if (!e->handle) {
+        reply_status(badge, m, -E_AGAIN); /* its server is being restarted */
         return;
     }
     m->info = ipc_info(8, 0) | IPC_INFO_CAP;
