@@ -189,8 +189,14 @@ long kc_kill(struct thread *cur)
         return -E_NOENT;
     if (p == cur->proc)
         return -E_INVAL; /* use KC_EXIT */
-    if (proc_is_root(p))
-        return -E_PERM; /* the boot server is what restarts everyone else */
+    /* Only our descendants (those we reap, directly or as orphans passed
+     * up to us): never the root, which restarts everyone else, nor a
+     * process another branch of the tree started. */
+    const struct proc *r = p->reaper;
+    while (r && r != cur->proc)
+        r = r->reaper;
+    if (!r)
+        return -E_PERM;
     proc_kill(p, DEATH_KILLED, cur->proc->pid);
     return 0;
 }

@@ -227,8 +227,8 @@ static void release_names_of(const struct child *c)
 static void tell_memory_server(uint32_t pid)
 {
     for (int i = 0; i < MAX_NAMES; i++) {
-        if (!names[i].name[0] || strcmp(names[i].name, "mem") != 0)
-            continue;
+        if (!names[i].handle || strcmp(names[i].name, "mem") != 0)
+            continue; /* (a restarting memory server reclaims the dead itself) */
         struct ipc_msg m = ipc_msg_make(BOOT_DIED, 2);
         m.info |= ipc_info_timeout(100);
         m.w[1] = pid;

@@ -15,6 +15,7 @@
 
 #include "../../../servers/hello/hello.h"
 #include "iso_proto.h"
+#include "noise.h"
 
 static uint64_t now(void)
 {
@@ -209,6 +210,29 @@ static void name_race(struct ipc_msg *m)
     m->w[4] = not_again;
 }
 
+static volatile uint64_t readers_busy, readers_done;
+
+static void reader(void *arg)
+{
+    (void)arg;
+    char line[64];
+    long rc = console_readline(line, sizeof(line));
+    __atomic_fetch_add(&readers_busy, rc == -E_BUSY, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&readers_done, 1, __ATOMIC_RELAXED);
+}
+
+/* n threads ask the console for a line: one may wait, the rest must be
+ * told -E_BUSY at once; we report when n - 1 have answered (or give up). */
+static void readers(struct ipc_msg *m)
+{
+    uint64_t n = m->w[1];
+    for (uint64_t i = 0; i < n; i++)
+        thread_create(reader, 0, 0);
+    for (int i = 0; i < 300 && readers_done < n - 1; i++)
+        kc_sleep(1);
+    m->w[1] = readers_busy;
+}
+
 int main(void)
 {
     struct ipc_msg m = ipc_msg_make(ISO_READY, 1);
@@ -276,6 +300,18 @@ int main(void)
             break;
         case ISO_DELETE:
             m.w[1] = (uint64_t)kc_cap_delete(m.w[1]);
+            break;
+        case ISO_READERS:
+            readers(&m);
+            break;
+        case ISO_READLINE: {
+            char line[48] = {0};
+            m.w[1] = (uint64_t)console_readline(line, sizeof(line));
+            memcpy(&m.w[2], line, sizeof(line));
+            break;
+        }
+        case ISO_NOISE:
+            noise(&m);
             break;
         default:
             m.w[1] = (uint64_t)-E_NOSYS;

@@ -37,6 +37,12 @@
                              answer -E_AGAIN */
 #define ISO_REGISTER  13  /* w1..w3 = name -> w1 status */
 #define ISO_DELETE    14  /* w1 = handle: kc_cap_delete -> w1 status */
+#define ISO_READERS   15  /* w1 = n threads each wait for a console line -> w1 of them refused
+                             with -E_BUSY (the others wait on) */
+#define ISO_READLINE  16  /* read one console line -> w1 status, w2..w7 the line */
+#define ISO_NOISE     17  /* w1 = ticks: hammer every interface we can reach for that long
+                             -> w1 requests made, w2 refused with an error, w3 accepted,
+                             w4 errors outside the ABI, w5 threads started */
 /* clang-format on */
 
 #endif
