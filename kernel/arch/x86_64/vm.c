@@ -142,8 +142,8 @@ static void prune(uint64_t pml4, uint64_t va, struct quota *q)
 
 uint64_t vm_unmap_range(uint64_t pml4, uint64_t va, uint64_t pages, struct quota *q)
 {
+    assert(va % 4096 == 0 && va < USER_HALF_END && pages <= (USER_HALF_END - va) / 4096);
     uint64_t end = va + pages * 4096, n = 0;
-    assert(va % 4096 == 0 && end <= USER_HALF_END && pages <= (USER_HALF_END - va) / 4096);
     while (va < end) {
         uint64_t stop = (va | ((1ull << 21) - 1)) + 1; /* the end of va's page table */
         if (stop > end)
