@@ -47,8 +47,11 @@ static void start_boot_server(void)
     }
     const struct boot_module *m = &bootinfo.modules[index];
     struct proc *p;
+    /* The root's budget is everything: every kernel frame still free (the
+     * kernel takes no more after boot) and every thread and process slot. */
+    const uint64_t all[Q_KINDS] = {kmem_frames.free, MAX_THREADS, MAX_PROCS};
     int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, "boot", PRIV_ALL, NUM_PRIO - 2,
-                        0, &p);
+                        0, all, &p);
     if (rc < 0) {
         kprintf("kernel: cannot start the boot server (error %d)\n", rc);
         qemu_exit(QEMU_EXIT_FAILURE);
@@ -57,7 +60,9 @@ static void start_boot_server(void)
     p->io_base = 0;
     p->io_count = 0xffff;
     p->irq_mask = 0xfffa; /* all but the timer (0) and the cascade (2) */
-    kprintf("kernel: started the boot server (pid %x)\n", p->pid);
+    kprintf("kernel: started the boot server (pid %x) with a budget of %lu kernel frames, %u "
+            "threads, %u processes\n",
+            p->pid, all[Q_FRAMES], MAX_THREADS, MAX_PROCS);
 }
 
 static const char *mb2_error(int rc)

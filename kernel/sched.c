@@ -31,6 +31,7 @@ void sched_ready(struct thread *t)
 {
     assert(t->prio > 0 && t->prio < NUM_PRIO);
     t->state = TS_READY;
+    t->accept_cap = 0; /* a runnable thread accepts no capability */
     t->rq_next = 0;
     if (rq_tail[t->prio])
         rq_tail[t->prio]->rq_next = t;
@@ -47,6 +48,7 @@ void sched_ready_front(struct thread *t)
 {
     assert(t->prio > 0 && t->prio < NUM_PRIO);
     t->state = TS_READY;
+    t->accept_cap = 0;
     t->rq_next = rq_head[t->prio];
     rq_head[t->prio] = t;
     if (!rq_tail[t->prio])
@@ -100,6 +102,7 @@ void sched_handoff(struct thread *t)
          * that keep handing off to each other share one slice, so they
          * cannot keep their peers from running. */
         t->state = TS_RUNNING;
+        t->accept_cap = 0;
         t->slice = cur->slice ? cur->slice : SLICE_TICKS;
         pcpu.cur = t;
     } else {

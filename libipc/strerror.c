@@ -18,7 +18,7 @@ static const char *const names[E_MAX] = {
     [E_NOENT] = "no such entry",
     [E_EXIST] = "already exists",
     [E_BUSY] = "busy",
-    [E_LIMIT] = "table full",
+    [E_LIMIT] = "table full or budget used up",
     [E_BADELF] = "bad executable",
     [E_TRUNC] = "truncated",
     [E_OVERLAP] = "overlap",
@@ -31,6 +31,7 @@ static const char *const names[E_MAX] = {
     [E_GRANT_RANGE] = "outside the granted range",
     [E_GRANT_DEPTH] = "indirect grant chain too deep",
     [E_IO] = "device I/O error",
+    [E_NOACCEPT] = "receiver does not accept a handle",
 };
 
 const char *ipc_strerror(long err)

@@ -14,13 +14,13 @@
 #define E_DEAD           5  /* peer died (or is not there any more) */
 #define E_AGAIN          6  /* non-blocking call would have blocked */
 #define E_TIMEDOUT       7  /* blocking call ran out of time */
-#define E_NOMEM          8  /* out of memory (frames, table slots) */
+#define E_NOMEM          8  /* out of memory (kernel frames, or a frame budget) */
 #define E_FAULT          9  /* user address unmapped, not user, or not writable */
 #define E_RANGE         10  /* value or address outside the allowed range */
 #define E_NOENT         11  /* no such name, module or process */
 #define E_EXIST         12  /* already exists / already registered */
 #define E_BUSY          13  /* resource in use */
-#define E_LIMIT         14  /* a table is full (handles, threads, processes) */
+#define E_LIMIT         14  /* a table is full, or a budget used up (handles, threads, processes) */
 #define E_BADELF        15  /* executable rejected by the ELF validator */
 #define E_TRUNC         16  /* data ends before its header says it does */
 #define E_OVERLAP       17  /* regions overlap where they must not */
@@ -36,7 +36,8 @@
 /* device drivers */
 #define E_IO            28  /* the device failed the request, or misbehaved and was reset
                                while it was in flight: its effect is unknown */
-#define E_MAX           29
+#define E_NOACCEPT      29  /* the receiver did not accept a capability (IPC_INFO_ACCEPT) */
+#define E_MAX           30
 /* clang-format on */
 
 #endif

@@ -116,16 +116,15 @@ slow_path:
 /* ---- fast path: CALL ------------------------------------------------- */
 fast_call:
     FAST_CHECK_INFO call_slow
-    cmp $CAP_SLOTS, %rdi                /* handle out of range */
-    jae call_slow
     FAST_SAVE_RETURN
     mov T_PROC(%rax), %rdx
-    mov %rdi, %rcx
-    shl $CAP_SHIFT, %rcx
-    lea P_CAPS(%rdx, %rcx), %rcx        /* rcx = &caps[handle] */
-    mov (%rcx), %rdx                    /* rdx = target thread, 0 for empty/kernel */
-    test %rdx, %rdx
-    jz call_slow_saved
+    mov %edi, %ecx
+    and $CAP_SLOT_MASK, %ecx
+    shl $CAP_SHIFT, %ecx
+    lea P_CAPS(%rdx, %rcx), %rcx        /* rcx = &caps[handle's slot] */
+    cmp CAP_HANDLE(%rcx), %rdi          /* it names this cap: in range, current generation, */
+    jne call_slow_saved                 /* not empty, not the kernel (see struct cap) */
+    mov (%rcx), %rdx                    /* rdx = target thread */
     mov CAP_TID(%rcx), %r11             /* tid | rights << 32 */
     cmp T_TID(%rdx), %r11d              /* target died since the cap was made */
     jne call_slow_saved
@@ -233,7 +232,7 @@ rr_slow:
 .endm
 
 fast_switch:
-    movb $TS_RUNNING, T_STATE(%rdx)
+    movw $TS_RUNNING, T_STATE(%rdx)     /* and accept_cap = 0: it asked for a handle, got none */
     mov %rdx, %gs:PCPU_CUR
     mov T_PROC(%rdx), %rax
     mov P_CR3(%rax), %rax
