@@ -133,13 +133,17 @@ function(granite_qemu_test)
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)
 endfunction()
 
-# granite_program(name SOURCES ... [LIBS ...]): a user program (static ELF
-# linked with libipc at USER_IMAGE_MIN).
+# granite_program(name SOURCES ... [LIBS ...]): a freestanding user program
+# (static ELF linked with libipc and its freestanding C pieces at
+# USER_IMAGE_MIN). Programs with the C library: granite_libc_program().
 function(granite_program name)
     cmake_parse_arguments(A "" "" "SOURCES;LIBS" ${ARGN})
     add_executable(${name} ${A_SOURCES})
     granite_freestanding(${name} user)
-    target_link_libraries(${name} PRIVATE ${A_LIBS} ipc)
+    # The two halves of libipc need each other (printf -> console_write ->
+    # memcpy), so they are searched as a group.
+    target_link_libraries(${name} PRIVATE ${A_LIBS} -Wl,--start-group ipc ipc-freestanding
+                                          -Wl,--end-group)
     set(ld ${GRANITE_ROOT}/libipc/user.ld)
     target_link_options(${name} PRIVATE ${GRANITE_LINK_FLAGS} -Wl,-T,${ld} -Wl,-u,_start)
     set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
