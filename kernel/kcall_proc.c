@@ -18,7 +18,7 @@
 #include "sched.h"
 #include "uaccess.h"
 
-uint64_t tsc_khz;
+uint64_t tsc_khz, boot_unix_time, boot_tsc;
 
 long kc_log(struct thread *cur)
 {
@@ -55,7 +55,9 @@ long kc_time(struct thread *cur)
     OUT(0, sched_ticks);
     OUT(1, 100);
     OUT(2, tsc_khz);
-    OUT_WORDS(3);
+    OUT(3, boot_unix_time);
+    OUT(4, boot_tsc);
+    OUT_WORDS(5);
     return 0;
 }
 

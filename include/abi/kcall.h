@@ -27,7 +27,9 @@
 #define KC_LOG            1  /* PRIV_LOG      w0 = buf, w1 = length (<= 1024): one atomic write */
 #define KC_EXIT           2  /* -             w0 = exit status; never returns */
 #define KC_SELF           3  /* -             -> w0 = pid, w1 = tid, w2 = privileges, w3 = badge */
-#define KC_TIME           4  /* -             -> w0 = ticks, w1 = ticks/s, w2 = TSC kHz */
+#define KC_TIME           4  /* -             -> w0 = ticks, w1 = ticks/s, w2 = TSC kHz,
+                                              w3 = Unix time (s) from the real-time clock at
+                                              boot (0: none), w4 = the TSC at that moment */
 #define KC_YIELD          5  /* -             give up the rest of the time slice */
 #define KC_SLEEP          6  /* -             w0 = ticks */
 #define KC_THREAD_CREATE  7  /* -             w0 = entry, w1 = RDI, w2 = RSI, w3 = priority
