@@ -26,8 +26,14 @@ static long mem_call(struct ipc_msg *m)
 
 void *mem_alloc_pages(uint64_t pages, long *err)
 {
-    struct ipc_msg m = ipc_msg_make(MEM_ALLOC, 2);
+    return mem_alloc_pages_at(0, pages, err);
+}
+
+void *mem_alloc_pages_at(void *end, uint64_t pages, long *err)
+{
+    struct ipc_msg m = ipc_msg_make(MEM_ALLOC, 3);
     m.w[1] = pages;
+    m.w[2] = (uint64_t)end;
     long rc = mem_call(&m);
     if (err)
         *err = rc < 0 ? rc : 0;

@@ -97,6 +97,13 @@ static long mem_alloc(struct ipc_msg *m)
     if (pages > nfree || r->pages + pages > quota)
         return -E_NOMEM;
     uint64_t va = r->next_va;
+    if (ipc_info_len(m->info) >= 24 && m->w[2]) {
+        /* In place after the caller's latest allocation: only its guard
+         * page is there, and that was never handed out (a heap grows so). */
+        if (m->w[2] != va - 4096 || va == USER_HEAP_MIN)
+            return -E_RANGE;
+        va -= 4096;
+    }
     if (va + pages * 4096 > USER_HEAP_MAX)
         return -E_NOMEM;
     /* Pick frames, mark them ours-for-pid, then map runs of neighbours. */

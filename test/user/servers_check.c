@@ -85,6 +85,19 @@ static void memory_checks(void)
     mem_stats(&s1);
     check("mem.free_returns_pages", s1.free_pages == s0.free_pages, 0);
 
+    /* A heap grows in place after the latest allocation, nowhere else. */
+    char *h = mem_alloc_pages(2, &err);
+    char *more = h ? mem_alloc_pages_at(h + 2 * 4096, 3, &err) : 0;
+    ok = more == h + 2 * 4096;
+    for (int i = 0; ok && i < 5 * 4096; i += 512)
+        h[i] = (char)i; /* all five pages mapped, no guard between */
+    check("mem.grow_in_place", ok, 0);
+    check("mem.grow_elsewhere_refused",
+          !mem_alloc_pages_at(h + 4 * 4096, 1, &err) && err == -E_RANGE &&
+              !mem_alloc_pages_at(h - 4096, 1, &err) && err == -E_RANGE,
+          0);
+    check_rc("mem.grown_frees_whole", h ? mem_free_pages(h, 5) : -1, 5);
+
     /* Out of memory: take 16 MiB at a time until refused, then halve the
      * request down to one page, so every last page we may have is taken. */
     void *chunks[128];
