@@ -28,3 +28,9 @@ set(GRANITE_USER_FLAGS ${GRANITE_FREESTANDING_FLAGS}
 set(GRANITE_LINK_FLAGS
     -nostdlib -static -no-pie -Wl,-n -Wl,-z,max-page-size=0x1000
     -Wl,--build-id=none -Wl,-z,noexecstack)
+
+# Programs with the C library (libc/): newlib's headers instead of
+# -ffreestanding, and SSE allowed (the normal x86-64 ABI: printf("%f")).
+set(GRANITE_LIBC_FLAGS
+    -nostdinc -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables
+    -fno-common -m64 -march=x86-64 -mcmodel=small -O2 -g)

@@ -245,7 +245,7 @@ long kc_args(struct thread *cur)
     uint64_t len = strlen(args), size = ARG(1);
     if (size == 0)
         return (long)len;
-    char buf[MODULE_ARGS_MAX + 1];
+    static char buf[MODULE_ARGS_MAX + 1]; /* too big for the kernel stack */
     uint64_t n = len < size - 1 ? len : size - 1;
     memcpy(buf, args, n);
     buf[n] = '\0'; /* one copy: all of it arrives, or nothing */

@@ -62,7 +62,8 @@
 #define KC_GRANT_TABLE   24  /* -             w0 = table address, w1 = slots (0 = none) */
 #define KC_SHUTDOWN      25  /* PRIV_SHUTDOWN w0 = 0 success, else failure */
 #define KC_ARGS          26  /* -             w0 = buf, w1 = size: the arguments on our
-                                              module's grub.cfg line -> status = length */
+                                              module's grub.cfg line (at most KC_ARGS_MAX - 1
+                                              bytes, NUL-terminated) -> status = length */
 #define KC_STATS         27  /* -             -> w0 = fast-path calls, w1 = fast-path
                                               reply_recvs, w2 = slow-path syscalls,
                                               w3 = address-space switches, w4 = free kernel
@@ -84,6 +85,7 @@
 /* clang-format on */
 
 #define KC_NAME_MAX 24
+#define KC_ARGS_MAX 2048 /* a module line's arguments, with the NUL */
 
 struct kc_module_info {
     uint64_t size;
