@@ -3,8 +3,10 @@
 
 set(GRANITE_INCLUDES ${GRANITE_ROOT}/include ${GRANITE_ROOT}/common/include)
 
-# The C library (libc/): newlib built at build time into this sysroot.
-set(GRANITE_LIBC_WORK ${CMAKE_BINARY_DIR}/libc)
+# The C library (libc/): newlib built at build time into this sysroot. A
+# second build tree may share the first one's (test/docs does).
+set(GRANITE_LIBC_WORK ${CMAKE_BINARY_DIR}/libc CACHE PATH
+    "where newlib's source is fetched and its sysroot built")
 set(GRANITE_SYSROOT ${GRANITE_LIBC_WORK}/sysroot)
 set(GRANITE_NEWLIB_LIBS ${GRANITE_SYSROOT}/lib/libc.a ${GRANITE_SYSROOT}/lib/libm.a)
 execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
@@ -158,13 +160,19 @@ function(granite_program name)
     set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
 endfunction()
 
-# granite_add_server(NAME name SOURCES ... [ARGS "module arguments"] [LIBS ...])
+# granite_add_server(NAME name SOURCES ... [ARGS "module arguments"] [LIBS ...]
+#                    [LIBC])
 # Builds a server and adds it to the boot set of granite.iso: GRUB loads it
 # as a module and the boot server starts it with ARGS (privileges, restart,
-# priority; see docs/writing-a-server.md).
+# priority; see docs/writing-a-server.md). LIBC: with the C library
+# (granite_libc_program) instead of libipc's freestanding pieces.
 function(granite_add_server)
-    cmake_parse_arguments(A "" "NAME;ARGS" "SOURCES;LIBS" ${ARGN})
-    granite_program(${A_NAME} SOURCES ${A_SOURCES} LIBS ${A_LIBS})
+    cmake_parse_arguments(A "LIBC" "NAME;ARGS" "SOURCES;LIBS" ${ARGN})
+    if(A_LIBC)
+        granite_libc_program(${A_NAME} SOURCES ${A_SOURCES} LIBS ${A_LIBS})
+    else()
+        granite_program(${A_NAME} SOURCES ${A_SOURCES} LIBS ${A_LIBS})
+    endif()
     set_property(GLOBAL APPEND PROPERTY GRANITE_BOOT_SET "${A_NAME}|${A_NAME}|${A_ARGS}")
 endfunction()
 
