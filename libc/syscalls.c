@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #define CONSOLE_FDS 3
+#define WRITE_CHUNK 1024         /* KC_LOG's limit (the console takes up to CON_WRITE_MAX) */
 #define SBRK_CHUNK  (256u << 10) /* ask the memory server for at least this much */
 #define PAGE        USER_PAGE_SIZE
 
@@ -66,7 +67,7 @@ int write(int fd, const void *buf, size_t len)
         return (int)ret(-EBADF);
     const char *p = buf;
     for (size_t done = 0; done < len;) {
-        size_t n = len - done < 4096 ? len - done : 4096; /* CON_WRITE_MAX */
+        size_t n = len - done < WRITE_CHUNK ? len - done : WRITE_CHUNK;
         long rc = console_write(p + done, n);
         if (rc < 0)
             rc = kc_log(p + done, n); /* no console (yet): the kernel log, if we may */
