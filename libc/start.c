@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
+
 #define ARGV_MAX 64
 
 int main(int argc, char **argv, char **envp);
@@ -28,37 +30,6 @@ void _fini(void) {}
 static char args[KC_ARGS_MAX];
 static char name[KC_NAME_MAX + 1];
 static char *argv[ARGV_MAX + 1];
-
-/* Split s in place: words apart by spaces; "double quotes" group words;
- * a backslash takes the next character as it is (GRUB writes a module
- * line's quotes and backslashes that way). Returns the number of words. */
-int granite_split_args(char *s, char **out, int max)
-{
-    int n = 0;
-    char *w = s;
-    while (*s) {
-        while (*s == ' ')
-            s++;
-        if (!*s)
-            break;
-        char *start = w;
-        int quoted = 0;
-        for (; *s && (quoted || *s != ' '); s++) {
-            if (*s == '"')
-                quoted = !quoted;
-            else if (*s == '\\' && s[1])
-                *w++ = *++s;
-            else
-                *w++ = *s;
-        }
-        if (*s)
-            s++;
-        *w++ = '\0';
-        if (n < max)
-            out[n++] = start;
-    }
-    return n;
-}
 
 static void own_name(void)
 {
@@ -80,7 +51,7 @@ void granite_libc_start(void)
     int argc = 1;
     if (kc_args(args, sizeof(args)) > 0) {
         char *words[ARGV_MAX];
-        int n = granite_split_args(args, words, ARGV_MAX);
+        int n = args_split(args, words, ARGV_MAX);
         int i = 0;
         while (i < n && strcmp(words[i], "--") != 0)
             i++;
