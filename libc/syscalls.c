@@ -305,3 +305,50 @@ clock_t times(struct tms *t)
         *t = (struct tms){c, 0, 0, 0};
     return c;
 }
+
+int clock_gettime(clockid_t id, struct timespec *ts)
+{
+    time_init();
+    uint64_t us;
+    if (id == CLOCK_REALTIME) {
+        us = tsc_us(rdtsc() - boot_tsc) + boot_unix * 1000000;
+    } else if (id == CLOCK_MONOTONIC) {
+        us = tsc_us(rdtsc() - boot_tsc); /* since the clock was read at boot */
+    } else {
+        errno = EINVAL;
+        return -1;
+    }
+    ts->tv_sec = (time_t)(us / 1000000);
+    ts->tv_nsec = (long)(us % 1000000) * 1000;
+    return 0;
+}
+
+/* Sleeps are in scheduler ticks, rounded up. */
+int nanosleep(const struct timespec *want, struct timespec *left)
+{
+    if (want->tv_sec < 0 || want->tv_nsec < 0 || want->tv_nsec >= 1000000000) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint64_t hz = 0;
+    kc_time(0, &hz, 0, 0, 0);
+    uint64_t ns_per_tick = 1000000000 / (hz ? hz : 100);
+    uint64_t ns = (uint64_t)want->tv_sec * 1000000000 + (uint64_t)want->tv_nsec;
+    kc_sleep((ns + ns_per_tick - 1) / ns_per_tick);
+    if (left)
+        *left = (struct timespec){0, 0};
+    return 0;
+}
+
+int usleep(useconds_t us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    return nanosleep(&ts, 0);
+}
+
+unsigned sleep(unsigned seconds)
+{
+    struct timespec ts = {(time_t)seconds, 0};
+    nanosleep(&ts, 0);
+    return 0;
+}

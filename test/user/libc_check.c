@@ -182,6 +182,20 @@ static void clocks(void)
     clock_t c0 = clock();
     kc_sleep(2);
     check("libc.clock_advances", clock() > c0, 0);
+
+    struct timespec m0, m1, r;
+    clock_gettime(CLOCK_MONOTONIC, &m0);
+    usleep(30000); /* at least 3 ticks */
+    clock_gettime(CLOCK_MONOTONIC, &m1);
+    clock_gettime(CLOCK_REALTIME, &r);
+    long long slept = (m1.tv_sec - m0.tv_sec) * 1000000000ll + (m1.tv_nsec - m0.tv_nsec);
+    char d[64];
+    snprintf(d, sizeof(d), "slept %lld ns", slept);
+    /* Only that it advanced: the TSC and the tick are different clocks, and
+     * how far they agree depends on the host. */
+    check("libc.usleep_and_monotonic", slept > 0, d);
+    printf("libc: usleep(30000) took %lld us by the TSC\n", slept / 1000);
+    check("libc.clock_gettime_realtime", r.tv_sec >= t, 0);
 }
 
 static void process(int argc, char **argv)
