@@ -8,6 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ipc/kcall.h>
+#include <ipc/name.h>
+#include <ipc/server.h>
+#include <ipc/thread.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -213,6 +216,41 @@ static void process(int argc, char **argv)
           detail);
 }
 
+/* libipc's server loop in a C-library program: a thread serves the mean of
+ * two integers as a double (its own FPU use), main calls it by name. */
+#define MEAN 1
+
+static long mean(struct ipc_msg *m)
+{
+    double v = ((double)(int64_t)m->w[1] + (double)(int64_t)m->w[2]) / 2;
+    memcpy(&m->w[1], &v, sizeof(v));
+    m->info = ipc_info(16, 0);
+    return 0;
+}
+
+static void serve(void *arg)
+{
+    static const struct server_op ops[] = {{MEAN, mean}};
+    struct server s = {"libc.mean", ops, 1, 0};
+    (void)arg;
+    server_run(&s);
+}
+
+static void server_in_thread(void)
+{
+    long rc = thread_create(serve, 0, 0);
+    long h = rc < 0 ? rc : name_lookup_wait("libc.mean", 300);
+    struct ipc_msg m = ipc_msg_make(MEAN, 3);
+    m.w[1] = (uint64_t)-3;
+    m.w[2] = 8;
+    double v = 0;
+    if (h >= 0 && ipc_call_status((uint64_t)h, &m) == 0)
+        memcpy(&v, &m.w[1], sizeof(v));
+    char d[32];
+    snprintf(d, sizeof(d), "%g", v);
+    check("libc.server_thread", v == 2.5, d);
+}
+
 static void files(void)
 {
     errno = 0;
@@ -243,6 +281,7 @@ int main(int argc, char **argv)
     clocks();
     process(argc, argv);
     files();
+    server_in_thread();
     printf("libc.check: %d checks failed\n", failures);
     return failures;
 }
