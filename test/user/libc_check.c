@@ -1,8 +1,9 @@
 /*
  * The C library on Granite (newlib over libc/syscalls.c): formatted floats,
  * the heap through sbrk, qsort, strtod, setjmp, the wall clock, getpid,
- * arguments from the module line, and file calls answering as an empty
- * disk. Prints "CHECK <name> PASS|FAIL" per check; exit status = failures.
+ * arguments from the module line, file calls answering as an empty disk,
+ * and libipc's server loop in a thread. Prints "CHECK <name> PASS|FAIL"
+ * per check; exit status = failures.
  */
 #include <dirent.h>
 #include <errno.h>
