@@ -11,7 +11,7 @@ work=${1:?work dir}; sysroot=${2:?sysroot}; jobs=${3:-2}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work/logs"
 work=$(cd "$work" && pwd)
-key=$(cat "$0" "$here/fetch-source.sh" | sha256sum | cut -c1-16)
+key=$(sha256sum <"$0" | cut -c1-16) # what the sysroot is built from
 stamp=$sysroot/.built-$key
 if [ -f "$stamp" ]; then
     touch "$sysroot"/lib/*.a # newer than this script, for make

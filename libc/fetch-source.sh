@@ -2,8 +2,8 @@
 # Fetch one Debian source package for the C-library build, with apt's own
 # client and a private apt state under the build directory (no root, nothing
 # installed on the host). Third-party source is never committed.
-#   libc/fetch-source.sh APTDIR newlib   -> APTDIR/newlib-source_*.deb (binary package with the tarball)
-#   libc/fetch-source.sh APTDIR lua      -> APTDIR/lua5.4_*.orig.tar.gz (apt-get source)
+#   libc/fetch-source.sh APTDIR newlib   -> APTDIR/dl/newlib-source_*.deb (the tarball inside)
+#   libc/fetch-source.sh APTDIR lua      -> APTDIR/dl/lua5.4_*.dsc and its tarballs (apt-get source)
 # The mirror and release are read from the host's apt configuration, so a
 # machine with another mirror uses its own.
 set -euo pipefail
@@ -46,17 +46,27 @@ apt_opts=(-q -o Dir::Etc::SourceList=/dev/null
           -o Dir::State::status=/var/lib/dpkg/status
           -o APT::Sandbox::User="$(id -un)"
           -o Debug::NoLocking=1)
+# A mirror may stumble: each network step gets three tries.
+retry() {
+    local try
+    for try in 1 2 3; do
+        "$@" && return 0
+        echo "fetch-source: try $try of 3 failed: $*" >&2
+        sleep $((try * 5))
+    done
+    return 1
+}
 # One index download serves both packages.
 if [ ! -f "$apt_dir/updated" ]; then
-    apt-get "${apt_opts[@]}" update
+    retry apt-get "${apt_opts[@]}" update
     touch "$apt_dir/updated"
 fi
 cd "$apt_dir/dl"
 case $what in
 newlib)
-    ls newlib-source_*.deb >/dev/null 2>&1 || apt-get "${apt_opts[@]}" download newlib-source ;;
+    ls newlib-source_*.deb >/dev/null 2>&1 || retry apt-get "${apt_opts[@]}" download newlib-source ;;
 lua)
-    ls lua5.4_*.orig.tar.* >/dev/null 2>&1 || apt-get "${apt_opts[@]}" --download-only source lua5.4 ;;
+    ls lua5.4_*.dsc >/dev/null 2>&1 || retry apt-get "${apt_opts[@]}" --download-only source lua5.4 ;;
 *)
     echo "fetch-source: unknown package set '$what'" >&2; exit 2 ;;
 esac
