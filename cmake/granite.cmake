@@ -21,6 +21,8 @@ set(GRANITE_ISO_DIR ${CMAKE_BINARY_DIR}/iso)
 function(granite_freestanding target kind)
     if(kind STREQUAL "kernel")
         target_compile_options(${target} PRIVATE ${GRANITE_KERNEL_FLAGS})
+    elseif(kind STREQUAL "user-fpu")
+        target_compile_options(${target} PRIVATE ${GRANITE_USER_FPU_FLAGS})
     else()
         target_compile_options(${target} PRIVATE ${GRANITE_USER_FLAGS})
     endif()
@@ -144,13 +146,19 @@ function(granite_qemu_test)
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)
 endfunction()
 
-# granite_program(name SOURCES ... [LIBS ...]): a freestanding user program
-# (static ELF linked with libipc and its freestanding C pieces at
-# USER_IMAGE_MIN). Programs with the C library: granite_libc_program().
+# granite_program(name SOURCES ... [LIBS ...] [FPU]): a freestanding user
+# program (static ELF linked with libipc and its freestanding C pieces at
+# USER_IMAGE_MIN). FPU: its own code may use x87 and SSE
+# (GRANITE_USER_FPU_FLAGS); libipc stays general-registers-only. Programs
+# with the C library: granite_libc_program().
 function(granite_program name)
-    cmake_parse_arguments(A "" "" "SOURCES;LIBS" ${ARGN})
+    cmake_parse_arguments(A "FPU" "" "SOURCES;LIBS" ${ARGN})
     add_executable(${name} ${A_SOURCES})
-    granite_freestanding(${name} user)
+    if(A_FPU)
+        granite_freestanding(${name} user-fpu)
+    else()
+        granite_freestanding(${name} user)
+    endif()
     # The two halves of libipc need each other (printf -> console_write ->
     # memcpy), so they are searched as a group.
     target_link_libraries(${name} PRIVATE ${A_LIBS} -Wl,--start-group ipc ipc-freestanding

@@ -8,9 +8,12 @@
 #include <common/fmt.h>
 #include <common/string.h>
 
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
+#include "arch/x86_64/user_cpu.h"
 #include "arch/x86_64/vm.h"
 #include "klog.h"
 #include "kmem.h"
@@ -99,6 +102,19 @@ static void test_idt(void)
     report("idt.no_user_gate", !idt_has_user_gate(), "a gate has DPL 3");
 }
 
+static void test_user_cpu(void)
+{
+    /* SYSCALL's flags (trap.S clears AC and DF for the other entries and
+     * trap_dispatch asserts it). */
+    uint64_t need = RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT;
+    report("cpu.sfmask", (rdmsr(MSR_SFMASK) & need) == need,
+           "SFMASK does not clear IF, DF, TF, AC and NT");
+    const char *why = 0;
+    report("cpu.user_state", user_cpu_check(&why), why);
+    why = 0;
+    report("cpu.fpu_state", fpu_check(&why), why);
+}
+
 static void test_fmt(void)
 {
     char buf[64];
@@ -117,6 +133,7 @@ void ktest_run(void)
     test_wx();
     test_guard();
     test_idt();
+    test_user_cpu();
     test_fmt();
     kprintf("ktest: %d passed, %d failed\n", passed, failed);
     qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);

@@ -7,6 +7,7 @@
 #include <common/string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
@@ -16,6 +17,7 @@
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/user_cpu.h"
 #include "arch/x86_64/vm.h"
 #include "bootinfo.h"
 #include "kcall.h"
@@ -123,7 +125,7 @@ static void kmain_stage2(void)
     tss_set_ist(IST_NMI, vm_alloc_kstack());
     tss_set_ist(IST_MACHINE_CHECK, vm_alloc_kstack());
     wrmsr(MSR_GS_BASE, (uint64_t)&pcpu);
-    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    wrmsr(MSR_KERNEL_GS_BASE, 0); /* the user GS base, swapped in by SWAPGS */
 
     const struct boot_module *syms = bootinfo_module("ksyms");
     if (syms)
@@ -134,13 +136,16 @@ static void kmain_stage2(void)
     kprintf("kernel: boot complete: %lu frames (%lu MiB) free of %lu\n", kmem_frames.free,
             kmem_frames.free >> 8, kmem_frames.total);
 
+    syscall_init();
+    user_cpu_init();
+    fpu_init();
+
     char arg[32];
     if (cmdline_get("fault", arg, sizeof(arg)))
         ktest_fault(arg);
     if (cmdline_get("ktest", arg, sizeof(arg)))
         ktest_run();
 
-    syscall_init();
     tsc_khz = timer_tsc_khz();
     boot_unix_time = rtc_read_unix();
     boot_tsc = rdtsc_fenced();

@@ -10,6 +10,7 @@
 #include <common/string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/vm.h"
@@ -154,6 +155,7 @@ struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t
     t->proc = p;
     t->badge = (uint64_t)p->pid << 32 | t->tid;
     t->prio = prio < 1 ? 1 : prio >= NUM_PRIO ? NUM_PRIO - 1 : prio;
+    t->fpu_fresh = 1; /* no FPU state until its first use */
     t->stack_index = index;
     t->regs.rip = rip;
     t->regs.rsp = top;
@@ -171,6 +173,7 @@ void thread_destroy(struct thread *t)
     struct proc *p = t->proc;
     ipc_thread_dying(t);
     irq_thread_dying(t);
+    fpu_thread_dying(t);
     sched_unready(t);
     for (struct thread **pp = &p->threads; *pp; pp = &(*pp)->proc_next)
         if (*pp == t) {

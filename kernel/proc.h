@@ -45,6 +45,7 @@
 #define T_FULL     144
 #define T_STATE    145
 #define T_PRIO     146
+#define T_FPU_FRESH 147 /* with T_PRIO, one 16-bit word for the fast path */
 #define T_TID      148
 #define T_PROC     152
 #define T_BADGE    160
@@ -85,8 +86,11 @@ struct thread {
     /* Scheduling: state, priority, run-queue link. */
     uint8_t state;
     uint8_t prio;
-    uint8_t is_call; /* TS_SEND: it wants a reply once its message is taken */
-    uint32_t tid;    /* slot | generation << ID_SLOT_BITS; 0 when free */
+    /* 1 until the thread's first FPU/SIMD instruction (#NM): it has no
+     * FPU state to save or restore (arch/x86_64/fpu.c). Right above prio:
+     * the fast path reads both as one word against sched_fast. */
+    uint8_t fpu_fresh;
+    uint32_t tid; /* slot | generation << ID_SLOT_BITS; 0 when free */
     struct proc *proc;
     uint64_t badge; /* pid << 32 | tid, handed to receivers */
 
@@ -104,6 +108,7 @@ struct thread {
     uint32_t slice;         /* ticks left in the time slice */
     uint32_t stack_index;   /* which user stack slot this thread owns */
     struct thread *proc_next;
+    uint8_t is_call; /* TS_SEND: it wants a reply once its message is taken */
 } __attribute__((aligned(1 << THREAD_SHIFT)));
 
 #define THREAD_OFFSET(f, off)                                                                      \
@@ -129,6 +134,8 @@ THREAD_OFFSET(regs.rflags, T_RFLAGS);
 THREAD_OFFSET(full_ctx, T_FULL);
 THREAD_OFFSET(state, T_STATE);
 THREAD_OFFSET(prio, T_PRIO);
+THREAD_OFFSET(fpu_fresh, T_FPU_FRESH);
+_Static_assert(T_FPU_FRESH == T_PRIO + 1, "the fast path reads prio and fpu_fresh as one word");
 THREAD_OFFSET(tid, T_TID);
 THREAD_OFFSET(proc, T_PROC);
 THREAD_OFFSET(badge, T_BADGE);
