@@ -36,13 +36,9 @@ set(GRANITE_LINK_FLAGS
     -nostdlib -static -no-pie -Wl,-n -Wl,-z,max-page-size=0x1000
     -Wl,--build-id=none -Wl,-z,noexecstack)
 
-# Whether the kernel gives user threads FPU/SSE state of their own. C-library
-# programs need it (they are built with SSE); while it is OFF they are built
-# but their QEMU tests are registered disabled. ON with the kernel's FPU work.
-set(GRANITE_USER_FPU OFF CACHE BOOL "the kernel keeps per-thread FPU/SSE state")
-
 # Programs with the C library (libc/): newlib's headers instead of
-# -ffreestanding, and SSE allowed (the normal x86-64 ABI: printf("%f")).
+# -ffreestanding, and the normal x86-64 ABI with SSE (printf("%f")): like
+# FPU programs, they have FPU state from their first instructions.
 # newlib's headers declare clock_gettime, nanosleep and CLOCK_MONOTONIC only
 # for systems that say they have them; Granite does (libc/syscalls.c), though
 # not the POSIX timers (timer_create) that come with the first macro.

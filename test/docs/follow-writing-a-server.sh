@@ -4,12 +4,10 @@
 # becomes that file, every ```cmake block naming a CMakeLists.txt is appended
 # to it; then build granite.iso, boot it, and check the new server answers
 # and the shell lists it.
-#   follow-writing-a-server.sh ROOT SCRATCH [LIBC_WORK [USER_FPU]]
+#   follow-writing-a-server.sh ROOT SCRATCH [LIBC_WORK]
 # LIBC_WORK: an existing build's newlib (build/libc), so it is not built again.
-# USER_FPU: OFF when the kernel gives user threads no FPU state; the C-library
-# example (SSE) is then built but its output not expected.
 set -uo pipefail
-root=$1 scratch=$2 libc_work=${3:-} user_fpu=${4:-ON}
+root=$1 scratch=$2 libc_work=${3:-}
 doc=$root/docs/writing-a-server.md
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -49,12 +47,6 @@ cmake -S "$scratch/src" -B "$scratch/build" ${libc_work:+-DGRANITE_LIBC_WORK="$l
 cmake --build "$scratch/build" -j "$(nproc)" --target iso-granite >"$scratch/build.log" 2>&1 ||
     { grep -E "error|Error" "$scratch/build.log" | head -20; fail "build failed (log: $scratch/build.log)"; }
 
-libc_expect=(--expect 'counter-stats: 5 adds, mean total 10\.000000, largest 30'
-             --expect 'counter-stats: on 20[2-9][0-9]-[01][0-9]-[0-3][0-9]')
-case $user_fpu in
-OFF | off | 0 | FALSE | false | NO | no) libc_expect=() ;;
-esac
-
 echo "docs: booting it"
 exec "$root/test/qemu/run-qemu.sh" --iso "$scratch/build/iso/granite.iso" --log "$scratch/boot.log" \
     --timeout 120 --exit 33 \
@@ -63,6 +55,7 @@ exec "$root/test/qemu/run-qemu.sh" --iso "$scratch/build/iso/granite.iso" --log 
     --expect 'counter-client: add 10 -> ok, total 30' \
     --expect 'counter: note from pid [0-9a-f]+: x{100}' \
     --expect 'counter-client: note of 199 bytes -> 199' \
-    "${libc_expect[@]}" \
+    --expect 'counter-stats: 5 adds, mean total 10\.000000, largest 30' \
+    --expect 'counter-stats: on 20[2-9][0-9]-[01][0-9]-[0-3][0-9]' \
     --expect 'receiving +[0-9]+ \+ [0-9]+ +counter$' \
     --reject 'PANIC' --reject 'EXCEPTION'
