@@ -3,18 +3,23 @@
 # build directory, with the system gcc and the normal x86-64 ABI (SSE on).
 # Only the x86_64 C and maths libraries are built: no libgloss, no
 # multilibs, no supplied system calls (libc/syscalls.c provides them).
-#   libc/build-newlib.sh WORKDIR SYSROOT JOBS
-# The result is cached: a stamp records a hash of this script, and a second
-# run with the same script does nothing. Logs: WORKDIR/logs/.
+#   libc/build-newlib.sh WORKDIR SYSROOT    (jobs: GRANITE_JOBS, else all cores)
+# The result is cached: stamps record a hash of this script; a second run
+# with the same script only checks that the libraries are there (CMake
+# deletes the outputs of a custom command whose command line changed), and
+# installs them again from the build tree if not. Logs: WORKDIR/logs/.
 set -euo pipefail
-work=${1:?work dir}; sysroot=${2:?sysroot}; jobs=${3:-2}
+work=${1:?work dir}; sysroot=${2:?sysroot}; jobs=${GRANITE_JOBS:-$(nproc)}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$work/logs"
 work=$(cd "$work" && pwd)
 key=$(sha256sum <"$0" | cut -c1-16) # what the sysroot is built from
+build=$work/newlib-build
+built=$build/.built-$key
 stamp=$sysroot/.built-$key
-if [ -f "$stamp" ]; then
-    touch "$sysroot"/lib/*.a # newer than this script, for make
+libs_there() { [ -f "$stamp" ] && [ -f "$sysroot/lib/libc.a" ] && [ -f "$sysroot/lib/libm.a" ]; }
+if libs_there; then
+    touch "$sysroot"/lib/lib[cm].a # newer than this script, for make
     exit 0
 fi
 
@@ -28,6 +33,18 @@ step() { # step NAME LOG command...: run quietly, show the log's tail on failure
         exit 1
     fi
 }
+
+install() {
+    step "installing newlib into $sysroot" "$work/logs/install-newlib.log" \
+        make -C "$build" install-target-newlib DESTDIR="$sysroot.tmp"
+    rm -rf "$sysroot" && mv "$sysroot.tmp/x86_64-elf" "$sysroot" && rm -rf "$sysroot.tmp"
+    touch "$stamp"
+    say "newlib ready in $sysroot"
+}
+if [ -f "$built" ]; then # built before: only the installed copy went missing
+    install
+    exit 0
+fi
 
 step "fetching newlib-source from Debian" "$work/logs/fetch-newlib.log" \
     "$here/fetch-source.sh" "$work/apt" newlib
@@ -45,7 +62,6 @@ top=$src/newlib
 gccinc=$(gcc -print-file-name=include)
 cflags="-O2 -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables"
 cflags="$cflags -mcmodel=small -march=x86-64 -nostdinc -isystem $gccinc"
-build=$work/newlib-build
 rm -rf "$build" "$sysroot" && mkdir -p "$build"
 cd "$build"
 step "configuring newlib" "$work/logs/configure-newlib.log" \
@@ -59,8 +75,5 @@ step "configuring newlib" "$work/logs/configure-newlib.log" \
     CFLAGS_FOR_TARGET="$cflags"
 step "building newlib with $jobs jobs" "$work/logs/build-newlib.log" \
     make -j"$jobs" all-target-newlib
-step "installing newlib into $sysroot" "$work/logs/install-newlib.log" \
-    make install-target-newlib DESTDIR="$sysroot.tmp"
-rm -rf "$sysroot" && mv "$sysroot.tmp/x86_64-elf" "$sysroot" && rm -rf "$sysroot.tmp"
-touch "$stamp"
-say "newlib ready in $sysroot"
+touch "$built"
+install

@@ -9,7 +9,14 @@ set -euo pipefail
 apt_dir=${1:?apt dir}; src=${2:?source dir}; logs=${3:?log dir}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$logs"
-if [ -f "$src/.unpacked" ]; then
+# Done before, and every file still there (CMake deletes the outputs of a
+# custom command whose command line changed)?
+complete() {
+    [ -f "$src/.unpacked" ] || return 1
+    local f
+    while read -r f; do [ -f "$src/$f" ] || return 1; done <"$src/.unpacked"
+}
+if complete; then
     touch "$src"/src/*.c # newer than this script, for make
     exit 0
 fi
@@ -32,4 +39,4 @@ step "unpacking $(basename "$dsc")" "$logs/unpack-lua.log" sh -c "
     cd '$src' && for p in \$(grep -i cve debian/patches/series); do
         echo \"applying \$p\" && patch -p1 --batch <debian/patches/\$p || exit 1
     done"
-touch "$src/.unpacked"
+(cd "$src" && find src -type f) >"$src/.unpacked"
