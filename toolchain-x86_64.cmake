@@ -35,3 +35,14 @@ set(GRANITE_USER_FPU_FLAGS ${GRANITE_FREESTANDING_FLAGS}
 set(GRANITE_LINK_FLAGS
     -nostdlib -static -no-pie -Wl,-n -Wl,-z,max-page-size=0x1000
     -Wl,--build-id=none -Wl,-z,noexecstack)
+
+# Programs with the C library (libc/): newlib's headers instead of
+# -ffreestanding, and the normal x86-64 ABI with SSE (printf("%f")): like
+# FPU programs, they have FPU state from their first instructions.
+# newlib's headers declare clock_gettime, nanosleep and CLOCK_MONOTONIC only
+# for systems that say they have them; Granite does (libc/syscalls.c), though
+# not the POSIX timers (timer_create) that come with the first macro.
+set(GRANITE_LIBC_FLAGS
+    -nostdinc -fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables
+    -fno-common -m64 -march=x86-64 -mcmodel=small -O2 -g
+    -D_POSIX_TIMERS=1 -D_POSIX_MONOTONIC_CLOCK=200112L)

@@ -2,6 +2,17 @@
 # ISOs and QEMU tests. Every ISO is GRUB 2 (i386-pc) made by grub-mkrescue.
 
 set(GRANITE_INCLUDES ${GRANITE_ROOT}/include ${GRANITE_ROOT}/common/include)
+
+# The C library (libc/): newlib built at build time into this sysroot. A
+# second build tree may share the first one's (test/docs does).
+set(GRANITE_LIBC_WORK ${CMAKE_BINARY_DIR}/libc CACHE PATH
+    "where newlib's source is fetched and its sysroot built")
+set(GRANITE_SYSROOT ${GRANITE_LIBC_WORK}/sysroot)
+set(GRANITE_NEWLIB_LIBS ${GRANITE_SYSROOT}/lib/libc.a ${GRANITE_SYSROOT}/lib/libm.a)
+execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=include
+    OUTPUT_VARIABLE GRANITE_GCC_INCLUDE OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND ${CMAKE_C_COMPILER} -print-libgcc-file-name
+    OUTPUT_VARIABLE GRANITE_LIBGCC OUTPUT_STRIP_TRAILING_WHITESPACE)
 set(GRANITE_QEMU_RUNNER ${GRANITE_ROOT}/test/qemu/run-qemu.sh)
 set(GRANITE_ISO_DIR ${CMAKE_BINARY_DIR}/iso)
 
@@ -135,9 +146,11 @@ function(granite_qemu_test)
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)
 endfunction()
 
-# granite_program(name SOURCES ... [LIBS ...] [FPU]): a user program (static
-# ELF linked with libipc at USER_IMAGE_MIN). FPU: its own code may use x87
-# and SSE (GRANITE_USER_FPU_FLAGS); libipc stays general-registers-only.
+# granite_program(name SOURCES ... [LIBS ...] [FPU]): a freestanding user
+# program (static ELF linked with libipc and its freestanding C pieces at
+# USER_IMAGE_MIN). FPU: its own code may use x87 and SSE
+# (GRANITE_USER_FPU_FLAGS); libipc stays general-registers-only. Programs
+# with the C library: granite_libc_program().
 function(granite_program name)
     cmake_parse_arguments(A "FPU" "" "SOURCES;LIBS" ${ARGN})
     add_executable(${name} ${A_SOURCES})
@@ -146,18 +159,58 @@ function(granite_program name)
     else()
         granite_freestanding(${name} user)
     endif()
-    target_link_libraries(${name} PRIVATE ${A_LIBS} ipc)
+    # The two halves of libipc need each other (printf -> console_write ->
+    # memcpy), so they are searched as a group.
+    target_link_libraries(${name} PRIVATE ${A_LIBS} -Wl,--start-group ipc ipc-freestanding
+                                          -Wl,--end-group)
     set(ld ${GRANITE_ROOT}/libipc/user.ld)
     target_link_options(${name} PRIVATE ${GRANITE_LINK_FLAGS} -Wl,-T,${ld} -Wl,-u,_start)
     set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
 endfunction()
 
-# granite_add_server(NAME name SOURCES ... [ARGS "module arguments"] [LIBS ...])
+# granite_add_server(NAME name SOURCES ... [ARGS "module arguments"] [LIBS ...]
+#                    [LIBC])
 # Builds a server and adds it to the boot set of granite.iso: GRUB loads it
 # as a module and the boot server starts it with ARGS (privileges, restart,
-# priority; see docs/writing-a-server.md).
+# priority; see docs/writing-a-server.md). LIBC: with the C library
+# (granite_libc_program) instead of libipc's freestanding pieces.
 function(granite_add_server)
-    cmake_parse_arguments(A "" "NAME;ARGS" "SOURCES;LIBS" ${ARGN})
-    granite_program(${A_NAME} SOURCES ${A_SOURCES} LIBS ${A_LIBS})
+    cmake_parse_arguments(A "LIBC" "NAME;ARGS" "SOURCES;LIBS" ${ARGN})
+    if(A_LIBC)
+        granite_libc_program(${A_NAME} SOURCES ${A_SOURCES} LIBS ${A_LIBS})
+    else()
+        granite_program(${A_NAME} SOURCES ${A_SOURCES} LIBS ${A_LIBS})
+    endif()
     set_property(GLOBAL APPEND PROPERTY GRANITE_BOOT_SET "${A_NAME}|${A_NAME}|${A_ARGS}")
+endfunction()
+
+# granite_libc_target(target): compile target with the C library: newlib's
+# headers (then Granite's additions in libc/include, then gcc's own), the
+# normal x86-64 ABI with SSE, and after newlib is built.
+function(granite_libc_target target)
+    # gcc's own directory as an option: CMake drops it from include lists as
+    # an implicit directory, and -nostdinc needs it named.
+    target_compile_options(${target} PRIVATE ${GRANITE_LIBC_FLAGS} -isystem ${GRANITE_GCC_INCLUDE})
+    target_include_directories(${target} SYSTEM BEFORE PRIVATE
+        ${GRANITE_ROOT}/libc/include ${GRANITE_SYSROOT}/include)
+    target_include_directories(${target} PRIVATE ${GRANITE_INCLUDES})
+    add_dependencies(${target} newlib)
+endfunction()
+
+# granite_libc_program(name SOURCES ... [LIBS ...] [NOWARN]): a user program
+# with the C library (newlib, libc/syscalls.c) and libipc, started by
+# libc/crt0.S with main(argc, argv). NOWARN: third-party sources, built
+# without -Werror.
+function(granite_libc_program name)
+    cmake_parse_arguments(A "NOWARN" "" "SOURCES;LIBS" ${ARGN})
+    add_executable(${name} ${A_SOURCES})
+    granite_libc_target(${name})
+    if(NOT A_NOWARN)
+        target_compile_options(${name} PRIVATE -Wall -Wextra -Werror)
+    endif()
+    target_link_libraries(${name} PRIVATE ${A_LIBS} -Wl,--start-group granite-libc ipc
+                                          ${GRANITE_NEWLIB_LIBS} ${GRANITE_LIBGCC} -Wl,--end-group)
+    set(ld ${GRANITE_ROOT}/libipc/user.ld)
+    target_link_options(${name} PRIVATE ${GRANITE_LINK_FLAGS} -Wl,-T,${ld} -Wl,-u,_start)
+    set_target_properties(${name} PROPERTIES SUFFIX ".elf" LINK_DEPENDS ${ld})
 endfunction()

@@ -83,17 +83,6 @@ int strncmp(const char *a, const char *b, size_t n)
     return 0;
 }
 
-char *strncpy_safe(char *dst, const char *src, size_t size)
-{
-    size_t i = 0;
-    if (size == 0)
-        return dst;
-    for (; i + 1 < size && src[i]; i++)
-        dst[i] = src[i];
-    dst[i] = '\0';
-    return dst;
-}
-
 char *strchr(const char *s, int c)
 {
     for (; *s; s++)

@@ -6,13 +6,14 @@
 #ifndef BOOTINFO_H
 #define BOOTINFO_H
 
+#include <abi/kcall.h>
 #include <stdint.h>
 
 #include "mb2.h"
 
 #define BOOT_CMDLINE_MAX 256
 #define MODULE_NAME_MAX  32
-#define MODULE_ARGS_MAX  128
+#define MODULE_ARGS_MAX  KC_ARGS_MAX /* KC_MODULE_INFO shows the first 127 bytes */
 
 struct boot_module {
     uint64_t start, end;        /* physical, [start, end) */

@@ -18,7 +18,7 @@
 #include "sched.h"
 #include "uaccess.h"
 
-uint64_t tsc_khz;
+uint64_t tsc_khz, boot_unix_time, boot_tsc;
 
 long kc_log(struct thread *cur)
 {
@@ -55,7 +55,9 @@ long kc_time(struct thread *cur)
     OUT(0, sched_ticks);
     OUT(1, 100);
     OUT(2, tsc_khz);
-    OUT_WORDS(3);
+    OUT(3, boot_unix_time);
+    OUT(4, boot_tsc);
+    OUT_WORDS(5);
     return 0;
 }
 
@@ -260,7 +262,7 @@ long kc_args(struct thread *cur)
     uint64_t len = strlen(args), size = ARG(1);
     if (size == 0)
         return (long)len;
-    char buf[MODULE_ARGS_MAX + 1];
+    static char buf[MODULE_ARGS_MAX + 1]; /* too big for the kernel stack */
     uint64_t n = len < size - 1 ? len : size - 1;
     memcpy(buf, args, n);
     buf[n] = '\0'; /* one copy: all of it arrives, or nothing */

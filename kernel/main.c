@@ -13,6 +13,7 @@
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/qemu.h"
+#include "arch/x86_64/rtc.h"
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
@@ -151,8 +152,11 @@ static void kmain_stage2(void)
         ktest_run();
 
     tsc_khz = timer_tsc_khz();
+    boot_unix_time = rtc_read_unix();
+    boot_tsc = rdtsc_fenced();
     timer_init(TIMER_HZ);
     kprintf("kernel: SYSCALL entry ready, timer %u Hz, TSC %lu kHz\n", TIMER_HZ, tsc_khz);
+    kprintf("kernel: real-time clock: %lu s since 1970\n", boot_unix_time);
 #ifdef GRANITE_BENCH
     extern void kbench_copies(void);
     kprintf("kernel: this is the benchmark kernel (int 0x80 and ud2 entries, floor switch)\n");

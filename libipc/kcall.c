@@ -53,7 +53,8 @@ long kc_self(uint32_t *pid, uint32_t *tid, uint32_t *privs, uint64_t *badge)
     return rc;
 }
 
-long kc_time(uint64_t *ticks, uint64_t *hz, uint64_t *tsc_khz)
+long kc_time(uint64_t *ticks, uint64_t *hz, uint64_t *tsc_khz, uint64_t *boot_unix,
+             uint64_t *boot_tsc)
 {
     struct ipc_msg m;
     long rc = KC(KC_TIME, &m, 0);
@@ -63,6 +64,10 @@ long kc_time(uint64_t *ticks, uint64_t *hz, uint64_t *tsc_khz)
         *hz = m.w[1];
     if (tsc_khz)
         *tsc_khz = m.w[2];
+    if (boot_unix)
+        *boot_unix = m.w[3];
+    if (boot_tsc)
+        *boot_tsc = m.w[4];
     return rc;
 }
 

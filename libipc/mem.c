@@ -32,8 +32,14 @@ static long mem_call(const struct ipc_msg *req, struct ipc_msg *m)
 
 void *mem_alloc_pages(uint64_t pages, long *err)
 {
-    struct ipc_msg req = ipc_msg_make(MEM_ALLOC, 2), m;
+    return mem_alloc_pages_at(0, pages, err);
+}
+
+void *mem_alloc_pages_at(void *end, uint64_t pages, long *err)
+{
+    struct ipc_msg req = ipc_msg_make(MEM_ALLOC, 3), m;
     req.w[1] = pages;
+    req.w[2] = (uint64_t)end;
     long rc = mem_call(&req, &m);
     if (err)
         *err = rc < 0 ? rc : 0;

@@ -349,7 +349,7 @@ int main(void)
         warmup = 4;
     }
     uint64_t khz = 0;
-    kc_time(0, 0, &khz);
+    kc_time(0, 0, &khz, 0, 0);
     kc_self(0, &my_tid, 0, 0);
     printf("BENCH-INFO tsc_khz=%lu\n", khz);
     printf("bench: measuring (%d batches per figure)\n", batches);

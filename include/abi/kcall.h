@@ -27,7 +27,9 @@
 #define KC_LOG            1  /* PRIV_LOG      w0 = buf, w1 = length (<= 1024): one atomic write */
 #define KC_EXIT           2  /* -             w0 = exit status; never returns */
 #define KC_SELF           3  /* -             -> w0 = pid, w1 = tid, w2 = privileges, w3 = badge */
-#define KC_TIME           4  /* -             -> w0 = ticks, w1 = ticks/s, w2 = TSC kHz */
+#define KC_TIME           4  /* -             -> w0 = ticks, w1 = ticks/s, w2 = TSC kHz,
+                                              w3 = Unix time (s) from the real-time clock at
+                                              boot (0: none), w4 = the TSC at that moment */
 #define KC_YIELD          5  /* -             give up the rest of the time slice */
 #define KC_SLEEP          6  /* -             w0 = ticks */
 #define KC_THREAD_CREATE  7  /* -             w0 = entry, w1 = RDI, w2 = RSI, w3 = priority
@@ -63,7 +65,8 @@
 #define KC_GRANT_TABLE   24  /* -             w0 = table address, w1 = slots (0 = none) */
 #define KC_SHUTDOWN      25  /* PRIV_SHUTDOWN w0 = 0 success, else failure */
 #define KC_ARGS          26  /* -             w0 = buf, w1 = size: the arguments on our
-                                              module's grub.cfg line -> status = length */
+                                              module's grub.cfg line (at most KC_ARGS_MAX - 1
+                                              bytes, NUL-terminated) -> status = length */
 #define KC_STATS         27  /* -             -> w0 = fast-path calls, w1 = fast-path
                                               reply_recvs, w2 = slow-path syscalls,
                                               w3 = address-space switches, w4 = free kernel
@@ -90,6 +93,7 @@
 /* clang-format on */
 
 #define KC_NAME_MAX 24
+#define KC_ARGS_MAX 2048 /* a module line's arguments, with the NUL */
 
 struct kc_module_info {
     uint64_t size;

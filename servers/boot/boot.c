@@ -91,7 +91,8 @@ static uint32_t parse_privs(const char *s)
 
 /* Module arguments: priv=a+b io=base:count irq=n+m prio=n kmem=frames
  * threads=n procs=n restart control ondemand test
- * expect=exit:N|fault:V|killed|badelf */
+ * expect=exit:N|fault:V|killed|badelf, then optionally "--" and the
+ * program's own arguments (C-library programs get them as argv). */
 static void parse_args(struct child *c, const char *args)
 {
     c->prio = 8;
@@ -99,6 +100,8 @@ static void parse_args(struct child *c, const char *args)
     for (const char *p = args; *p;) {
         while (*p == ' ')
             p++;
+        if (p[0] == '-' && p[1] == '-' && (p[2] == ' ' || !p[2]))
+            break; /* the rest is the program's own arguments */
         if (strncmp(p, "priv=", 5) == 0) {
             c->privs = parse_privs(p + 5);
         } else if (strncmp(p, "io=", 3) == 0) {

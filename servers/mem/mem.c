@@ -136,6 +136,44 @@ static void give_back(struct proc_rec *r, uint64_t va, uint64_t n)
         }
 }
 
+/* Take exactly [vpn, vpn + need) of r's address space if it is free: at
+ * the top, or at the start of a free range. Returns 1 if taken. */
+static int take_exact(struct proc_rec *r, uint64_t vpn, uint64_t need)
+{
+    uint64_t *fr = ranges[r - books->procs];
+    if (vpn << 12 == r->next_va) {
+        if (vpn << 12 >= USER_HEAP_MAX || need > (USER_HEAP_MAX - (vpn << 12)) / 4096)
+            return 0;
+        r->next_va = (vpn + need) << 12;
+        return 1;
+    }
+    for (int i = 0; i < FREE_RANGES; i++) {
+        uint64_t n = RANGE_PAGES_OF(fr[i]);
+        if (!fr[i] || RANGE_VPN(fr[i]) != vpn || n < need)
+            continue;
+        fr[i] = n == need ? 0 : RANGE(vpn + need, n - need);
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether va is the guard page right after one of pid's allocations: the
+ * page before it is pid's and va itself is not. */
+static int is_guard_page(uint32_t pid, uint64_t va)
+{
+    if (va % 4096 || va <= USER_HEAP_MIN || va >= USER_HEAP_MAX)
+        return 0;
+    int before = 0;
+    for (uint64_t i = 0; i < books->nframes; i++) {
+        if (frames[i].owner != pid)
+            continue;
+        if (frames[i].vpn == va >> 12)
+            return 0;
+        before |= frames[i].vpn == (va >> 12) - 1;
+    }
+    return before;
+}
+
 static uint64_t frame_pa(uint64_t i)
 {
     return books->pool_base + i * 4096;
@@ -164,9 +202,22 @@ static long mem_alloc(struct ipc_msg *m)
         return -E_LIMIT;
     if (pages > nfree || r->pages + pages > quota)
         return -E_NOMEM;
-    uint64_t va = take_range(r, pages + 1); /* an unmapped guard page after each allocation */
-    if (!va)
-        return -E_NOMEM;
+    uint64_t va, taken_va, taken;
+    if (ipc_info_len(m->info) >= 24 && m->w[2]) {
+        /* In place: the new pages start at the guard page after one of the
+         * caller's allocations, which must be followed by free address
+         * space (a heap grows so); the new guard page is at the end. */
+        va = m->w[2];
+        taken_va = va + 4096;
+        taken = pages;
+        if (!is_guard_page(pid, va) || !take_exact(r, taken_va >> 12, taken))
+            return -E_RANGE;
+    } else {
+        taken = pages + 1; /* an unmapped guard page after each allocation */
+        va = taken_va = take_range(r, taken);
+        if (!va)
+            return -E_NOMEM;
+    }
     /* Pick frames, mark them ours-for-pid, then map runs of neighbours. */
     uint64_t picked = 0, run_first = 0, run_len = 0, run_va = va;
     long rc = 0;
@@ -196,7 +247,7 @@ static long mem_alloc(struct ipc_msg *m)
             if (frames[i].owner == pid && frames[i].vpn >= (va >> 12) &&
                 frames[i].vpn < (va >> 12) + pages)
                 release(i);
-        give_back(r, va, pages + 1);
+        give_back(r, taken_va, taken);
         return rc;
     }
     r->pages += pages;

@@ -4,9 +4,10 @@
 # becomes that file, every ```cmake block naming a CMakeLists.txt is appended
 # to it; then build granite.iso, boot it, and check the new server answers
 # and the shell lists it.
-#   follow-writing-a-server.sh ROOT SCRATCH
+#   follow-writing-a-server.sh ROOT SCRATCH [LIBC_WORK]
+# LIBC_WORK: an existing build's newlib (build/libc), so it is not built again.
 set -uo pipefail
-root=$1 scratch=$2
+root=$1 scratch=$2 libc_work=${3:-}
 doc=$root/docs/writing-a-server.md
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -30,14 +31,18 @@ awk -v dst="$scratch/src" '
     }
     inblock && file != "" { print >> (dst "/" file) }
 ' "$doc"
-for f in servers/counter/counter.h servers/counter/counter.c servers/counter/counter_client.c; do
+for f in servers/counter/counter.h servers/counter/counter.c servers/counter/counter_client.c \
+    servers/counter/counter_stats.c; do
     [ -s "$scratch/src/$f" ] || fail "the page did not produce $f"
 done
 grep -q "granite_add_server(NAME counter " "$scratch/src/servers/CMakeLists.txt" ||
     fail "the page did not add the counter to servers/CMakeLists.txt"
+grep -q "granite_add_server(NAME counter-stats LIBC " "$scratch/src/servers/CMakeLists.txt" ||
+    fail "the page did not add the C-library client to servers/CMakeLists.txt"
 
 echo "docs: building granite.iso in $scratch/build"
-cmake -S "$scratch/src" -B "$scratch/build" >"$scratch/configure.log" 2>&1 ||
+cmake -S "$scratch/src" -B "$scratch/build" ${libc_work:+-DGRANITE_LIBC_WORK="$libc_work"} \
+    >"$scratch/configure.log" 2>&1 ||
     { cat "$scratch/configure.log"; fail "configure failed"; }
 cmake --build "$scratch/build" -j "$(nproc)" --target iso-granite >"$scratch/build.log" 2>&1 ||
     { grep -E "error|Error" "$scratch/build.log" | head -20; fail "build failed (log: $scratch/build.log)"; }
@@ -50,5 +55,7 @@ exec "$root/test/qemu/run-qemu.sh" --iso "$scratch/build/iso/granite.iso" --log 
     --expect 'counter-client: add 10 -> ok, total 30' \
     --expect 'counter: note from pid [0-9a-f]+: x{100}' \
     --expect 'counter-client: note of 199 bytes -> 199' \
+    --expect 'counter-stats: 5 adds, mean total 10\.000000, largest 30' \
+    --expect 'counter-stats: on 20[2-9][0-9]-[01][0-9]-[0-3][0-9]' \
     --expect 'receiving +[0-9]+/[0-9]+ +[0-9]+ +[0-9]+ +counter$' \
     --reject 'PANIC' --reject 'EXCEPTION'

@@ -12,6 +12,6 @@ while IFS= read -r f; do
         echo "not formatted: $f (fix: clang-format -i $f)"
         bad=$((bad + 1))
     fi
-done < <(find kernel libipc servers common include bench test -name '*.[ch]' | sort)
+done < <(find kernel libipc libc servers common include bench test -name '*.[ch]' | sort)
 [ $bad -eq 0 ] && echo "PASS: every C file follows .clang-format" || echo "FAIL: $bad files"
 exit $((bad > 0))

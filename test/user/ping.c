@@ -45,7 +45,7 @@ int main(void)
     }
     kc_stats(after);
     uint64_t khz = 0;
-    kc_time(0, 0, &khz);
+    kc_time(0, 0, &khz, 0, 0);
     /* Every call and every reply should have taken the fast path; a few may
      * not (a timer tick making another thread ready at a higher priority). */
     uint64_t fast_calls = after[0] - before[0], fast_rr = after[1] - before[1];

@@ -13,6 +13,7 @@
 #include <ipc/console.h>
 #include <ipc/grant.h>
 #include <ipc/kcall.h>
+#include <ipc/measure.h>
 #include <ipc/mem.h>
 #include <ipc/name.h>
 #include <ipc/stdio.h>
@@ -84,6 +85,19 @@ static void memory_checks(void)
     check_rc("mem.free", p ? mem_free_pages(p, 10) : -1, 10);
     mem_stats(&s1);
     check("mem.free_returns_pages", s1.free_pages == s0.free_pages, 0);
+
+    /* A heap grows in place after the latest allocation, nowhere else. */
+    char *h = mem_alloc_pages(2, &err);
+    char *more = h ? mem_alloc_pages_at(h + 2 * 4096, 3, &err) : 0;
+    ok = more == h + 2 * 4096;
+    for (int i = 0; ok && i < 5 * 4096; i += 512)
+        h[i] = (char)i; /* all five pages mapped, no guard between */
+    check("mem.grow_in_place", ok, 0);
+    check("mem.grow_elsewhere_refused",
+          !mem_alloc_pages_at(h + 4 * 4096, 1, &err) && err == -E_RANGE &&
+              !mem_alloc_pages_at(h - 4096, 1, &err) && err == -E_RANGE,
+          0);
+    check_rc("mem.grown_frees_whole", h ? mem_free_pages(h, 5) : -1, 5);
 
     /* Out of memory: take 16 MiB at a time until refused, then halve the
      * request down to one page, so every last page we may have is taken. */
@@ -227,6 +241,18 @@ static void restart_checks(void)
     check("restart.mem_accounts_recovered", s1.free_pages == s0.free_pages && s1.my_pages == 0, d);
 }
 
+/* KC_TIME's wall clock (the real-time clock at boot): a date between
+ * 2024 and 2100, and the TSC moving on from the moment it was read. */
+static void time_checks(void)
+{
+    uint64_t khz = 0, boot_unix = 0, boot_tsc = 0;
+    check_rc("time.kc_time", kc_time(0, 0, &khz, &boot_unix, &boot_tsc), 0);
+    char d[64];
+    snprintf(d, sizeof(d), "%lu s since 1970", boot_unix);
+    check("time.rtc_date_plausible", boot_unix >= 1704067200 && boot_unix < 4102444800, d);
+    check("time.tsc_after_boot_reading", khz > 0 && measure_rdtsc() > boot_tsc, 0);
+}
+
 int main(void)
 {
     if (name_lookup_wait("hello", 500) < 0 || name_lookup_wait("mem", 500) < 0) {
@@ -238,6 +264,7 @@ int main(void)
     name_checks();
     hello_checks();
     restart_checks();
+    time_checks();
     printf("servers.check: %d checks failed\n", failures);
     return failures;
 }

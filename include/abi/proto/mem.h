@@ -7,7 +7,10 @@
 #define ABI_PROTO_MEM_H
 
 /* clang-format off */
-#define MEM_ALLOC  0x200 /* w1 = pages -> w1 = address (zeroed, RW, NX pages) */
+#define MEM_ALLOC  0x200 /* w1 = pages [, w2 = address] -> w1 = address (zeroed, RW, NX
+                            pages). Allocations are apart by an unmapped guard page;
+                            with w2 = the end of the caller's latest allocation they
+                            extend it in place instead (-E_RANGE if w2 is anything else) */
 #define MEM_FREE   0x201 /* w1 = address, w2 = pages (a whole earlier allocation) */
 #define MEM_STATS  0x202 /* -> w1 = pool pages, w2 = free pages, w3 = caller's pages,
                             w4 = processes with pages, w5 = allocations served */

@@ -13,7 +13,9 @@ long kc_call(uint32_t op, struct ipc_msg *m);
 long kc_log(const char *text, size_t len);
 __attribute__((noreturn)) void kc_exit(long status);
 long kc_self(uint32_t *pid, uint32_t *tid, uint32_t *privs, uint64_t *badge);
-long kc_time(uint64_t *ticks, uint64_t *hz, uint64_t *tsc_khz);
+/* Any pointer may be 0. Wall-clock now = boot_unix + (TSC - boot_tsc) / tsc_khz ms. */
+long kc_time(uint64_t *ticks, uint64_t *hz, uint64_t *tsc_khz, uint64_t *boot_unix,
+             uint64_t *boot_tsc);
 long kc_yield(void);
 long kc_sleep(uint64_t ticks);
 long kc_thread_create(uint64_t entry, uint64_t rdi, uint64_t rsi, uint32_t prio, uint32_t *tid);

@@ -12,11 +12,16 @@
 void *mem_alloc_pages(uint64_t pages, long *err);
 long mem_free_pages(void *addr, uint64_t pages);
 
+/* `pages` more pages directly at `end`, the end of our latest allocation
+ * (a heap growing in place); 0 if that is not possible (*err says why). */
+void *mem_alloc_pages_at(void *end, uint64_t pages, long *err);
+
 struct mem_stats {
     uint64_t pool_pages, free_pages, my_pages, processes, allocations;
 };
 long mem_stats(struct mem_stats *out);
 
+/* In ipc-freestanding (libipc/malloc.c); C-library programs use newlib's. */
 void *malloc(size_t size);
 void *calloc(size_t n, size_t size);
 void free(void *p);

@@ -35,12 +35,12 @@ int main(void)
     }
     static uint8_t data[4096];
     uint64_t rounds = 0, bytes = 0, corrupted = 0, lost = 0, start = 0, now = 0;
-    kc_time(&start, 0, 0);
+    kc_time(&start, 0, 0, 0, 0);
     for (;; rounds++) {
         if (rounds % 1024 == 0) {
             if (rounds >= 50000 && !others_running())
                 break;
-            kc_time(&now, 0, 0);
+            kc_time(&now, 0, 0, 0, 0);
             if (now - start > 24000)
                 break; /* 240 s: a bound, in case something never ends */
         }

@@ -31,7 +31,7 @@ static uint64_t dst[GA_BUF / 8 + CANARY_WORDS] __attribute__((aligned(4096)));
 static uint64_t now(void)
 {
     uint64_t t = 0;
-    kc_time(&t, 0, 0);
+    kc_time(&t, 0, 0, 0, 0);
     return t;
 }
 

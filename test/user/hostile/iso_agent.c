@@ -20,7 +20,7 @@
 static uint64_t now(void)
 {
     uint64_t t = 0;
-    kc_time(&t, 0, 0);
+    kc_time(&t, 0, 0, 0, 0);
     return t;
 }
 

@@ -189,7 +189,7 @@ static void names(uint64_t *rng)
 void noise(struct ipc_msg *m)
 {
     uint64_t rng = 0x6e6f69737921ull, t0 = 0, now = 0;
-    kc_time(&t0, 0, 0);
+    kc_time(&t0, 0, 0, 0, 0);
     /* As many flood threads as our budget gives us (one stays ours). */
     for (uint64_t i = 0; i < 64; i++) {
         __atomic_fetch_add(&running, 1, __ATOMIC_RELAXED);
@@ -208,7 +208,7 @@ void noise(struct ipc_msg *m)
         grants(&rng);
         handles(&rng);
         names(&rng);
-        kc_time(&now, 0, 0);
+        kc_time(&now, 0, 0, 0, 0);
     } while (now < t0 + m->w[1]);
     stop = 1;
     for (int i = 0; i < 3000 && running > 0; i++)

@@ -49,7 +49,7 @@ int main(void)
         return 1;
     }
 
-    kc_time(&t0, 0, 0);
+    kc_time(&t0, 0, 0, 0, 0);
     agent_order(&noisy, ISO_NOISE, NOISE_TICKS, 0, 0, 0);
     uint64_t rounds = 0, batches = 0;
     long first_error = 0, step = 0;
@@ -64,7 +64,7 @@ int main(void)
             step = (long)client.r[3];
         }
     }
-    kc_time(&t1, 0, 0);
+    kc_time(&t1, 0, 0, 0, 0);
     char d[256];
     snprintf(d, sizeof(d),
              "%lu of %lu rounds in %lu batches over %lu ticks; first error %s at step %ld", rounds,
