@@ -451,7 +451,8 @@ def markdown(rows, by_name, meta, tgts, chart_name):
         "",
         "The floor is the benchmark kernel's unchecked switch (no checks, no state saved): the "
         "least a round trip can cost on this emulator. Linux is Debian's kernel and "
-        "busybox-static booted in the same QEMU; its figures come from bench/linux/ipcbench.c.",
+        "busybox-static booted in the same QEMU; its figures come from bench/linux/ipcbench.c "
+        "(disk: diskbench.c).",
         "",
         "## Targets",
         "",
