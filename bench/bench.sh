@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ./granite bench: measure Granite's IPC in QEMU TCG twice (wall time, then
 # -icount shift=0 for exact instruction counts), measure Linux in the same
-# emulator the same way, and write the table, results.json and the charts.
+# emulator the same way (and, in the wall-time run, its disk on the device
+# bench/disk-device.sh describes), and write the table, results.json and the charts.
 #   bench/bench.sh BUILD_DIR [--update-docs]
 # --update-docs also copies the report and charts into docs/.
 set -euo pipefail

@@ -6,6 +6,10 @@ plain TCG (wall time: cycles / TSC kHz) and -icount shift=0 (the TSC counts
 retired instructions, so "cycles" there are exact instruction counts).
 Every line looks like
     BENCH <name> cycles_median=N cycles_min=N batches=N per_batch=N kind=K
+where N cycles are TSC ticks per operation. Disk figures (kind=MBps or
+kind=iops, which also give bytes=B, the bytes one operation moves) are
+turned into MB/s (10^6 bytes per second) and operations per second here:
+higher is better for them, and they are reported in a section of their own.
 """
 import argparse
 import datetime
@@ -25,13 +29,22 @@ FLOOR = [
     (r"^(syscall\.enosys_rt|entry\.)", "syscall.null_rt"),
     (r"^grant\.copy_(64B|4KiB|64KiB|1MiB)", lambda m: "kernel.copy_" + m.group(1)),
     (r"^ipc\.large_send_(4KiB|64KiB)$", lambda m: "kernel.copy_" + m.group(1)),
+    (r"^disk\.rand_read_4KiB_iops$", "disk.raw_read_4KiB_iops"),
 ]
 LINUX = [
     (r"^(syscall|entry)\.", "linux.getppid"),
     (r"^(ipc\.(same|cross)_as_rt|floor\.)", "linux.futex_rt"),
     (r"^notify\.rt$", "linux.eventfd_rt"),
     (r"^(grant\.copy|ipc\.large_send)_(4KiB|64KiB)", lambda m: "linux.pipe_xfer_" + m.group(2)),
+    # Granite's disk.* go through its file system, Linux's through the raw
+    # device (the harder bar); the driver alone against the raw device.
+    (r"^disk\.(seq_write_MBps|seq_read_MBps|rand_read_4KiB_iops)$",
+     lambda m: "linux.disk." + m.group(1)),
+    (r"^disk\.raw_read_4KiB_iops$", "linux.disk.rand_read_4KiB_iops"),
 ]
+
+# Kinds measured as throughput rather than time per operation.
+DISK_UNITS = {"MBps": "MB/s", "iops": "IOPS"}
 
 DESCRIPTIONS = {
     "syscall.null_rt": "null SYSCALL round trip (benchmark kernel: straight back)",
@@ -41,18 +54,33 @@ DESCRIPTIONS = {
     "floor.same_as_rt": "floor: unchecked thread switch there and back, same address space",
     "floor.cross_as_rt": "floor: unchecked switch there and back, two address spaces",
     "notify.rt": "notification there and back (two processes)",
+    "disk.seq_write_MBps": "16 MiB file written in 1 MiB requests, then flushed",
+    "disk.seq_read_MBps": "16 MiB file read in 1 MiB requests",
+    "disk.rand_read_4KiB_iops": "4 KiB reads at random offsets of the file",
+    "disk.raw_read_4KiB_iops": "4 KiB reads from the driver alone, no file system",
+    "linux.disk.seq_write_MBps": "raw /dev/vda, O_DIRECT, 1 MiB requests, fsync included",
+    "linux.disk.seq_read_MBps": "raw /dev/vda, O_DIRECT, 1 MiB requests",
+    "linux.disk.rand_read_4KiB_iops": "raw /dev/vda, O_DIRECT, random 4 KiB reads",
+    "linux.disk.fs_seq_write_MBps": "a file on vfat (FAT32), O_DIRECT, fsync included",
+    "linux.disk.fs_seq_read_MBps": "a file on vfat (FAT32), O_DIRECT",
+    "linux.disk.fs_rand_read_4KiB_iops": "a file on vfat (FAT32), O_DIRECT, random 4 KiB reads",
 }
 
 
 def parse(path):
-    """{name: {"median": cycles, "min": cycles, ...}}, and the TSC kHz."""
-    figures, khz = {}, None
+    """{name: {"median": cycles, "min": cycles, ...}}, and the TSC kHz.
+    Each figure keeps the kHz of the last BENCH-INFO before it (a log may hold
+    several programs, each with its own calibration); the one returned is the
+    first."""
+    figures, khz, last_khz = {}, None, None
     with open(path, errors="replace") as f:
         for line in f:
             line = line.strip().replace("\r", "")
             m = re.search(r"BENCH-INFO tsc_khz=(\d+)", line)
-            if m and khz is None:
-                khz = int(m.group(1))
+            if m:
+                last_khz = int(m.group(1))
+                if khz is None:
+                    khz = last_khz
             m = re.match(r"BENCH (\S+) (.*)", line)
             if not m:
                 continue
@@ -63,7 +91,11 @@ def parse(path):
                 "batches": int(kv.get("batches", 0)),
                 "per_batch": int(kv.get("per_batch", 0)),
                 "kind": kv.get("kind", ""),
+                "bytes": int(kv.get("bytes", 0)),
+                "khz": last_khz,
             }
+            if figures[m.group(1)]["kind"] == "MBps" and not figures[m.group(1)]["bytes"]:
+                raise SystemExit(f"report: {m.group(1)} in {path} is kind=MBps without bytes=")
     if khz is None:
         raise SystemExit(f"report: no BENCH-INFO tsc_khz line in {path}")
     return figures, khz
@@ -122,11 +154,12 @@ def build(args):
     rows = []
     for source, wall, icount, khz in (("granite", gw, gi, gkhz), ("linux", lw, li, lkhz)):
         for name, f in wall.items():
-            rows.append({
+            fk = f.get("khz") or khz
+            row = {
                 "name": name,
                 "unit": "ns",
-                "median": round(ns(f["median"], khz), 1),
-                "min": round(ns(f["min"], khz), 1),
+                "median": round(ns(f["median"], fk), 1),
+                "min": round(ns(f["min"], fk), 1),
                 "instructions": icount.get(name, {}).get("median"),
                 "ratio_to_floor": None,
                 "ratio_to_linux": None,
@@ -134,22 +167,73 @@ def build(args):
                 "batches": f["batches"],
                 "per_batch": f["per_batch"],
                 "system": source,
-            })
+            }
+            if f["kind"] in DISK_UNITS:
+                row.update(disk_row(f, ns(f["median"], fk), ns(f["min"], fk)))
+            rows.append(row)
     by_name = {r["name"]: r for r in rows}
     for r in rows:
         if r["system"] != "granite":
             continue
         floor = lookup(FLOOR, r["name"])
         if floor in by_name and floor != r["name"]:
-            r["ratio_to_floor"] = round(r["median"] / by_name[floor]["median"], 2)
+            r["ratio_to_floor"] = ratio(r, by_name[floor], 2)
         linux = lookup(LINUX, r["name"])
         if linux in by_name:
-            r["ratio_to_linux"] = round(r["median"] / by_name[linux]["median"], 3)
+            r["ratio_to_linux"] = ratio(r, by_name[linux], 3)
     return rows, by_name
+
+
+def disk_row(f, ns_median, ns_min):
+    """A disk figure's throughput: from the median batch, and from the
+    fastest ("best"). No instruction count: under -icount the TSC also counts
+    the time the guest sits idle waiting for QEMU's I/O thread."""
+    def value(ns_per_op):
+        if f["kind"] == "MBps":
+            return f["bytes"] * 1e3 / ns_per_op  # bytes per ns * 1e9 / 1e6
+        return 1e9 / ns_per_op
+
+    return {
+        "unit": DISK_UNITS[f["kind"]],
+        "median": round(value(ns_median), 1),
+        "best": round(value(ns_min), 1),
+        "ns_per_op_median": round(ns_median, 1),
+        "ns_per_op_min": round(ns_min, 1),
+        "instructions": None,
+    }
+
+
+def ratio(r, ref, digits):
+    """r's cost over ref's (time per operation), so that below 1 is better
+    for every row, throughput rows included (there it is ref's MB/s or IOPS
+    over r's). None when the two are not in the same unit."""
+    if r["unit"] != ref["unit"]:
+        return None
+    if r["unit"] == "ns":
+        return round(r["median"] / ref["median"], digits)
+    return round(ref["median"] / r["median"], digits)
 
 
 def fmt_time(ns):
     return f"{ns / 1000:.2f} us" if ns >= 1000 else f"{ns:.0f} ns"
+
+
+def is_disk(r):
+    return r["unit"] != "ns"
+
+
+def fmt_value(r, v):
+    return f"{v:.1f} MB/s" if r["unit"] == "MB/s" else f"{v:.0f} IOPS"
+
+
+def fmt_ratios(r):
+    fl = "" if r["ratio_to_floor"] is None else f"{r['ratio_to_floor']:.2f}"
+    li = "" if r["ratio_to_linux"] is None else f"{r['ratio_to_linux']:.3f}"
+    return fl, li
+
+
+DISK_NOTE = ("higher is better; x floor and x Linux are time per request over the "
+             "reference's, so below 1 is faster")
 
 
 def table(rows):
@@ -158,11 +242,21 @@ def table(rows):
         "-" * 95,
     ]
     for r in rows:
+        if is_disk(r):
+            continue
         ins = "" if r["instructions"] is None else str(r["instructions"])
-        fl = "" if r["ratio_to_floor"] is None else f"{r['ratio_to_floor']:.2f}"
-        li = "" if r["ratio_to_linux"] is None else f"{r['ratio_to_linux']:.3f}"
+        fl, li = fmt_ratios(r)
         lines.append(f"{r['name']:44} {fmt_time(r['median']):>11} {fmt_time(r['min']):>11} "
                      f"{ins:>9} {fl:>8} {li:>8}")
+    disk = [r for r in rows if is_disk(r)]
+    if disk:
+        lines += ["", f"disk ({DISK_NOTE})",
+                  f"{'figure':44} {'median':>13} {'best':>13} {'x floor':>8} {'x Linux':>8}",
+                  "-" * 90]
+        for r in disk:
+            fl, li = fmt_ratios(r)
+            lines.append(f"{r['name']:44} {fmt_value(r, r['median']):>13} "
+                         f"{fmt_value(r, r['best']):>13} {fl:>8} {li:>8}")
     return "\n".join(lines)
 
 
@@ -199,7 +293,54 @@ def targets(by_name):
         if ia and ib and wa and wb:
             out.append((what, f"{ib / ia:.2f}x in instructions ({ib} vs {ia}); "
                               f"{wb / wa:.2f}x in wall time", ib / ia <= limit))
+    return out + disk_targets(by_name)
+
+
+def disk_targets(by_name):
+    """The storage issue's two targets, always listed: met is None (not
+    measured) until Granite's disk.* rows exist. Linux's figures stand
+    beside them for scale, never in Granite's place."""
+    def g(n):
+        r = by_name.get(n)
+        return r["median"] if r and is_disk(r) else None
+
+    out = []
+    what = "sequential 1 MiB requests: at least Linux's throughput (write and read)"
+    gw, gr = g("disk.seq_write_MBps"), g("disk.seq_read_MBps")
+    lw, lr = g("linux.disk.seq_write_MBps"), g("linux.disk.seq_read_MBps")
+    if gw and gr and lw and lr:
+        out.append((what, f"write {gw:.1f} vs {lw:.1f} MB/s ({gw / lw:.2f}x Linux), "
+                          f"read {gr:.1f} vs {lr:.1f} MB/s ({gr / lr:.2f}x Linux)",
+                    gw >= lw and gr >= lr))
+    else:
+        missing = [n for n, v in (("disk.seq_write_MBps", gw), ("disk.seq_read_MBps", gr),
+                               ("linux.disk.seq_write_MBps", lw),
+                               ("linux.disk.seq_read_MBps", lr)) if v is None]
+        linux = (f"; Linux, raw device: write {lw:.1f} MB/s, read {lr:.1f} MB/s"
+                 if lw and lr else "")
+        out.append((what, f"no {', '.join(missing)} yet{linux}", None))
+
+    what = "4 KiB read through file system + driver within 2x of a bare driver read"
+    fs, raw = g("disk.rand_read_4KiB_iops"), g("disk.raw_read_4KiB_iops")
+    lfs, lraw = g("linux.disk.fs_rand_read_4KiB_iops"), g("linux.disk.rand_read_4KiB_iops")
+    linux = (f"; for scale, Linux: a read through vfat takes {lraw / lfs:.2f}x the time of a "
+             f"raw-device read ({lfs:.0f} vs {lraw:.0f} IOPS)" if lfs and lraw else "")
+    if fs and raw:
+        out.append((what, f"{raw / fs:.2f}x the time ({fs:.0f} vs {raw:.0f} IOPS){linux}",
+                    raw / fs <= 2))
+    else:
+        missing = [n for n, v in (("disk.rand_read_4KiB_iops", fs),
+                               ("disk.raw_read_4KiB_iops", raw)) if v is None]
+        out.append((what, f"no {', '.join(missing)} yet{linux}", None))
     return out
+
+
+def met_word(ok, md=False):
+    if ok is None:
+        return "not measured"
+    if ok:
+        return "yes" if md else "met"
+    return "**no**" if md else "NOT met"
 
 
 def chart(by_name, path):
@@ -310,7 +451,8 @@ def markdown(rows, by_name, meta, tgts, chart_name):
         "",
         "The floor is the benchmark kernel's unchecked switch (no checks, no state saved): the "
         "least a round trip can cost on this emulator. Linux is Debian's kernel and "
-        "busybox-static booted in the same QEMU; its figures come from bench/linux/ipcbench.c.",
+        "busybox-static booted in the same QEMU; its figures come from bench/linux/ipcbench.c "
+        "(disk: diskbench.c).",
         "",
         "## Targets",
         "",
@@ -318,20 +460,22 @@ def markdown(rows, by_name, meta, tgts, chart_name):
         "|---|---|---|",
     ]
     for what, measured, ok in tgts:
-        lines.append(f"| {what} | {measured} | {'yes' if ok else '**no**'} |")
+        lines.append(f"| {what} | {measured} | {met_word(ok, md=True)} |")
     lines += ["", "## Findings", ""] + findings(by_name)
     lines += ["", f"![round trip and copy charts]({chart_name})", "", "## All figures", "",
               "| figure | median | min | instructions | x floor | x Linux |",
               "|---|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        name = r["name"]
+    def label(name):
         desc = DESCRIPTIONS.get(name)
-        label = f"`{name}`" + (f" ({desc})" if desc else "")
+        return f"`{name}`" + (f" ({desc})" if desc else "")
+
+    for r in rows:
+        if is_disk(r):
+            continue
         ins = "" if r["instructions"] is None else str(r["instructions"])
-        fl = "" if r["ratio_to_floor"] is None else f"{r['ratio_to_floor']:.2f}"
-        li = "" if r["ratio_to_linux"] is None else f"{r['ratio_to_linux']:.3f}"
-        lines.append(f"| {label} | {fmt_time(r['median'])} | {fmt_time(r['min'])} | {ins} | "
-                     f"{fl} | {li} |")
+        fl, li = fmt_ratios(r)
+        lines.append(f"| {label(r['name'])} | {fmt_time(r['median'])} | {fmt_time(r['min'])} | "
+                     f"{ins} | {fl} | {li} |")
     lines += ["", "Names: `ipc.<same_as|cross_as>_rt_<size>_<fast|slow>` is a call/reply_recv "
               "round trip; *slow* forces the slow path (a timeout in the info word) with the "
               "same semantics. `grant.copy_<size>` is one SYS_GRANT_COPY_FROM; "
@@ -339,6 +483,28 @@ def markdown(rows, by_name, meta, tgts, chart_name):
               "`ipc.large_send_<size>` is a whole large message: grant create, call, the "
               "server's copy, reply, revoke. `..._<n>_clients` is total time over total round "
               "trips while n client processes call one server.", ""]
+    disk = [r for r in rows if is_disk(r)]
+    if disk:
+        lines += ["## Disk", "",
+                  "One virtio-blk disk, attached the same way to both systems "
+                  "(bench/disk-device.sh: a 64 MiB raw image, `cache=writeback`, virtio 1.0 "
+                  "only, one queue of 256). Sequential figures: passes over a 16 MiB region in "
+                  "1 MiB requests, the write passes ending with a flush that is timed with them; "
+                  "median and best pass. Random reads: 4 KiB at seeded random offsets in the "
+                  "same region, batches of 64. Linux uses `O_DIRECT` throughout, so its page "
+                  "cache is not what is measured (bench/linux/diskbench.c); its `fs_` rows go "
+                  "through a vfat (FAT32) file system on the same disk. MB/s are 10^6 bytes per "
+                  "second. Higher is better for the figures; x floor and x Linux are still time "
+                  "per request against the reference, so below 1 means faster. No "
+                  "instruction counts: under `-icount` the TSC also counts idle waiting for "
+                  "the emulated device.", "",
+                  "| figure | median | best | x floor | x Linux |",
+                  "|---|---:|---:|---:|---:|"]
+        for r in disk:
+            fl, li = fmt_ratios(r)
+            lines.append(f"| {label(r['name'])} | {fmt_value(r, r['median'])} | "
+                         f"{fmt_value(r, r['best'])} | {fl} | {li} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -360,8 +526,13 @@ def main():
         "host_cpu": host_cpu(),
         "command": "./granite bench",
     }
+    # Ratios are time per operation against the reference for every row
+    # (below 1: faster); disk rows give throughput, "best" instead of "min".
     results = [{k: r[k] for k in ("name", "unit", "median", "min", "instructions",
-                                  "ratio_to_floor", "ratio_to_linux")} for r in rows]
+                                  "ratio_to_floor", "ratio_to_linux")} if not is_disk(r) else
+               {k: r[k] for k in ("name", "unit", "median", "best", "instructions",
+                                  "ratio_to_floor", "ratio_to_linux", "ns_per_op_median",
+                                  "ns_per_op_min")} | {"better": "higher"} for r in rows]
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({**meta, "results": results}, f, indent=2)
         f.write("\n")
@@ -373,7 +544,7 @@ def main():
         print("  " + f.replace("**", ""))
     print("\nTargets:")
     for what, measured, ok in tgts:
-        print(f"  [{'met' if ok else 'NOT met'}] {what}: {measured}")
+        print(f"  [{met_word(ok)}] {what}: {measured}")
 
     chart_name = "benchmarks.svg"
     has_chart = chart(by_name, os.path.join(args.out, chart_name))

@@ -17,8 +17,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "benchlib.h"
 
 typedef int (*op_fn)(void *ctx);
 
@@ -30,27 +31,6 @@ static double tsc_hz;
 
 /* Set by SIGCHLD so a parent blocked on a dead peer fails instead of hanging. */
 static volatile sig_atomic_t peer_gone;
-
-static void fail(const char *what, const char *why)
-{
-    printf("BENCH-ERROR %s %s\n", what, why);
-    fflush(stdout);
-    exit(1);
-}
-
-static void die(const char *what)
-{
-    fail(what, strerror(errno));
-}
-
-/* lfence keeps rdtsc from being hoisted above the work being timed. */
-static inline uint64_t tsc_read(void)
-{
-    uint32_t lo, hi;
-
-    __asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
-    return ((uint64_t)hi << 32) | lo;
-}
 
 /* A blocking call saw EINTR: retry unless it was the peer dying. */
 static int interrupted_retry(void)
@@ -141,20 +121,11 @@ static void reap_peer(const char *name, pid_t pid)
         fail(name, "peer process failed");
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return (x > y) - (x < y);
-}
-
 static void report(const char *name, const char *kind, double *samples, long n, long k)
 {
     double med, min;
 
-    qsort(samples, (size_t)n, sizeof(*samples), cmp_double);
-    min = samples[0];
-    med = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+    median_min(samples, n, &med, &min);
     printf("BENCH %s cycles_median=%lld cycles_min=%lld ns_median=%.1f "
            "ns_min=%.1f batches=%ld per_batch=%ld kind=%s\n",
            name, (long long)(med + 0.5), (long long)(min + 0.5), med * 1e9 / tsc_hz,
@@ -384,30 +355,6 @@ static void bench_eventfd(const char *name, long k, long warmup)
 
 /* ---- setup ---- */
 
-static double elapsed_ns(const struct timespec *a, const struct timespec *b)
-{
-    return (double)(b->tv_sec - a->tv_sec) * 1e9 + (double)(b->tv_nsec - a->tv_nsec);
-}
-
-/* Spin rather than sleep: under -icount an idle guest skips virtual time. */
-static double calibrate_tsc_hz(void)
-{
-    struct timespec a, b;
-    uint64_t t0, t1;
-    double ns;
-
-    if (clock_gettime(CLOCK_MONOTONIC_RAW, &a) < 0)
-        die("calibrate");
-    t0 = tsc_read();
-    do {
-        if (clock_gettime(CLOCK_MONOTONIC_RAW, &b) < 0)
-            die("calibrate");
-        ns = elapsed_ns(&a, &b);
-    } while (ns < (double)calib_ms * 1e6);
-    t1 = tsc_read();
-    return (double)(t1 - t0) * 1e9 / ns;
-}
-
 /* Both processes inherit this, so every ping-pong is a same-CPU switch. */
 static void pin_to_one_cpu(void)
 {
@@ -422,23 +369,6 @@ static void pin_to_one_cpu(void)
     CPU_SET(cpu, &set);
     if (sched_setaffinity(0, sizeof(set), &set) < 0)
         die("sched_setaffinity");
-}
-
-static long parse_count(const char *s, char opt, long lo)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > 100000000) {
-        char what[16];
-
-        snprintf(what, sizeof(what), "option-%c", opt);
-        fail(what, lo ? "must be an integer from 1 to 100000000"
-                      : "must be an integer from 0 to 100000000");
-    }
-    return v;
 }
 
 static void usage(const char *prog)
@@ -501,7 +431,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a dead pipe peer shows up as EPIPE instead */
     pin_to_one_cpu();
 
-    tsc_hz = calibrate_tsc_hz();
+    tsc_hz = calibrate_tsc_hz(calib_ms);
     printf("BENCH-INFO tsc_khz=%lld\n", (long long)(tsc_hz / 1e3 + 0.5));
 
     measure("linux.getppid", "rt", op_getppid, NULL, per_batch, warmup_ops);
@@ -512,6 +442,5 @@ int main(int argc, char **argv)
     /* ~10x the cost of a ping-pong: smaller batches keep run time in line. */
     bench_pipe("linux.pipe_xfer_64KiB", "xfer", 65536, per_batch / 8 > 0 ? per_batch / 8 : 1,
                warmup_ops > 0 && warmup_ops / 8 == 0 ? 1 : warmup_ops / 8);
-    printf("BENCH-DONE\n");
     return 0;
 }
