@@ -33,7 +33,15 @@
 #define E_GRANT_ACCESS  25  /* read or write right missing */
 #define E_GRANT_RANGE   26  /* offset/length outside the granted range */
 #define E_GRANT_DEPTH   27  /* indirect chain too deep, or a loop */
-#define E_MAX           28
+/* storage (the FAT file-system core and its server) */
+#define E_IO            28  /* the device failed a read, write or flush */
+#define E_NOSPC         29  /* no free cluster left, or the directory is full */
+#define E_NOTDIR        30  /* a path component or the target is not a directory */
+#define E_ISDIR         31  /* the target is a directory */
+#define E_NOTEMPTY      32  /* directory not empty */
+#define E_NAMETOOLONG   33  /* a name over 255 UTF-16 units, or a path too long */
+#define E_CORRUPT       34  /* the on-disk structures are inconsistent */
+#define E_MAX           35
 /* clang-format on */
 
 #endif
