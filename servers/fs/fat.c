@@ -408,7 +408,7 @@ int fat_mount(struct fat_vol *v, const struct fat_config *cfg)
 {
     memset(v, 0, sizeof(*v));
     if (!cfg->dev.read || !cfg->dev.write || !cfg->dev.flush || !cfg->cache ||
-        cfg->cache_bytes < FAT_CACHE_SLOTS_MIN * FAT_SECTOR_MAX)
+        cfg->cache_bytes < FAT_CACHE_SLOTS_MIN * FAT_DEV_BLOCK)
         return -E_INVAL;
     v->dev = cfg->dev;
     v->now = cfg->now;
@@ -424,8 +424,11 @@ int fat_mount(struct fat_vol *v, const struct fat_config *cfg)
     int rc = parse_boot(v, boot);
     if (rc < 0)
         return rc;
-    uint32_t nslots = (uint32_t)(cfg->cache_bytes / v->bps);
-    cache_init(v, cfg->cache, nslots > FAT_CACHE_SLOTS_MAX ? FAT_CACHE_SLOTS_MAX : nslots);
+    size_t nslots = cfg->cache_bytes / v->bps;
+    if (nslots < FAT_CACHE_SLOTS_MIN)
+        return -E_INVAL;
+    cache_init(v, cfg->cache,
+               nslots > FAT_CACHE_SLOTS_MAX ? FAT_CACHE_SLOTS_MAX : (uint32_t)nslots);
     rc = read_fsinfo(v);
     if (rc == 0)
         rc = count_free(v);

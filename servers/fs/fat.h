@@ -73,7 +73,7 @@ struct fat_dev {
 
 struct fat_config {
     struct fat_dev dev;
-    void *cache; /* block-cache memory: FAT_CACHE_SLOTS_MIN sectors at least */
+    void *cache; /* block cache: FAT_CACHE_SLOTS_MIN sectors at least, 64 used at most */
     size_t cache_bytes;
     void *scratch; /* FAT_SCRATCH_BYTES(dev.blocks) for the repair; NULL if read-only */
     size_t scratch_bytes;

@@ -72,6 +72,10 @@ static int td_read(void *ctx, uint64_t block, uint32_t count, void *buf)
     if (d->dead)
         return -E_IO;
     d->reads++;
+    if (d->fail_read && (long)d->reads == d->fail_read) {
+        d->fail_read = 0;
+        return -E_IO;
+    }
     d->rblocks += count;
     size_t bytes = (size_t)count * FAT_DEV_BLOCK;
     if (d->mem) {

@@ -24,6 +24,7 @@ struct tdev {
     uint64_t blocks;
     long budget;            /* blocks that may still be written; < 0: no limit */
     int dead;               /* the power went: every call fails */
+    long fail_read;         /* fail this read request (counting from 1) once, -E_IO */
     long fail_write;        /* fail this write request (counting from 1) once, -E_IO */
     long fail_flush;        /* fail this flush once */
     struct tdev_pend *pend; /* written since the last flush (crash model) */

@@ -124,6 +124,11 @@ static void finish(struct tvol *t, struct tdev *d, const char *img)
     assert_int_equal(used, (long)(sf.clusters - sf.free_clusters));
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* ---- names ---- */
 
 static uint32_t u16(const char *s, uint16_t *out)
@@ -272,7 +277,9 @@ static void test_mount_rejects(void **state)
     assert_int_equal(mount_t(t, &d, 0), -E_RANGE);
     d.blocks *= 2;
     /* too little cache */
-    assert_int_equal(tvol_mount(t, &d, 0, 4 * 512), -E_INVAL);
+    assert_int_equal(tvol_mount(t, &d, 0, 3 * 512), -E_INVAL);
+    assert_int_equal(tvol_mount(t, &d, 0, 4 * 512), 0);
+    assert_int_equal(fat_unmount(&t->v), 0);
     free(t->scratch);
     free(t);
     tdev_free(&d);
@@ -469,15 +476,928 @@ static void test_mtools_to_library(void **state)
     tdev_free(&d);
 }
 
+/* ---- error codes and semantics ---- */
+
+static void expect_rc(long got, long want, const char *what)
+{
+    if (got != want)
+        fail_msg("%s: got %ld, want %ld", what, got, want);
+}
+
+static void test_semantics(void **state)
+{
+    (void)state;
+    const char *img = work_path("semantics.img");
+    tool_mkfs(img, 40 * KIB, "-s 1");
+    struct tdev d;
+    tdev_load(&d, img, 0);
+    struct tvol *t = calloc(1, sizeof(*t));
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    struct fat_vol *v = &t->v;
+
+    /* paths */
+    expect_rc(fat_open(v, "relative", FAT_O_CREATE), -E_INVAL, "relative path");
+    expect_rc(fat_open(v, "", 0), -E_INVAL, "empty path");
+    expect_rc(fat_mkdir(v, "/a"), 0, "mkdir /a");
+    expect_rc(fat_open(v, "/a/../b", FAT_O_CREATE), -E_INVAL, "..");
+    expect_rc(fat_open(v, "/./b", FAT_O_CREATE), -E_INVAL, ".");
+    expect_rc(fat_open(v, "/a/..", 0), -E_INVAL, "trailing ..");
+    expect_rc(fat_open(v, "/a:b", FAT_O_CREATE), -E_INVAL, "colon");
+    expect_rc(fat_open(v, "/a\\b", FAT_O_CREATE), -E_INVAL, "backslash");
+    expect_rc(fat_open(v, "/x.", FAT_O_CREATE), -E_INVAL, "trailing dot");
+    expect_rc(fat_open(v, "/bad\xff", FAT_O_CREATE), -E_INVAL, "bad UTF-8");
+    char name[1100];
+    memset(name, 0, sizeof(name));
+    name[0] = '/';
+    memset(name + 1, 'n', 256);
+    expect_rc(fat_open(v, name, FAT_O_CREATE), -E_NAMETOOLONG, "256 units");
+    name[256] = '\0';
+    int h = fat_open(v, name, FAT_O_CREATE);
+    assert_true(h >= 0);
+    assert_int_equal(fat_close(v, h), 0);
+    memset(name, 0, sizeof(name));
+    for (int i = 0; i < 1030; i += 2)
+        name[i] = '/', name[i + 1] = 'a';
+    expect_rc(fat_open(v, name, 0), -E_NAMETOOLONG, "path of 1030 bytes");
+    h = fat_open(v, "//a///", FAT_O_DIR);
+    expect_rc(h >= 0, 1, "repeated slashes");
+    assert_int_equal(fat_close(v, h), 0);
+    expect_rc(fat_open(v, "/nope", 0), -E_NOENT, "missing");
+    expect_rc(fat_open(v, "/nope/x", FAT_O_CREATE), -E_NOENT, "missing parent");
+    put_file(v, "/f", 100, 1, 100);
+    expect_rc(fat_open(v, "/f/x", FAT_O_CREATE), -E_NOTDIR, "file as directory");
+    expect_rc(fat_mkdir(v, "/f/x"), -E_NOTDIR, "mkdir under a file");
+    expect_rc(fat_open(v, "/f", FAT_O_DIR), -E_NOTDIR, "O_DIR on a file");
+    expect_rc(fat_open(v, "/F", FAT_O_CREATE | FAT_O_EXCL), -E_EXIST, "O_EXCL, other case");
+    expect_rc(fat_open(v, "/", FAT_O_CREATE | FAT_O_EXCL), -E_EXIST, "O_EXCL on /");
+    expect_rc(fat_open(v, "/", FAT_O_TRUNC), -E_ISDIR, "O_TRUNC on /");
+    expect_rc(fat_open(v, "/a", FAT_O_CREATE), -E_ISDIR, "O_CREATE on a directory");
+    expect_rc(fat_open(v, "/f", 0x100), -E_INVAL, "unknown flag");
+    expect_rc(fat_mkdir(v, "/A"), -E_EXIST, "mkdir exists");
+    expect_rc(fat_mkdir(v, "/"), -E_EXIST, "mkdir /");
+    expect_rc(fat_rmdir(v, "/"), -E_BUSY, "rmdir /");
+    put_file(v, "/a/inside", 5, 2, 5);
+    expect_rc(fat_rmdir(v, "/a"), -E_NOTEMPTY, "rmdir not empty");
+    expect_rc(fat_rmdir(v, "/f"), -E_NOTDIR, "rmdir a file");
+    expect_rc(fat_unlink(v, "/a"), -E_ISDIR, "unlink a directory");
+    expect_rc(fat_unlink(v, "/"), -E_ISDIR, "unlink /");
+    expect_rc(fat_unlink(v, "/nope"), -E_NOENT, "unlink missing");
+
+    /* open files and handles */
+    h = fat_open(v, "/f", 0);
+    assert_true(h >= 0);
+    int h2 = fat_open(v, "/F", 0);
+    assert_true(h2 >= 0);
+    expect_rc(fat_unlink(v, "/f"), -E_BUSY, "unlink an open file");
+    assert_int_equal(fat_write(v, h2, 100, "tail", 4), 4);
+    struct fat_stat st;
+    assert_int_equal(fat_stat(v, h, &st), 0);
+    assert_int_equal(st.size, 104); /* the two opens share the file */
+    assert_int_equal(fat_close(v, h), 0);
+    assert_int_equal(fat_close(v, h2), 0);
+    expect_rc(fat_close(v, h), -E_BADHANDLE, "closed twice");
+    expect_rc(fat_read(v, h, 0, name, 1), -E_BADHANDLE, "read on a closed handle");
+    expect_rc(fat_stat(v, -1, &st), -E_BADHANDLE, "negative handle");
+    expect_rc(fat_stat(v, 12345, &st), -E_BADHANDLE, "made-up handle");
+    expect_rc(fat_unlink(v, "/f"), 0, "unlink after close");
+    int hd = fat_open(v, "/a", FAT_O_DIR);
+    assert_true(hd >= 0);
+    expect_rc(fat_read(v, hd, 0, name, 1), -E_ISDIR, "read a directory");
+    expect_rc(fat_write(v, hd, 0, name, 1), -E_ISDIR, "write a directory");
+    expect_rc(fat_truncate(v, hd, 0), -E_ISDIR, "truncate a directory");
+    assert_int_equal(fat_unlink(v, "/a/inside"), 0);
+    expect_rc(fat_rmdir(v, "/a"), -E_BUSY, "rmdir an open directory");
+    assert_int_equal(fat_close(v, hd), 0);
+    int hs[FAT_OPEN_MAX];
+    for (int i = 0; i < FAT_OPEN_MAX; i++) {
+        char p[32];
+        snprintf(p, sizeof(p), "/many%d", i);
+        hs[i] = fat_open(v, p, FAT_O_CREATE);
+        assert_true(hs[i] >= 0);
+    }
+    expect_rc(fat_open(v, "/one more", FAT_O_CREATE), -E_LIMIT, "node table full");
+    h = fat_open(v, "/many3", 0); /* already open: shares its node */
+    assert_true(h >= 0);
+    assert_int_equal(fat_close(v, h), 0);
+    for (int i = 0; i < FAT_OPEN_MAX; i++)
+        assert_int_equal(fat_close(v, hs[i]), 0);
+    expect_rc(fat_readdir(v, hs[0], &(uint32_t){0}, &(struct fat_dirent){0}), -E_BADHANDLE,
+              "readdir on a closed handle");
+
+    /* rename */
+    assert_int_equal(fat_mkdir(v, "/a/b"), 0);
+    assert_int_equal(fat_mkdir(v, "/a/b/c"), 0);
+    put_file(v, "/a/b/c/data.bin", 3000, 3, 1000);
+    expect_rc(fat_rename(v, "/a", "/a/b/c/x"), -E_INVAL, "directory into itself, deep");
+    expect_rc(fat_rename(v, "/a", "/a/x"), -E_INVAL, "directory into itself");
+    expect_rc(fat_rename(v, "/a/b", "/a/b"), 0, "rename to itself");
+    expect_rc(fat_rename(v, "/a/b", "/many1"), -E_EXIST, "target exists");
+    expect_rc(fat_rename(v, "/nope", "/x"), -E_NOENT, "source missing");
+    expect_rc(fat_rename(v, "/", "/x"), -E_BUSY, "rename /");
+    expect_rc(fat_rename(v, "/many1", "/"), -E_EXIST, "rename onto /");
+    expect_rc(fat_rename(v, "/many1", "/nope/x"), -E_NOENT, "target parent missing");
+    h = fat_open(v, "/a/b/c/data.bin", 0);
+    assert_true(h >= 0);
+    expect_rc(fat_rename(v, "/a/b", "/moved b"), 0, "move a directory to the root");
+    expect_rc(fat_rename(v, "/moved b/c", "/many2 dir"), 0, "and another");
+    assert_int_equal(fat_mkdir(v, "/many2 dir/sub"), 0);
+    expect_rc(fat_rename(v, "/moved b", "/many2 dir/sub/moved again"), 0, "into a subdirectory");
+    /* the open file followed its directory */
+    assert_int_equal(fat_write(v, h, 3000, "more", 4), 4);
+    assert_int_equal(fat_close(v, h), 0);
+    assert_int_equal(fat_stat_path(v, "/many2 dir/data.bin", &st), 0);
+    assert_int_equal(st.size, 3004);
+    expect_rc(fat_stat_path(v, "/a/b", &st), -E_NOENT, "old path gone");
+    put_file(v, "/many2 dir/case.txt", 10, 4, 10);
+    expect_rc(fat_rename(v, "/many2 dir/case.txt", "/many2 dir/CASE.TXT"), 0, "change of case");
+    hd = fat_open(v, "/many2 dir", FAT_O_DIR);
+    uint32_t pos = 0;
+    struct fat_dirent de;
+    int n_case = 0;
+    while (fat_readdir(v, hd, &pos, &de) == 1)
+        if (strcasecmp(de.name, "case.txt") == 0) {
+            assert_string_equal(de.name, "CASE.TXT");
+            n_case++;
+        }
+    assert_int_equal(n_case, 1);
+    assert_int_equal(fat_close(v, hd), 0);
+    check_file(v, "/many2 dir/case.txt", 10, 4);
+
+    /* truncate, holes, limits */
+    put_file(v, "/t", 10000, 5, 4096);
+    h = fat_open(v, "/t", 0);
+    assert_int_equal(fat_truncate(v, h, 100), 0);
+    assert_int_equal(fat_truncate(v, h, 5000), 0);
+    assert_int_equal(fat_write(v, h, 20000, "0123456789", 10), 10);
+    uint8_t *buf = xmalloc(20010), *want = xmalloc(20010);
+    memset(want, 0, 20010);
+    pattern(want, 100, 5, 0);
+    memcpy(want + 20000, "0123456789", 10);
+    assert_int_equal(fat_read(v, h, 0, buf, 30000), 20010);
+    assert_memory_equal(buf, want, 20010);
+    assert_int_equal(fat_read(v, h, 20010, buf, 10), 0);
+    assert_int_equal(fat_read(v, h, 1ull << 40, buf, 10), 0);
+    expect_rc(fat_write(v, h, FAT_FILE_MAX, "x", 1), -E_RANGE, "write at 4 GiB - 1");
+    expect_rc(fat_write(v, h, 1ull << 33, "x", 1), -E_RANGE, "write past 4 GiB");
+    expect_rc(fat_truncate(v, h, 1ull << 32), -E_RANGE, "truncate past 4 GiB");
+    assert_int_equal(fat_truncate(v, h, 0), 0);
+    assert_int_equal(fat_stat(v, h, &st), 0);
+    assert_int_equal(st.size, 0);
+    assert_int_equal(st.cluster, 0);
+    assert_int_equal(fat_write(v, h, 0, "again", 5), 5);
+    assert_int_equal(fat_close(v, h), 0);
+    h = fat_open(v, "/t", FAT_O_TRUNC);
+    assert_int_equal(fat_stat(v, h, &st), 0);
+    assert_int_equal(st.size, 0);
+    assert_int_equal(st.mtime, TEST_TIME);
+    assert_int_equal(fat_close(v, h), 0);
+    free(buf);
+    free(want);
+
+    /* readdir keeps its place while the directory changes */
+    assert_int_equal(fat_mkdir(v, "/list"), 0);
+    for (int i = 0; i < 30; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/list/entry number %02d", i);
+        put_file(v, p, (size_t)i, 6, 64);
+    }
+    hd = fat_open(v, "/list", FAT_O_DIR);
+    pos = 0;
+    int seen[30] = {0}, count = 0;
+    while (fat_readdir(v, hd, &pos, &de) == 1) {
+        int i;
+        assert_int_equal(sscanf(de.name, "entry number %d", &i), 1);
+        seen[i]++;
+        assert_int_equal(de.st.size, (uint32_t)i);
+        if (++count == 10) {
+            assert_int_equal(fat_unlink(v, "/list/entry number 00"), 0);
+            put_file(v, "/list/a newcomer", 1, 6, 1);
+        }
+    }
+    for (int i = 1; i < 30; i++)
+        assert_int_equal(seen[i], 1);
+    assert_int_equal(fat_close(v, hd), 0);
+
+    finish(t, &d, img);
+    char *list = tool_mlist(img);
+    assert_non_null(strstr(list, "/many2 dir/sub/moved again/\n"));
+    assert_non_null(strstr(list, "/many2 dir/CASE.TXT\n"));
+    assert_non_null(strstr(list, "/list/a newcomer\n"));
+    assert_null(strstr(list, "/list/entry number 00\n"));
+    free(list);
+    check_mtools(img, "/many2 dir/CASE.TXT", 10, 4);
+
+    /* read-only: reads work, nothing is written */
+    assert_int_equal(mount_t(t, &d, FAT_MOUNT_RDONLY), 0);
+    unsigned long writes = d.writes;
+    check_file(v, "/many2 dir/case.txt", 10, 4);
+    expect_rc(fat_open(v, "/new", FAT_O_CREATE), -E_PERM, "create read-only");
+    expect_rc(fat_mkdir(v, "/new"), -E_PERM, "mkdir read-only");
+    expect_rc(fat_unlink(v, "/t"), -E_PERM, "unlink read-only");
+    h = fat_open(v, "/t", 0);
+    expect_rc(fat_write(v, h, 0, "x", 1), -E_PERM, "write read-only");
+    assert_int_equal(fat_close(v, h), 0);
+    assert_int_equal(fat_unmount(v), 0);
+    assert_int_equal(d.writes, writes);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
+/* ---- a full disk ---- */
+
+static void test_full_disk(void **state)
+{
+    (void)state;
+    const char *img = work_path("full.img");
+    tool_mkfs(img, 2 * KIB, "-s 1");
+    struct tdev d;
+    tdev_load(&d, img, 0);
+    struct tvol *t = calloc(1, sizeof(*t));
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    struct fat_vol *v = &t->v;
+    size_t chunk = 100 * KIB, sizes[64];
+    uint8_t *buf = xmalloc(chunk);
+    int n = 0;
+    long w = 0;
+    for (; n < 64; n++) {
+        char p[32];
+        snprintf(p, sizeof(p), "/fill %d", n);
+        int h = fat_open(v, p, FAT_O_CREATE);
+        assert_true(h >= 0);
+        pattern(buf, chunk, (uint32_t)n, 0);
+        w = fat_write(v, h, 0, buf, chunk);
+        assert_int_equal(fat_close(v, h), 0);
+        sizes[n] = w > 0 ? (size_t)w : 0;
+        if (w != (long)chunk)
+            break;
+    }
+    assert_true(n < 64);
+    assert_true(w == -E_NOSPC || (w > 0 && w < (long)chunk));
+    struct fat_statfs sf;
+    assert_int_equal(fat_statfs(v, &sf), 0);
+    assert_int_equal(sf.free_clusters, 0);
+    expect_rc(fat_mkdir(v, "/no room"), -E_NOSPC, "mkdir on a full disk");
+    int h = fat_open(v, "/fill 0", 0);
+    expect_rc(fat_write(v, h, chunk, "x", 1), -E_NOSPC, "append on a full disk");
+    expect_rc(fat_truncate(v, h, chunk + 5000), -E_NOSPC, "grow on a full disk");
+    assert_int_equal(fat_close(v, h), 0);
+    for (int i = 0; i <= n; i++) {
+        char p[32];
+        snprintf(p, sizeof(p), "/fill %d", i);
+        check_file(v, p, sizes[i], (uint32_t)i);
+    }
+    finish(t, &d, img);
+
+    /* room again after an unlink */
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    assert_int_equal(fat_unlink(v, "/fill 1"), 0);
+    put_file(v, "/after", 50 * KIB, 77, 8192);
+    assert_int_equal(fat_mkdir(v, "/room again"), 0);
+    check_file(v, "/after", 50 * KIB, 77);
+    finish(t, &d, img);
+
+    /* a directory filling the disk with entries */
+    tool_mkfs(img, 1 * KIB, "-s 1");
+    tdev_free(&d);
+    tdev_load(&d, img, 0);
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    put_file(v, "/hog", 900 * KIB, 1, 64 * KIB);
+    assert_int_equal(fat_mkdir(v, "/dir"), 0);
+    int rc = 0, made = 0;
+    while (rc >= 0 && made < 100000) {
+        char p[96];
+        snprintf(p, sizeof(p), "/dir/A long name to use up entries quickly %d", made);
+        rc = fat_open(v, p, FAT_O_CREATE);
+        if (rc >= 0) {
+            fat_close(v, rc);
+            made++;
+        }
+    }
+    assert_int_equal(rc, -E_NOSPC);
+    assert_true(made > 10);
+    finish(t, &d, img);
+    free(buf);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
+/* ---- the data path: few large device requests ---- */
+
+static void test_efficiency(void **state)
+{
+    (void)state;
+    const char *img = work_path("efficiency.img");
+    tool_mkfs(img, 64 * KIB, "-s 8");
+    struct tdev d;
+    tdev_load(&d, img, 0);
+    struct tvol *t = calloc(1, sizeof(*t));
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    struct fat_vol *v = &t->v;
+    size_t len = 1 * MIB;
+    uint8_t *buf = xmalloc(16 * MIB), *back = xmalloc(len);
+    pattern(buf, 16 * MIB, 1, 0);
+    int h = fat_open(v, "/one", FAT_O_CREATE);
+    assert_true(h >= 0);
+    d.writes = d.reads = 0;
+    assert_int_equal(fat_write(v, h, 0, buf, len), (long)len);
+    /* the data in one request; the FAT and the entry wait for the commit */
+    assert_true(d.writes <= 1);
+    assert_int_equal(fat_sync(v), 0);
+    /* + 256 FAT entries (three sectors here) in two copies, and the entry */
+    print_message("1 MiB write and sync: %lu device writes\n", d.writes);
+    assert_true(d.writes <= 1 + 3 * 2 + 1);
+    d.writes = d.reads = 0;
+    assert_int_equal(fat_read(v, h, 0, back, len), (long)len);
+    assert_memory_equal(back, buf, len);
+    assert_true(d.reads <= 1);
+    /* 4 KiB random reads: one device request each */
+    d.reads = 0;
+    uint64_t saved = rng_state;
+    rng_state = 42;
+    for (int i = 0; i < 64; i++) {
+        uint64_t off = (rng() % (len / 4096)) * 4096;
+        assert_int_equal(fat_read(v, h, off, back, 4096), 4096);
+        assert_memory_equal(back, buf + off, 4096);
+    }
+    rng_state = saved;
+    assert_int_equal(d.reads, 64);
+    assert_int_equal(fat_close(v, h), 0);
+    /* 16 MiB in 64 KiB writes, each acknowledged by a sync */
+    h = fat_open(v, "/sixteen", FAT_O_CREATE);
+    d.writes = d.flushes = 0;
+    for (size_t off = 0; off < 16 * MIB; off += 64 * KIB) {
+        assert_int_equal(fat_write(v, h, off, buf + off, 64 * KIB), 64 * KIB);
+        assert_int_equal(fat_sync(v), 0);
+    }
+    print_message("16 MiB in 256 synced writes: %lu device writes, %lu flushes\n", d.writes,
+                  d.flushes);
+    assert_true(d.writes <=
+                256 * 5); /* data, FAT sector in two copies, entry; sometimes one more */
+    assert_int_equal(fat_close(v, h), 0);
+    check_file(v, "/sixteen", 16 * MIB, 1);
+    finish(t, &d, img);
+    free(buf);
+    free(back);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
+/* ---- a driver that fails and comes back: the caller retries ---- */
+
+static void test_transient_errors(void **state)
+{
+    (void)state;
+    const char *img = work_path("transient.img");
+    tool_mkfs(img, 16 * KIB, "-s 2");
+    struct tdev d;
+    tdev_load(&d, img, 0);
+    struct tvol *t = calloc(1, sizeof(*t));
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    struct fat_vol *v = &t->v;
+    size_t len = 4 * MIB, chunk = 64 * KIB;
+    uint8_t *buf = xmalloc(len);
+    pattern(buf, len, 9, 0);
+    int h = fat_open(v, "/four", FAT_O_CREATE);
+    assert_true(h >= 0);
+    int failures = 0;
+    uint64_t saved = rng_state;
+    rng_state = 7;
+    for (size_t off = 0; off < len;) {
+        if (rng() % 3 == 0)
+            d.fail_write = (long)(d.writes + 1 + rng() % 3);
+        if (rng() % 5 == 0)
+            d.fail_flush = (long)(d.flushes + 1 + rng() % 2);
+        if (rng() % 7 == 0)
+            d.fail_read = (long)(d.reads + 1);
+        long w = fat_write(v, h, off, buf + off, chunk);
+        if (w < 0) {
+            assert_int_equal(w, -E_IO);
+            failures++;
+            continue; /* retry what was in flight */
+        }
+        off += (size_t)w;
+        while (fat_sync(v) == -E_IO)
+            failures++;
+    }
+    rng_state = saved;
+    d.fail_write = d.fail_flush = d.fail_read = 0;
+    assert_true(failures > 5);
+    assert_int_equal(fat_close(v, h), 0);
+    check_file(v, "/four", len, 9);
+    d.fail_read = (long)(d.reads + 1);
+    h = fat_open(v, "/four", 0);
+    long r = h >= 0 ? fat_read(v, h, 0, buf, 4096) : h;
+    assert_true(r == -E_IO || r == 4096);
+    if (h >= 0)
+        fat_close(v, h);
+    finish(t, &d, img);
+    free(buf);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
+/* ---- a seeded random run checked against a model ---- */
+
+#define M_MAX 200
+
+struct ment {
+    char path[1400]; /* as created; canonical: one '/' between components */
+    int dir;
+    uint8_t *data;
+    size_t size;
+};
+
+struct model {
+    struct ment e[M_MAX];
+    int n;
+    size_t bytes;
+};
+
+/* Next component of *p: its start and length; 0 at the end. */
+static size_t next_comp(const char **p, const char **start)
+{
+    while (**p == '/')
+        (*p)++;
+    *start = *p;
+    while (**p && **p != '/')
+        (*p)++;
+    return (size_t)(*p - *start);
+}
+
+static int comp_eq(const char *a, size_t la, const char *b, size_t lb)
+{
+    uint16_t ua[FAT_NAME_MAX + 1], ub[FAT_NAME_MAX + 1];
+    uint32_t na, nb;
+    assert_int_equal(name_from_utf8(a, la, ua, &na), 0);
+    assert_int_equal(name_from_utf8(b, lb, ub, &nb), 0);
+    return name_eq(ua, na, ub, nb);
+}
+
+/* How many leading components of `inner` match all of `outer` (-1 if
+ * they do not all match); the library's case folding. */
+static int path_prefix(const char *outer, const char *inner)
+{
+    const char *a = outer, *b = inner, *sa, *sb;
+    for (;;) {
+        size_t la = next_comp(&a, &sa), lb = next_comp(&b, &sb);
+        if (la == 0)
+            return lb == 0 ? 0 : 1; /* equal, or inner is below */
+        if (lb == 0 || !comp_eq(sa, la, sb, lb))
+            return -1;
+    }
+}
+
+static int path_same(const char *a, const char *b)
+{
+    return path_prefix(a, b) == 0;
+}
+
+static int path_below(const char *inner, const char *outer)
+{
+    return strcmp(outer, "/") == 0 ? strcmp(inner, "/") != 0 : path_prefix(outer, inner) == 1;
+}
+
+static int m_find(const struct model *m, const char *path)
+{
+    for (int i = 0; i < m->n; i++)
+        if (path_same(m->e[i].path, path))
+            return i;
+    return -1;
+}
+
+static void parent_of(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash == path ? 1 : (size_t)(slash - path);
+    snprintf(out, cap, "%.*s", (int)len, path);
+}
+
+static int depth_of(const char *path)
+{
+    int d = 0;
+    for (; *path; path++)
+        d += *path == '/';
+    return strcmp(path, "/") == 0 ? 0 : d;
+}
+
+static int m_children(const struct model *m, const char *dir)
+{
+    int n = 0;
+    char par[1400];
+    for (int i = 0; i < m->n; i++) {
+        parent_of(m->e[i].path, par, sizeof(par));
+        n += path_same(par, dir);
+    }
+    return n;
+}
+
+static void join(char *out, size_t cap, const char *dir, const char *name)
+{
+    snprintf(out, cap, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, name);
+}
+
+static void rand_name(char *out, size_t cap)
+{
+    unsigned k = (unsigned)(rng() % 40);
+    switch (rng() % 9) {
+    case 0:
+        snprintf(out, cap, "F%u.TXT", k);
+        break;
+    case 1:
+        snprintf(out, cap, "f%u.dat", k);
+        break;
+    case 2:
+        snprintf(out, cap, "Mixed%u.Bin", k);
+        break;
+    case 3:
+        snprintf(out, cap, "A longer name %u with spaces.text", k);
+        break;
+    case 4:
+        snprintf(out, cap, "caf\xc3\xa9 %u", k);
+        break;
+    case 5:
+        snprintf(out, cap, "many.dots.%u.x.y", k);
+        break;
+    case 6: {
+        size_t len = 100 + rng() % 100;
+        int n = snprintf(out, cap, "L%u", k);
+        for (size_t i = (size_t)n; i < len && i + 1 < cap; i++)
+            out[i] = (char)('a' + (i * 7 + k) % 26);
+        out[len < cap ? len : cap - 1] = '\0';
+        break;
+    }
+    case 7:
+        snprintf(out, cap, "name+%u,;=", k);
+        break;
+    default:
+        snprintf(out, cap, "Long Name %u.txt", k);
+        break;
+    }
+}
+
+/* "/" or a random directory of the model, no deeper than max_depth. */
+static const char *pick_dir(const struct model *m, int max_depth)
+{
+    int cand[M_MAX], n = 0;
+    for (int i = 0; i < m->n; i++)
+        if (m->e[i].dir && depth_of(m->e[i].path) <= max_depth)
+            cand[n++] = i;
+    if (n == 0 || rng() % 4 == 0)
+        return "/";
+    return m->e[cand[rng() % (uint64_t)n]].path;
+}
+
+static int pick(const struct model *m, int want_dir)
+{
+    int cand[M_MAX], n = 0;
+    for (int i = 0; i < m->n; i++)
+        if (want_dir < 0 || m->e[i].dir == want_dir)
+            cand[n++] = i;
+    return n ? cand[rng() % (uint64_t)n] : -1;
+}
+
+static void m_remove(struct model *m, int i)
+{
+    free(m->e[i].data);
+    m->bytes -= m->e[i].size;
+    m->e[i] = m->e[--m->n];
+}
+
+static void m_resize(struct model *m, struct ment *e, size_t size)
+{
+    if (size > e->size) {
+        e->data = realloc(e->data, size);
+        assert_non_null(e->data);
+        memset(e->data + e->size, 0, size - e->size);
+    }
+    m->bytes += size;
+    m->bytes -= e->size;
+    e->size = size;
+}
+
+static void verify_model(struct fat_vol *v, const struct model *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        const struct ment *e = &m->e[i];
+        struct fat_stat st;
+        assert_int_equal(fat_stat_path(v, e->path, &st), 0);
+        assert_int_equal(!!(st.attr & FAT_ATTR_DIR), e->dir);
+        if (e->dir)
+            continue;
+        assert_int_equal(st.size, e->size);
+        int h = fat_open(v, e->path, 0);
+        assert_true(h >= 0);
+        uint8_t *buf = xmalloc(e->size + 1);
+        assert_int_equal(fat_read(v, h, 0, buf, e->size + 1), (long)e->size);
+        if (e->size && memcmp(buf, e->data, e->size) != 0)
+            fail_msg("content of %s differs from the model", e->path);
+        free(buf);
+        assert_int_equal(fat_close(v, h), 0);
+    }
+    /* every directory lists exactly its children, by the names given */
+    for (int i = -1; i < m->n; i++) {
+        if (i >= 0 && !m->e[i].dir)
+            continue;
+        const char *dir = i < 0 ? "/" : m->e[i].path;
+        int h = fat_open(v, dir, FAT_O_DIR);
+        assert_true(h >= 0);
+        uint32_t pos = 0;
+        struct fat_dirent de;
+        int n = 0;
+        while (fat_readdir(v, h, &pos, &de) == 1) {
+            char p[1400];
+            join(p, sizeof(p), dir, de.name);
+            int k = m_find(m, p);
+            if (k < 0 || strcmp(strrchr(m->e[k].path, '/') + 1, de.name) != 0)
+                fail_msg("%s: listed entry %s is not in the model", dir, de.name);
+            n++;
+        }
+        assert_int_equal(n, m_children(m, dir));
+        assert_int_equal(fat_close(v, h), 0);
+    }
+}
+
+/* What a model run did: successes and expected refusals per kind. */
+static unsigned m_ok[12], m_refused[12];
+#define OK_(k) (m_ok[k]++)
+#define NO_(k) (m_refused[k]++)
+
+static void model_step(struct tvol *t, struct tdev *d, struct model *m)
+{
+    struct fat_vol *v = &t->v;
+    uint32_t cs = v->cluster_bytes;
+    char name[300], path[1400], par[1400];
+    uint64_t r = rng() % 100;
+    if (r < 15) { /* create */
+        if (m->n >= M_MAX)
+            return;
+        rand_name(name, sizeof(name));
+        join(path, sizeof(path), pick_dir(m, 3), name);
+        int exists = m_find(m, path) >= 0;
+        int h = fat_open(v, path, FAT_O_CREATE | FAT_O_EXCL);
+        if (exists) {
+            expect_rc(h, -E_EXIST, path);
+            NO_(0);
+            return;
+        }
+        if (h < 0)
+            fail_msg("create %s: %d", path, h);
+        OK_(0);
+        assert_int_equal(fat_close(v, h), 0);
+        struct ment *e = &m->e[m->n++];
+        memset(e, 0, sizeof(*e));
+        snprintf(e->path, sizeof(e->path), "%s", path);
+    } else if (r < 40) { /* write */
+        int i = pick(m, 0);
+        if (i < 0)
+            return;
+        struct ment *e = &m->e[i];
+        uint64_t how = rng() % 10;
+        size_t off = how < 7   ? (size_t)(rng() % (e->size + 1))
+                     : how < 9 ? e->size
+                               : e->size + (size_t)(rng() % (3 * cs + 1));
+        size_t len = rng() % 5 ? (size_t)(rng() % (3 * cs + 1)) : (size_t)(rng() % (300 * KIB));
+        if (m->bytes + off + len > 24 * MIB)
+            return;
+        uint8_t *buf = xmalloc(len);
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (uint8_t)rng();
+        int h = fat_open(v, e->path, 0);
+        assert_true(h >= 0);
+        long w = fat_write(v, h, off, buf, len);
+        if (w != (long)len)
+            fail_msg("write %zu at %zu of %s: %ld", len, off, e->path, w);
+        OK_(1);
+        assert_int_equal(fat_close(v, h), 0);
+        if (len) {
+            if (off + len > e->size)
+                m_resize(m, e, off + len);
+            memcpy(e->data + off, buf, len);
+        }
+        free(buf);
+    } else if (r < 50) { /* read a range */
+        int i = pick(m, 0);
+        if (i < 0)
+            return;
+        struct ment *e = &m->e[i];
+        size_t off = (size_t)(rng() % (e->size + 2)), len = (size_t)(rng() % (2 * cs + 2));
+        uint8_t *buf = xmalloc(len);
+        int h = fat_open(v, e->path, 0);
+        long got = fat_read(v, h, off, buf, len);
+        size_t want = off >= e->size ? 0 : e->size - off < len ? e->size - off : len;
+        assert_int_equal(got, (long)want);
+        if (want && memcmp(buf, e->data + off, want) != 0)
+            fail_msg("read of %s at %zu differs", e->path, off);
+        OK_(2);
+        assert_int_equal(fat_close(v, h), 0);
+        free(buf);
+    } else if (r < 57) { /* truncate */
+        int i = pick(m, 0);
+        if (i < 0)
+            return;
+        struct ment *e = &m->e[i];
+        size_t size = (size_t)(rng() % (2 * e->size + cs + 1));
+        if (m->bytes + size > 24 * MIB)
+            return;
+        int h = fat_open(v, e->path, 0);
+        assert_int_equal(fat_truncate(v, h, size), 0);
+        OK_(3);
+        assert_int_equal(fat_close(v, h), 0);
+        m_resize(m, e, size);
+    } else if (r < 64) { /* unlink */
+        int i = pick(m, 0);
+        if (i < 0)
+            return;
+        expect_rc(fat_unlink(v, m->e[i].path), 0, m->e[i].path);
+        OK_(4);
+        m_remove(m, i);
+    } else if (r < 71) { /* mkdir */
+        if (m->n >= M_MAX)
+            return;
+        rand_name(name, sizeof(name));
+        if (strlen(name) > 60)
+            name[60] = '\0';
+        join(path, sizeof(path), pick_dir(m, 2), name);
+        int exists = m_find(m, path) >= 0;
+        int rc = fat_mkdir(v, path);
+        expect_rc(rc, exists ? -E_EXIST : 0, path);
+        exists ? NO_(5) : OK_(5);
+        if (!exists) {
+            struct ment *e = &m->e[m->n++];
+            memset(e, 0, sizeof(*e));
+            snprintf(e->path, sizeof(e->path), "%s", path);
+            e->dir = 1;
+        }
+    } else if (r < 76) { /* rmdir */
+        int i = pick(m, 1);
+        if (i < 0)
+            return;
+        int busy = m_children(m, m->e[i].path) > 0;
+        expect_rc(fat_rmdir(v, m->e[i].path), busy ? -E_NOTEMPTY : 0, m->e[i].path);
+        busy ? NO_(6) : OK_(6);
+        if (!busy)
+            m_remove(m, i);
+    } else if (r < 88) { /* rename */
+        int i = pick(m, -1);
+        if (i < 0)
+            return;
+        struct ment *e = &m->e[i];
+        const char *dir = pick_dir(m, e->dir ? 2 : 3);
+        if (rng() % 5 == 0) { /* the same name in another case */
+            parent_of(e->path, par, sizeof(par));
+            dir = par;
+            snprintf(name, sizeof(name), "%s", strrchr(e->path, '/') + 1);
+            for (char *c = name; *c; c++)
+                if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z'))
+                    *c ^= 0x20;
+        } else {
+            rand_name(name, sizeof(name));
+            if (e->dir && strlen(name) > 60)
+                name[60] = '\0';
+        }
+        join(path, sizeof(path), dir, name);
+        int want;
+        if (e->dir && (path_same(dir, e->path) || path_below(dir, e->path)))
+            want = -E_INVAL;
+        else if (path_same(path, e->path))
+            want = 0;
+        else if (m_find(m, path) >= 0)
+            want = -E_EXIST;
+        else
+            want = 0;
+        if (want == 0 && strlen(path) + 300 >= sizeof(e->path))
+            return; /* keep every path short enough to go deeper */
+        char old[1400];
+        snprintf(old, sizeof(old), "%s", e->path);
+        int rc = fat_rename(v, old, path);
+        if (rc != want)
+            fail_msg("rename %s -> %s: got %d, want %d", old, path, rc, want);
+        rc ? NO_(7) : OK_(7);
+        if (rc != 0)
+            return;
+        for (int k = 0; k < m->n; k++) {
+            struct ment *c = &m->e[k];
+            if (k == i) {
+                snprintf(c->path, sizeof(c->path), "%s", path);
+            } else if (e->dir && path_below(c->path, old)) {
+                char tail[1400];
+                const char *p = c->path, *sp;
+                for (int dd = depth_of(old); dd > 0; dd--)
+                    next_comp(&p, &sp);
+                snprintf(tail, sizeof(tail), "%s", p);
+                size_t pl = strlen(path), tl = strlen(tail);
+                assert_true(pl + tl < sizeof(c->path));
+                memcpy(c->path, path, pl);
+                memcpy(c->path + pl, tail, tl + 1);
+            }
+        }
+    } else if (r < 92) {
+        assert_int_equal(fat_sync(v), 0);
+        OK_(8);
+    } else if (r < 95) {
+        OK_(9);
+        assert_int_equal(fat_unmount(v), 0);
+        unsigned flags = rng() % 3 == 0 ? FAT_MOUNT_CHECK : 0;
+        assert_int_equal(tvol_mount(t, d, flags, t->v.nslots * t->v.bps), 0);
+        t->v.now = test_now;
+        const struct fat_check_report *rep = fat_last_check(v);
+        assert_int_equal(rep->lost_freed + rep->chains_cut + rep->sizes_fixed +
+                             rep->entries_removed + rep->dots_fixed + rep->other_fixed +
+                             rep->fat_copies,
+                         0);
+    } else {
+        verify_model(v, m);
+        OK_(10);
+    }
+}
+
+static void run_model(uint64_t seed, size_t cache_bytes, int steps)
+{
+    const char *img = work_path("model.img");
+    tool_mkfs(img, 64 * KIB, "-s 1");
+    struct tdev d;
+    tdev_load(&d, img, 0);
+    struct tvol *t = calloc(1, sizeof(*t));
+    struct model *m = calloc(1, sizeof(*m));
+    assert_int_equal(tvol_mount(t, &d, 0, cache_bytes), 0);
+    t->v.now = test_now;
+    rng_state = seed;
+    print_message("model run: seed %#llx, %u cache slots, %d steps\n", (unsigned long long)seed,
+                  t->v.nslots, steps);
+    for (int i = 0; i < steps; i++)
+        model_step(t, &d, m);
+    verify_model(&t->v, m);
+    finish(t, &d, img);
+
+    /* mtools sees the same tree and the same bytes */
+    char *list = tool_mlist(img);
+    char **lines = calloc((size_t)m->n + 1, sizeof(char *));
+    size_t len = 0;
+    for (int i = 0; i < m->n; i++) {
+        lines[i] = m->e[i].path;
+        len += strlen(m->e[i].path) + 2;
+    }
+    qsort(lines, (size_t)m->n, sizeof(char *), cmp_str);
+    char *want = (char *)xmalloc(len + 1);
+    size_t o = 0;
+    for (int i = 0; i < m->n; i++) {
+        int k = m_find(m, lines[i]);
+        o += (size_t)sprintf((char *)want + o, "%s%s\n", lines[i], m->e[k].dir ? "/" : "");
+    }
+    want[o] = '\0';
+    if (strcmp(list, (char *)want) != 0)
+        fail_msg("mdir lists\n%s\nthe model has\n%s", list, want);
+    free(list);
+    free(want);
+    free(lines);
+    int checked = 0;
+    for (int i = 0; i < m->n && checked < 40; i++) {
+        if (m->e[i].dir)
+            continue;
+        size_t got_len;
+        uint8_t *got = tool_mcat(img, m->e[i].path, &got_len);
+        if (!got || got_len != m->e[i].size || (got_len && memcmp(got, m->e[i].data, got_len) != 0))
+            fail_msg("mtools reads %s differently", m->e[i].path);
+        free(got);
+        checked++;
+    }
+    print_message("model run: %d entries, %zu bytes, %d files read back by mtools\n", m->n,
+                  m->bytes, checked);
+    print_message("  create %u (+%u refused), write %u, read %u, truncate %u, unlink %u, mkdir %u "
+                  "(+%u), rmdir %u (+%u), rename %u (+%u), sync %u, remount %u, verify %u\n",
+                  m_ok[0], m_refused[0], m_ok[1], m_ok[2], m_ok[3], m_ok[4], m_ok[5], m_refused[5],
+                  m_ok[6], m_refused[6], m_ok[7], m_refused[7], m_ok[8], m_ok[9], m_ok[10]);
+    memset(m_ok, 0, sizeof(m_ok));
+    memset(m_refused, 0, sizeof(m_refused));
+    while (m->n)
+        m_remove(m, 0);
+    free(m);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
+static void test_random_model(void **state)
+{
+    (void)state;
+    run_model(0x6772616e697465ull, 0, 1500);
+    run_model(0x5eed2, 4 * 512, 700); /* four cache slots: commits on every eviction */
+}
+
 int main(void)
 {
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
     setenv("LC_ALL", "C.UTF-8", 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_mount_rejects),
-        cmocka_unit_test(test_geometries),
-        cmocka_unit_test(test_mtools_to_library),
+        cmocka_unit_test(test_names),        cmocka_unit_test(test_mount_rejects),
+        cmocka_unit_test(test_geometries),   cmocka_unit_test(test_mtools_to_library),
+        cmocka_unit_test(test_semantics),    cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_efficiency),   cmocka_unit_test(test_transient_errors),
+        cmocka_unit_test(test_random_model),
     };
     return cmocka_run_group_tests_name("fat", tests, NULL, NULL);
 }
