@@ -97,6 +97,14 @@ static int td_write(void *ctx, uint64_t block, uint32_t count, const void *buf)
         d->fail_write = 0;
         return -E_IO; /* a driver that died and came back: nothing written */
     }
+    if (d->log) {
+        if (d->nlog == d->logcap) {
+            d->logcap *= 2;
+            d->log = realloc(d->log, d->logcap * sizeof(*d->log));
+            assert_non_null(d->log);
+        }
+        d->log[d->nlog++] = d->wblocks;
+    }
     const uint8_t *src = buf;
     for (uint32_t i = 0; i < count; i++, block++, src += FAT_DEV_BLOCK) {
         if (d->budget == 0) {
@@ -197,6 +205,7 @@ void tdev_free(struct tdev *d)
     free(d->mem);
     free(d->durable);
     free(d->pend);
+    free(d->log);
     if (d->fd >= 0 && !d->mem)
         close(d->fd);
     memset(d, 0, sizeof(*d));

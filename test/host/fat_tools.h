@@ -29,6 +29,8 @@ struct tdev {
     long fail_flush;        /* fail this flush once */
     struct tdev_pend *pend; /* written since the last flush (crash model) */
     size_t npend, cap;
+    uint64_t *log; /* if set: wblocks at the start of each write request */
+    size_t nlog, logcap;
     unsigned long reads, writes, flushes;
     uint64_t rblocks, wblocks;
 };
@@ -73,7 +75,7 @@ uint8_t *tool_mcat(const char *img, const char *path, size_t *len);
 char *tool_mlist(const char *img);
 /* Runs an mtools command on img: argv[0] is the tool, "-i img" is added. */
 int tool_mtools(const char *tool, const char *img, const char *a1, const char *a2);
-/* A path in the work directory. */
+/* A path in the work directory (one of four buffers, reused in turn). */
 const char *work_path(const char *name);
 
 #endif

@@ -1388,16 +1388,538 @@ static void test_random_model(void **state)
     run_model(0x5eed2, 4 * 512, 700); /* four cache slots: commits on every eviction */
 }
 
+/* ---- power cuts: the durability rule ---- */
+
+/*
+ * A workload whose acknowledged state is known: phase A builds files and
+ * directories and syncs; phase B changes them (each file at most once
+ * between two syncs, syncing now and then) until the power goes after a
+ * random number of written blocks, with the writes since the last flush
+ * landing in any subset. After the repair at the next mount, every file
+ * must be in a state its operations allow, nothing else may exist,
+ * fsck.fat must be clean and a second check must find nothing.
+ */
+enum { C_NONE, C_APPEND, C_OVERWRITE, C_TRUNC, C_UNLINK, C_RENAME, C_CREATE, C_MKDIR };
+
+struct cfile {
+    char path[160];  /* where it is acknowledged (or created) */
+    char path2[160]; /* rename target */
+    int dir;         /* 1: a directory; 2: a directory holding "child.bin" = base */
+    int acked;       /* exists at the last acknowledgment */
+    uint8_t *base;   /* content then */
+    size_t base_len;
+    int op;       /* what happened since, at most one */
+    uint8_t *cur; /* content after it */
+    size_t cur_len;
+};
+
+struct cworld {
+    struct cfile f[96];
+    int n;
+    int names;
+};
+
+static const char *const cdirs[] = {"/", "/d1", "/d1/sub"};
+
+static void cw_name(struct cworld *w, char *out, size_t cap)
+{
+    const char *dir = cdirs[rng() % 3];
+    int k = w->names++;
+    if (rng() % 2)
+        snprintf(out, cap, "%s/A long file name number %d.data", strcmp(dir, "/") ? dir : "", k);
+    else
+        snprintf(out, cap, "%s/F%d.BIN", strcmp(dir, "/") ? dir : "", k);
+}
+
+static uint8_t *rand_bytes(size_t len)
+{
+    uint8_t *b = xmalloc(len);
+    for (size_t i = 0; i < len; i++)
+        b[i] = (uint8_t)rng();
+    return b;
+}
+
+static void cw_free(struct cworld *w)
+{
+    for (int i = 0; i < w->n; i++) {
+        if (w->f[i].cur != w->f[i].base)
+            free(w->f[i].cur);
+        free(w->f[i].base);
+    }
+    memset(w, 0, sizeof(*w));
+}
+
+/* Every operation that returned before a successful sync is acknowledged. */
+static void cw_ack(struct cworld *w)
+{
+    for (int i = 0; i < w->n; i++) {
+        struct cfile *f = &w->f[i];
+        if (f->op == C_UNLINK) {
+            if (f->cur != f->base)
+                free(f->cur);
+            free(f->base);
+            *f = w->f[--w->n];
+            i--;
+            continue;
+        }
+        if (f->op == C_RENAME)
+            memcpy(f->path, f->path2, sizeof(f->path));
+        if (f->cur != f->base) {
+            free(f->base);
+            f->base = f->cur;
+        }
+        f->base_len = f->cur_len;
+        f->acked = 1;
+        f->op = C_NONE;
+    }
+}
+
+static int c_write(struct fat_vol *v, const char *path, size_t off, const uint8_t *b, size_t len,
+                   unsigned flags)
+{
+    int h = fat_open(v, path, flags);
+    if (h < 0)
+        return h;
+    long wr = len ? fat_write(v, h, off, b, len) : 0;
+    int rc = fat_close(v, h);
+    return wr < 0 ? (int)wr : wr != (long)len ? -E_NOSPC : rc;
+}
+
+static struct cfile *cw_add(struct cworld *w)
+{
+    assert_true(w->n < (int)(sizeof(w->f) / sizeof(w->f[0])));
+    struct cfile *f = &w->f[w->n++];
+    memset(f, 0, sizeof(*f));
+    return f;
+}
+
+/* Phase A: two directories and some files, synced. */
+static void crash_setup(struct fat_vol *v, struct cworld *w)
+{
+    assert_int_equal(fat_mkdir(v, "/d1"), 0);
+    assert_int_equal(fat_mkdir(v, "/d1/sub"), 0);
+    for (int i = 0; i < 2; i++) {
+        struct cfile *f = cw_add(w);
+        snprintf(f->path, sizeof(f->path), "%s", cdirs[i + 1]);
+        f->dir = 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        struct cfile *f = cw_add(w);
+        char child[200];
+        snprintf(f->path, sizeof(f->path), i ? "/d1/mv%d" : "/mv%d", i);
+        f->dir = 2;
+        f->cur_len = 3000;
+        f->cur = rand_bytes(f->cur_len);
+        assert_int_equal(fat_mkdir(v, f->path), 0);
+        snprintf(child, sizeof(child), "%s/child.bin", f->path);
+        assert_int_equal(c_write(v, child, 0, f->cur, f->cur_len, FAT_O_CREATE), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        struct cfile *f = cw_add(w);
+        cw_name(w, f->path, sizeof(f->path));
+        size_t len = i == 0 ? 150 * KIB : (size_t)(rng() % 20000);
+        f->cur = rand_bytes(len);
+        f->cur_len = len;
+        assert_int_equal(c_write(v, f->path, 0, f->cur, len, FAT_O_CREATE | FAT_O_EXCL), 0);
+    }
+    assert_int_equal(fat_sync(v), 0);
+    cw_ack(w);
+}
+
+/* Phase B: `steps` operations; stops at the first error (the power went). */
+static void crash_work(struct fat_vol *v, struct cworld *w, int steps)
+{
+    for (int s = 0; s < steps; s++) {
+        uint64_t r = rng() % 100;
+        if (r < 12) {
+            if (fat_sync(v) < 0)
+                return;
+            cw_ack(w);
+            continue;
+        }
+        if (r < 27) { /* a new file */
+            struct cfile *f = cw_add(w);
+            cw_name(w, f->path, sizeof(f->path));
+            f->op = C_CREATE;
+            f->cur_len = rng() % 4 == 0 ? 90 * KIB : (size_t)(rng() % 10000);
+            f->cur = rand_bytes(f->cur_len);
+            if (c_write(v, f->path, 0, f->cur, f->cur_len, FAT_O_CREATE | FAT_O_EXCL) < 0)
+                return;
+            continue;
+        }
+        if (r < 32) {
+            struct cfile *f = cw_add(w);
+            cw_name(w, f->path, sizeof(f->path));
+            f->dir = 1;
+            f->op = C_MKDIR;
+            if (fat_mkdir(v, f->path) < 0)
+                return;
+            continue;
+        }
+        int cand[96], n = 0;
+        for (int i = 0; i < w->n; i++)
+            if (w->f[i].acked && w->f[i].dir != 1 && w->f[i].op == C_NONE)
+                cand[n++] = i;
+        if (n == 0)
+            continue;
+        struct cfile *f = &w->f[cand[rng() % (uint64_t)n]];
+        size_t len = f->base_len;
+        int rc = 0;
+        if (f->dir == 2) { /* a directory moves, with its file */
+            f->op = C_RENAME;
+            f->cur = f->base;
+            f->cur_len = len;
+            cw_name(w, f->path2, sizeof(f->path2));
+            rc = fat_rename(v, f->path, f->path2);
+        } else if (r < 50) {
+            size_t add = rng() % 4 == 0 ? 60 * KIB : 1 + (size_t)(rng() % 6000);
+            f->op = C_APPEND;
+            f->cur_len = len + add;
+            f->cur = xmalloc(f->cur_len);
+            memcpy(f->cur, f->base, len);
+            uint8_t *d = rand_bytes(add);
+            memcpy(f->cur + len, d, add);
+            free(d);
+            rc = c_write(v, f->path, len, f->cur + len, add, 0);
+        } else if (r < 65 && len) {
+            size_t off = (size_t)(rng() % len), cnt = 1 + (size_t)(rng() % (len - off));
+            f->op = C_OVERWRITE;
+            f->cur_len = len;
+            f->cur = xmalloc(len);
+            memcpy(f->cur, f->base, len);
+            uint8_t *d = rand_bytes(cnt);
+            memcpy(f->cur + off, d, cnt);
+            free(d);
+            rc = c_write(v, f->path, off, f->cur + off, cnt, 0);
+        } else if (r < 75 && len) {
+            f->op = C_TRUNC;
+            f->cur_len = (size_t)(rng() % len);
+            f->cur = xmalloc(f->cur_len);
+            memcpy(f->cur, f->base, f->cur_len);
+            int h = fat_open(v, f->path, 0);
+            rc = h < 0 ? h : fat_truncate(v, h, f->cur_len);
+            if (h >= 0)
+                fat_close(v, h);
+        } else if (r < 85) {
+            f->op = C_UNLINK;
+            f->cur = f->base;
+            f->cur_len = len;
+            rc = fat_unlink(v, f->path);
+        } else if (len) {
+            f->op = C_RENAME;
+            f->cur = f->base;
+            f->cur_len = len;
+            cw_name(w, f->path2, sizeof(f->path2));
+            rc = fat_rename(v, f->path, f->path2);
+        }
+        if (rc < 0)
+            return;
+    }
+}
+
+/* Size and content of a file, or -1 if it is not there. */
+static long c_read(struct fat_vol *v, const char *path, uint8_t **data)
+{
+    struct fat_stat st;
+    *data = NULL;
+    if (fat_stat_path(v, path, &st) != 0)
+        return -1;
+    if (st.attr & FAT_ATTR_DIR)
+        return -2;
+    int h = fat_open(v, path, 0);
+    assert_true(h >= 0);
+    *data = xmalloc(st.size);
+    assert_int_equal(fat_read(v, h, 0, *data, st.size), (long)st.size);
+    assert_int_equal(fat_close(v, h), 0);
+    return (long)st.size;
+}
+
+static void crash_expect(struct fat_vol *v, const struct cfile *f, uint64_t seed)
+{
+    uint8_t *a = NULL, *b = NULL;
+    struct fat_stat st;
+    long la = -1, lb = -1;
+    const char *why = NULL;
+    if (f->dir == 2) {
+        char child[200];
+        int at1 = fat_stat_path(v, f->path, &st) == 0;
+        int at2 = f->op == C_RENAME && fat_stat_path(v, f->path2, &st) == 0;
+        if (at1 == at2) {
+            why = at1 ? "moved directory: under both names" : "moved directory: lost";
+            goto out;
+        }
+        snprintf(child, sizeof(child), "%s/child.bin", at1 ? f->path : f->path2);
+        la = c_read(v, child, &a);
+        if (la != (long)f->base_len || memcmp(a, f->base, (size_t)la))
+            why = "moved directory: its file changed";
+        goto out;
+    }
+    if (f->dir) {
+        int rc = fat_stat_path(v, f->path, &st);
+        if (f->op != C_MKDIR && rc != 0)
+            why = "acknowledged directory lost";
+        else if (rc == 0 && !(st.attr & FAT_ATTR_DIR))
+            why = "directory is not a directory";
+        goto out;
+    }
+    la = c_read(v, f->path, &a);
+    switch (f->op) {
+    case C_NONE:
+        if (la != (long)f->base_len || (la && memcmp(a, f->base, (size_t)la)))
+            why = "acknowledged file changed";
+        break;
+    case C_APPEND:
+        if (la < (long)f->base_len || la > (long)f->cur_len || memcmp(a, f->cur, (size_t)la))
+            why = "append: not the acknowledged bytes plus a prefix of the new ones";
+        break;
+    case C_OVERWRITE:
+        if (la != (long)f->base_len) {
+            why = "overwrite changed the size";
+            break;
+        }
+        for (long i = 0; i < la; i++)
+            if (a[i] != f->base[i] && a[i] != f->cur[i])
+                why = "overwrite: a byte neither old nor new";
+        break;
+    case C_TRUNC:
+        if ((la != (long)f->base_len && la != (long)f->cur_len) ||
+            (la > 0 && memcmp(a, f->base, (size_t)la)))
+            why = "truncate: neither size, or the bytes changed";
+        break;
+    case C_UNLINK:
+        if (la >= 0 && (la != (long)f->base_len || memcmp(a, f->base, (size_t)la)))
+            why = "unlink: file there but changed";
+        break;
+    case C_RENAME:
+        lb = c_read(v, f->path2, &b);
+        if ((la >= 0) == (lb >= 0))
+            why = la >= 0 ? "rename: both names" : "rename: neither name";
+        else if (la >= 0 ? la != (long)f->base_len || memcmp(a, f->base, (size_t)la)
+                         : lb != (long)f->base_len || memcmp(b, f->base, (size_t)lb))
+            why = "rename: content changed";
+        break;
+    case C_CREATE:
+        if (la == -2 || la > (long)f->cur_len || (la > 0 && memcmp(a, f->cur, (size_t)la)))
+            why = "new file: not a prefix of what was written";
+        break;
+    }
+out:
+    if (why)
+        fail_msg("seed %#llx: %s: %s (size %ld/%ld, acknowledged %zu, in flight %zu, op %d)",
+                 (unsigned long long)seed, f->path, why, la, lb, f->base_len, f->cur_len, f->op);
+    free(a);
+    free(b);
+}
+
+/* Nothing but what the workload made may exist. */
+static int c_walk(struct fat_vol *v, const char *dir, const struct cworld *w, uint64_t seed)
+{
+    int h = fat_open(v, dir, FAT_O_DIR), count = 0;
+    assert_true(h >= 0);
+    uint32_t pos = 0;
+    struct fat_dirent de;
+    while (fat_readdir(v, h, &pos, &de) == 1) {
+        char p[700];
+        join(p, sizeof(p), dir, de.name);
+        int known = 0;
+        for (int i = 0; i < w->n && !known; i++) {
+            const struct cfile *f = &w->f[i];
+            char c1[200], c2[200];
+            snprintf(c1, sizeof(c1), "%s/child.bin", f->path);
+            snprintf(c2, sizeof(c2), "%s/child.bin", f->path2);
+            known = path_same(p, f->path) || (f->op == C_RENAME && path_same(p, f->path2)) ||
+                    (f->dir == 2 && (path_same(p, c1) || (f->op == C_RENAME && path_same(p, c2))));
+        }
+        if (!known)
+            fail_msg("seed %#llx: %s exists but nobody made it", (unsigned long long)seed, p);
+        count++;
+        if (de.st.attr & FAT_ATTR_DIR)
+            count += c_walk(v, p, w, seed);
+    }
+    assert_int_equal(fat_close(v, h), 0);
+    return count;
+}
+
+static void assert_no_fixes(const struct fat_vol *v, const char *when)
+{
+    const struct fat_check_report *r = fat_last_check(v);
+    if (r->lost_freed + r->chains_cut + r->sizes_fixed + r->entries_removed + r->dots_fixed +
+        r->other_fixed + r->fat_copies)
+        fail_msg("%s: the check fixed something: lost %u cut %u sizes %u entries %u dots %u "
+                 "other %u copies %u",
+                 when, r->lost_freed, r->chains_cut, r->sizes_fixed, r->entries_removed,
+                 r->dots_fixed, r->other_fixed, r->fat_copies);
+}
+
+struct crash_stats {
+    unsigned runs, double_cuts, repaired, fixes[7];
+};
+
+static void crash_once(const char *tmpl, uint64_t seed, struct crash_stats *cs)
+{
+    const char *img = work_path("crash.img");
+    struct tdev d;
+    struct tvol *t = calloc(1, sizeof(*t));
+    struct cworld *w = calloc(1, sizeof(*w));
+    size_t cache = seed % 2 ? 4 * 512 : 0;
+
+    /* dry run: how many blocks phase B writes */
+    tdev_load(&d, tmpl, 1);
+    assert_int_equal(tvol_mount(t, &d, 0, cache), 0);
+    t->v.now = test_now;
+    rng_state = seed;
+    crash_setup(&t->v, w);
+    uint64_t before = d.wblocks, wseed = rng();
+    d.logcap = 64;
+    d.log = (uint64_t *)(void *)xmalloc(d.logcap * sizeof(*d.log));
+    crash_work(&t->v, w, 25);
+    /* the cut: inside a write request chosen uniformly, so the one-block
+     * metadata writes are hit as often as the large data writes */
+    rng_state = seed ^ 0xC0FFEE;
+    uint64_t cut = d.wblocks - before;
+    if (d.nlog) {
+        size_t k = (size_t)(rng() % d.nlog);
+        uint64_t end = k + 1 < d.nlog ? d.log[k + 1] : d.wblocks;
+        cut = d.log[k] - before + rng() % (end - d.log[k] + 1);
+    }
+    cw_free(w);
+    tdev_free(&d);
+
+    /* the real run: the power goes after `cut` more blocks */
+    tdev_load(&d, tmpl, 1);
+    assert_int_equal(tvol_mount(t, &d, 0, cache), 0);
+    t->v.now = test_now;
+    rng_state = seed;
+    crash_setup(&t->v, w);
+    assert_int_equal(rng(), wseed);
+    d.budget = (long)cut;
+    crash_work(&t->v, w, 25);
+    tdev_crash(&d, seed * 31 + 7);
+
+    /* sometimes the power goes again during the repair */
+    rng_state = seed ^ 0xBEEF;
+    if (rng() % 4 == 0) {
+        d.budget = (long)(rng() % 64);
+        if (tvol_mount(t, &d, 0, cache) == 0) {
+            fat_unmount(&t->v);
+        } else {
+            cs->double_cuts++;
+        }
+        tdev_crash(&d, seed * 17 + 3);
+    }
+    assert_int_equal(tvol_mount(t, &d, 0, cache), 0);
+    t->v.now = test_now;
+    const struct fat_check_report *r = fat_last_check(&t->v);
+    cs->repaired += r->ran;
+    uint32_t *fx = &((struct fat_check_report *)r)->lost_freed;
+    for (int i = 0; i < 7; i++)
+        cs->fixes[i] += fx[i];
+    for (int i = 0; i < w->n; i++)
+        crash_expect(&t->v, &w->f[i], seed);
+    c_walk(&t->v, "/", w, seed);
+    /* the volume goes on working */
+    put_file(&t->v, "/after the crash", 5000, 3, 1000);
+    finish(t, &d, img);
+    assert_int_equal(tvol_mount(t, &d, FAT_MOUNT_CHECK, cache), 0);
+    assert_no_fixes(&t->v, "second check after a crash");
+    assert_int_equal(fat_unmount(&t->v), 0);
+    cs->runs++;
+    cw_free(w);
+    free(w);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
+static void test_power_cuts(void **state)
+{
+    (void)state;
+    char tmpl[512]; /* work_path's buffers are reused */
+    snprintf(tmpl, sizeof(tmpl), "%s", work_path("crash-template.img"));
+    tool_mkfs(tmpl, 4 * KIB, "-s 2");
+    struct crash_stats cs;
+    memset(&cs, 0, sizeof(cs));
+    for (uint64_t i = 0; i < 160; i++)
+        crash_once(tmpl, 0x1000 + i * 0x9E37, &cs);
+    print_message("power cuts: %u runs (%u cut again during the repair), %u repaired; fixed: "
+                  "%u lost clusters, %u chains cut, %u sizes, %u entries, %u dots, %u other, "
+                  "%u FAT copies\n",
+                  cs.runs, cs.double_cuts, cs.repaired, cs.fixes[0], cs.fixes[1], cs.fixes[2],
+                  cs.fixes[3], cs.fixes[4], cs.fixes[5], cs.fixes[6]);
+    assert_true(cs.repaired > cs.runs / 2);
+}
+
+/* The issue's case: a 4 MiB write, each 64 KiB acknowledged by a sync, and
+ * the power goes somewhere in it. */
+static void test_power_cut_big_write(void **state)
+{
+    (void)state;
+    char tmpl[512], img[512];
+    snprintf(tmpl, sizeof(tmpl), "%s", work_path("bigcut-template.img"));
+    snprintf(img, sizeof(img), "%s", work_path("bigcut.img"));
+    tool_mkfs(tmpl, 16 * KIB, "-s 1");
+    size_t len = 4 * MIB, chunk = 64 * KIB;
+    uint8_t *buf = xmalloc(len);
+    pattern(buf, len, 5, 0);
+    for (uint64_t it = 0; it < 12; it++) {
+        struct tdev d;
+        struct tvol *t = calloc(1, sizeof(*t));
+        tdev_load(&d, tmpl, 1);
+        assert_int_equal(mount_t(t, &d, 0), 0);
+        put_file(&t->v, "/before", 3000, 4, 3000);
+        assert_int_equal(fat_sync(&t->v), 0);
+        rng_state = 0xB16 + it;
+        d.budget = (long)(rng() % (len / FAT_DEV_BLOCK + 4000));
+        int h = fat_open(&t->v, "/big", FAT_O_CREATE);
+        size_t acked = 0;
+        for (size_t off = 0; h >= 0 && off < len; off += chunk) {
+            if (fat_write(&t->v, h, off, buf + off, chunk) != (long)chunk)
+                break;
+            if (fat_sync(&t->v) != 0)
+                break;
+            acked = off + chunk;
+        }
+        tdev_crash(&d, it);
+        assert_int_equal(mount_t(t, &d, 0), 0);
+        check_file(&t->v, "/before", 3000, 4);
+        struct fat_stat st;
+        if (fat_stat_path(&t->v, "/big", &st) == 0) {
+            assert_true(st.size >= acked && st.size <= len);
+            uint8_t *got = xmalloc(st.size);
+            h = fat_open(&t->v, "/big", 0);
+            assert_int_equal(fat_read(&t->v, h, 0, got, st.size), (long)st.size);
+            assert_memory_equal(got, buf, st.size);
+            fat_close(&t->v, h);
+            free(got);
+        } else {
+            assert_int_equal(acked, 0);
+        }
+        finish(t, &d, img);
+        free(t->scratch);
+        free(t);
+        tdev_free(&d);
+    }
+    free(buf);
+}
+
 int main(void)
 {
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
     setenv("LC_ALL", "C.UTF-8", 1);
+    if (getenv("FAT_TEST")) /* FAT_TEST=test_power_cuts runs just that one */
+        cmocka_set_test_filter(getenv("FAT_TEST"));
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names),        cmocka_unit_test(test_mount_rejects),
-        cmocka_unit_test(test_geometries),   cmocka_unit_test(test_mtools_to_library),
-        cmocka_unit_test(test_semantics),    cmocka_unit_test(test_full_disk),
-        cmocka_unit_test(test_efficiency),   cmocka_unit_test(test_transient_errors),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_mount_rejects),
+        cmocka_unit_test(test_geometries),
+        cmocka_unit_test(test_mtools_to_library),
+        cmocka_unit_test(test_semantics),
+        cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_efficiency),
+        cmocka_unit_test(test_transient_errors),
         cmocka_unit_test(test_random_model),
+        cmocka_unit_test(test_power_cuts),
+        cmocka_unit_test(test_power_cut_big_write),
     };
     return cmocka_run_group_tests_name("fat", tests, NULL, NULL);
 }
