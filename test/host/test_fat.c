@@ -1514,6 +1514,18 @@ static void crash_setup(struct fat_vol *v, struct cworld *w)
         snprintf(child, sizeof(child), "%s/child.bin", f->path);
         assert_int_equal(c_write(v, child, 0, f->cur, f->cur_len, FAT_O_CREATE), 0);
     }
+    /* a directory one entry short of a full cluster: new names make it grow */
+    struct cfile *crowd = cw_add(w);
+    snprintf(crowd->path, sizeof(crowd->path), "/crowd");
+    crowd->dir = 1;
+    assert_int_equal(fat_mkdir(v, "/crowd"), 0);
+    for (int i = 0; i < 10; i++) {
+        struct cfile *f = cw_add(w);
+        snprintf(f->path, sizeof(f->path), "/crowd/Crowded name %d.txt", i);
+        f->cur_len = (size_t)i;
+        f->cur = rand_bytes(f->cur_len);
+        assert_int_equal(c_write(v, f->path, 0, f->cur, f->cur_len, FAT_O_CREATE), 0);
+    }
     for (int i = 0; i < 8; i++) {
         struct cfile *f = cw_add(w);
         cw_name(w, f->path, sizeof(f->path));
@@ -1540,6 +1552,8 @@ static void crash_work(struct fat_vol *v, struct cworld *w, int steps)
         if (r < 27) { /* a new file */
             struct cfile *f = cw_add(w);
             cw_name(w, f->path, sizeof(f->path));
+            if (rng() % 3 == 0)
+                snprintf(f->path, sizeof(f->path), "/crowd/Newcomer %d.txt", w->names++);
             f->op = C_CREATE;
             f->cur_len = rng() % 4 == 0 ? 90 * KIB : (size_t)(rng() % 10000);
             f->cur = rand_bytes(f->cur_len);
@@ -1831,12 +1845,37 @@ static void crash_once(const char *tmpl, uint64_t seed, struct crash_stats *cs)
     tdev_free(&d);
 }
 
+/* A fresh volume whose free clusters hold old bytes, not zeros: whatever
+ * shows stale data (a lost zero fill, a size ahead of its data) shows. */
+static void make_dirty_template(const char *tmpl, unsigned long kib, const char *opts)
+{
+    tool_mkfs(tmpl, kib, opts);
+    struct tdev d;
+    struct tvol *t = calloc(1, sizeof(*t));
+    tdev_load(&d, tmpl, 0);
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    int h = fat_open(&t->v, "/junk", FAT_O_CREATE);
+    uint8_t junk[4096];
+    for (size_t i = 0; i < sizeof(junk); i++)
+        junk[i] = (uint8_t)(0x20 + i % 0x5F); /* looks like names, too */
+    for (uint64_t off = 0; fat_write(&t->v, h, off, junk, sizeof(junk)) > 0; off += sizeof(junk))
+        junk[off / 4096 % sizeof(junk)] ^= 0x5A;
+    assert_int_equal(fat_close(&t->v, h), 0);
+    assert_int_equal(fat_unlink(&t->v, "/junk"), 0);
+    assert_int_equal(fat_unmount(&t->v), 0);
+    tdev_save(&d, tmpl);
+    tool_fsck_clean(tmpl);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
 static void test_power_cuts(void **state)
 {
     (void)state;
     char tmpl[512]; /* work_path's buffers are reused */
     snprintf(tmpl, sizeof(tmpl), "%s", work_path("crash-template.img"));
-    tool_mkfs(tmpl, 4 * KIB, "-s 2");
+    make_dirty_template(tmpl, 4 * KIB, "-s 2");
     struct crash_stats cs;
     memset(&cs, 0, sizeof(cs));
     for (uint64_t i = 0; i < 160; i++)
@@ -1857,7 +1896,7 @@ static void test_power_cut_big_write(void **state)
     char tmpl[512], img[512];
     snprintf(tmpl, sizeof(tmpl), "%s", work_path("bigcut-template.img"));
     snprintf(img, sizeof(img), "%s", work_path("bigcut.img"));
-    tool_mkfs(tmpl, 16 * KIB, "-s 1");
+    make_dirty_template(tmpl, 16 * KIB, "-s 1");
     size_t len = 4 * MIB, chunk = 64 * KIB;
     uint8_t *buf = xmalloc(len);
     pattern(buf, len, 5, 0);
@@ -1902,6 +1941,54 @@ static void test_power_cut_big_write(void **state)
     free(buf);
 }
 
+/* The power goes while the volume is being marked dirty or clean: either
+ * the raw image says "dirty" (and the next mount repairs), or it is clean
+ * and fsck.fat agrees without any repair. */
+static void test_power_cut_marks(void **state)
+{
+    (void)state;
+    char tmpl[512], img[512];
+    snprintf(tmpl, sizeof(tmpl), "%s", work_path("marks-template.img"));
+    snprintf(img, sizeof(img), "%s", work_path("marks.img"));
+    make_dirty_template(tmpl, 4 * KIB, "-s 1");
+    unsigned clean_seen = 0, dirty_seen = 0;
+    for (int phase = 0; phase < 2; phase++) {
+        for (long cut = 0; cut < 8; cut++) {
+            for (uint64_t seed = 0; seed < 4; seed++) {
+                struct tdev d;
+                struct tvol *t = calloc(1, sizeof(*t));
+                tdev_load(&d, tmpl, 1);
+                assert_int_equal(mount_t(t, &d, 0), 0);
+                if (phase == 0) { /* the first change after a clean mount */
+                    d.budget = cut;
+                    fat_mkdir(&t->v, "/new");
+                } else { /* unmount after some work */
+                    put_file(&t->v, "/work", 20000, 1, 4096);
+                    assert_int_equal(fat_sync(&t->v), 0);
+                    d.budget = cut;
+                    fat_unmount(&t->v);
+                }
+                tdev_crash(&d, seed * 7 + (uint64_t)cut);
+                tdev_save(&d, img);
+                uint32_t fat1 = rd32(d.mem + 512 * rd16(d.mem + 14) + 4);
+                if (fat1 & 0x08000000u) {
+                    tool_fsck_clean(img); /* clean on the device: must be true */
+                    clean_seen++;
+                } else {
+                    dirty_seen++;
+                }
+                assert_int_equal(mount_t(t, &d, 0), 0);
+                finish(t, &d, img);
+                free(t->scratch);
+                free(t);
+                tdev_free(&d);
+            }
+        }
+    }
+    print_message("marks: %u cuts left the volume clean, %u dirty\n", clean_seen, dirty_seen);
+    assert_true(clean_seen > 0 && dirty_seen > 0);
+}
+
 int main(void)
 {
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
@@ -1920,6 +2007,7 @@ int main(void)
         cmocka_unit_test(test_random_model),
         cmocka_unit_test(test_power_cuts),
         cmocka_unit_test(test_power_cut_big_write),
+        cmocka_unit_test(test_power_cut_marks),
     };
     return cmocka_run_group_tests_name("fat", tests, NULL, NULL);
 }
