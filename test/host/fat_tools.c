@@ -137,6 +137,8 @@ static int td_write(void *ctx, uint64_t block, uint32_t count, const void *buf)
 static int td_flush(void *ctx)
 {
     struct tdev *d = ctx;
+    if (d->budget == 0)
+        d->dead = 1; /* the power goes between the last write and this flush */
     if (d->dead)
         return -E_IO;
     d->flushes++;

@@ -22,8 +22,9 @@ struct tdev {
     uint8_t *durable; /* what survives a power cut (NULL: no crash model) */
     int fd;           /* file mode */
     uint64_t blocks;
-    long budget;            /* blocks that may still be written; < 0: no limit */
-    int dead;               /* the power went: every call fails */
+    long budget; /* blocks that may still be written (< 0: no limit); at 0 the next write or flush
+                    finds the power gone */
+    int dead;    /* the power went: every call fails */
     long fail_read;         /* fail this read request (counting from 1) once, -E_IO */
     long fail_write;        /* fail this write request (counting from 1) once, -E_IO */
     long fail_flush;        /* fail this flush once */

@@ -1989,6 +1989,90 @@ static void test_power_cut_marks(void **state)
     assert_true(clean_seen > 0 && dirty_seen > 0);
 }
 
+/* Creates up to 60 long names in /grow, each synced; returns how many
+ * were acknowledged before the device failed. */
+static int grow_run(struct tvol *t, struct tdev *d, long budget, uint64_t **log, size_t *nlog)
+{
+    char p[128];
+    assert_int_equal(mount_t(t, d, 0), 0);
+    assert_int_equal(fat_mkdir(&t->v, "/grow"), 0);
+    assert_int_equal(fat_sync(&t->v), 0);
+    uint64_t start = d->wblocks;
+    if (log) {
+        d->logcap = 64;
+        d->log = (uint64_t *)(void *)xmalloc(d->logcap * sizeof(*d->log));
+    }
+    d->budget = budget;
+    int acked = 0;
+    for (; acked < 60; acked++) {
+        snprintf(p, sizeof(p), "/grow/A long name that takes three slots %d", acked);
+        if (c_write(&t->v, p, 0, (const uint8_t *)p, 10, FAT_O_CREATE) < 0 || fat_sync(&t->v) < 0)
+            break;
+    }
+    if (log) {
+        for (size_t i = 0; i < d->nlog; i++)
+            d->log[i] -= start;
+        *log = d->log;
+        *nlog = d->nlog;
+        d->log = NULL;
+    }
+    return acked;
+}
+
+/* A directory growing one long name at a time, each synced, with the
+ * power going at a random write: new clusters must be zeroed on the device
+ * before the FAT makes them part of the directory (the free clusters hold
+ * old bytes that would read as entries). */
+static void test_power_cut_dir_growth(void **state)
+{
+    (void)state;
+    char tmpl[512], img[512], p[128];
+    snprintf(tmpl, sizeof(tmpl), "%s", work_path("growth-template.img"));
+    snprintf(img, sizeof(img), "%s", work_path("growth.img"));
+    make_dirty_template(tmpl, 4 * KIB, "-s 1");
+    uint64_t *log;
+    size_t nlog;
+    struct tdev d;
+    struct tvol *t = calloc(1, sizeof(*t));
+    tdev_load(&d, tmpl, 1);
+    assert_int_equal(grow_run(t, &d, -1, &log, &nlog), 60);
+    assert_int_equal(fat_unmount(&t->v), 0);
+    tdev_free(&d);
+    for (uint64_t it = 0; it < 60; it++) {
+        rng_state = 0x6120 + it;
+        size_t k = (size_t)(rng() % nlog);
+        tdev_load(&d, tmpl, 1);
+        int acked = grow_run(t, &d, (long)(log[k] + rng() % 2), NULL, NULL);
+        tdev_crash(&d, it);
+        assert_int_equal(mount_t(t, &d, 0), 0);
+        int h = fat_open(&t->v, "/grow", FAT_O_DIR);
+        assert_true(h >= 0);
+        uint32_t pos = 0;
+        struct fat_dirent de;
+        int n = 0, i;
+        while (fat_readdir(&t->v, h, &pos, &de) == 1) {
+            if (sscanf(de.name, "A long name that takes three slots %d", &i) != 1)
+                fail_msg("run %llu: unexpected entry \"%s\" in a growing directory",
+                         (unsigned long long)it, de.name);
+            n++;
+        }
+        fat_close(&t->v, h);
+        assert_true(n >= acked && n <= acked + 1);
+        for (i = 0; i < acked; i++) {
+            uint8_t *data;
+            snprintf(p, sizeof(p), "/grow/A long name that takes three slots %d", i);
+            assert_int_equal(c_read(&t->v, p, &data), 10);
+            assert_memory_equal(data, p, 10);
+            free(data);
+        }
+        finish(t, &d, img);
+        tdev_free(&d);
+    }
+    free(log);
+    free(t->scratch);
+    free(t);
+}
+
 int main(void)
 {
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
@@ -2008,6 +2092,7 @@ int main(void)
         cmocka_unit_test(test_power_cuts),
         cmocka_unit_test(test_power_cut_big_write),
         cmocka_unit_test(test_power_cut_marks),
+        cmocka_unit_test(test_power_cut_dir_growth),
     };
     return cmocka_run_group_tests_name("fat", tests, NULL, NULL);
 }
