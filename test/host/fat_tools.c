@@ -101,8 +101,11 @@ static int td_write(void *ctx, uint64_t block, uint32_t count, const void *buf)
         if (d->nlog == d->logcap) {
             d->logcap *= 2;
             d->log = realloc(d->log, d->logcap * sizeof(*d->log));
+            d->log_block = realloc(d->log_block, d->logcap * sizeof(*d->log_block));
             assert_non_null(d->log);
+            assert_non_null(d->log_block);
         }
+        d->log_block[d->nlog] = block;
         d->log[d->nlog++] = d->wblocks;
     }
     const uint8_t *src = buf;
@@ -158,6 +161,16 @@ struct fat_dev tdev_ops(struct tdev *d)
     return dev;
 }
 
+void tdev_log_start(struct tdev *d)
+{
+    d->logcap = 64;
+    d->nlog = 0;
+    d->log = realloc(d->log, d->logcap * sizeof(*d->log));
+    d->log_block = realloc(d->log_block, d->logcap * sizeof(*d->log_block));
+    assert_non_null(d->log);
+    assert_non_null(d->log_block);
+}
+
 void tdev_load(struct tdev *d, const char *path, int crash)
 {
     memset(d, 0, sizeof(*d));
@@ -208,6 +221,7 @@ void tdev_free(struct tdev *d)
     free(d->durable);
     free(d->pend);
     free(d->log);
+    free(d->log_block);
     if (d->fd >= 0 && !d->mem)
         close(d->fd);
     memset(d, 0, sizeof(*d));
@@ -224,6 +238,20 @@ void tdev_crash(struct tdev *d, uint64_t seed)
     rng_state = saved;
     d->npend = 0;
     memcpy(d->mem, d->durable, (size_t)d->blocks * FAT_DEV_BLOCK);
+    d->dead = 0;
+    d->budget = -1;
+}
+
+void tdev_crash_mask(struct tdev *d, const uint8_t *durable, const struct tdev_pend *pend,
+                     size_t npend, uint64_t mask)
+{
+    size_t bytes = (size_t)d->blocks * FAT_DEV_BLOCK;
+    memcpy(d->durable, durable, bytes);
+    for (size_t i = 0; i < npend; i++)
+        if (mask >> i & 1)
+            memcpy(d->durable + pend[i].block * FAT_DEV_BLOCK, pend[i].data, FAT_DEV_BLOCK);
+    memcpy(d->mem, d->durable, bytes);
+    d->npend = 0;
     d->dead = 0;
     d->budget = -1;
 }

@@ -30,7 +30,8 @@ struct tdev {
     long fail_flush;        /* fail this flush once */
     struct tdev_pend *pend; /* written since the last flush (crash model) */
     size_t npend, cap;
-    uint64_t *log; /* if set: wblocks at the start of each write request */
+    uint64_t *log;       /* if set: wblocks at the start of each write request, */
+    uint64_t *log_block; /* and the block it writes */
     size_t nlog, logcap;
     unsigned long reads, writes, flushes;
     uint64_t rblocks, wblocks;
@@ -49,7 +50,14 @@ void tdev_free(struct tdev *d);
  * or not, each by a coin from `seed`, in order; then the device comes back
  * with the durable image. */
 void tdev_crash(struct tdev *d, uint64_t seed);
+/* The power went with `durable` on the media and `pend` in flight: the
+ * device comes back with durable plus the pending writes that `mask`
+ * selects (bit i: pend[i]). */
+void tdev_crash_mask(struct tdev *d, const uint8_t *durable, const struct tdev_pend *pend,
+                     size_t npend, uint64_t mask);
 struct fat_dev tdev_ops(struct tdev *d);
+/* Start recording write requests in d->log and d->log_block. */
+void tdev_log_start(struct tdev *d);
 
 /* A mounted volume with its memory. */
 struct tvol {

@@ -1784,8 +1784,7 @@ static void crash_once(const char *tmpl, uint64_t seed, struct crash_stats *cs)
     rng_state = seed;
     crash_setup(&t->v, w);
     uint64_t before = d.wblocks, wseed = rng();
-    d.logcap = 64;
-    d.log = (uint64_t *)(void *)xmalloc(d.logcap * sizeof(*d.log));
+    tdev_log_start(&d);
     crash_work(&t->v, w, 25);
     /* the cut: inside a write request chosen uniformly, so the one-block
      * metadata writes are hit as often as the large data writes */
@@ -1856,10 +1855,15 @@ static void make_dirty_template(const char *tmpl, unsigned long kib, const char 
     assert_int_equal(mount_t(t, &d, 0), 0);
     int h = fat_open(&t->v, "/junk", FAT_O_CREATE);
     uint8_t junk[4096];
-    for (size_t i = 0; i < sizeof(junk); i++)
-        junk[i] = (uint8_t)(0x20 + i % 0x5F); /* looks like names, too */
-    for (uint64_t off = 0; fat_write(&t->v, h, off, junk, sizeof(junk)) > 0; off += sizeof(junk))
-        junk[off / 4096 % sizeof(junk)] ^= 0x5A;
+    uint64_t saved = rng_state;
+    rng_state = 0x4A554E4B;
+    for (uint64_t off = 0;; off += sizeof(junk)) {
+        for (size_t i = 0; i < sizeof(junk); i++)
+            junk[i] = (uint8_t)rng();
+        if (fat_write(&t->v, h, off, junk, sizeof(junk)) <= 0)
+            break;
+    }
+    rng_state = saved;
     assert_int_equal(fat_close(&t->v, h), 0);
     assert_int_equal(fat_unlink(&t->v, "/junk"), 0);
     assert_int_equal(fat_unmount(&t->v), 0);
@@ -1989,23 +1993,23 @@ static void test_power_cut_marks(void **state)
     assert_true(clean_seen > 0 && dirty_seen > 0);
 }
 
-/* Creates up to 60 long names in /grow, each synced; returns how many
- * were acknowledged before the device failed. */
-static int grow_run(struct tvol *t, struct tdev *d, long budget, uint64_t **log, size_t *nlog)
+/* Creates up to 60 names in /grow, each synced; returns how many were
+ * acknowledged before the device failed. A name takes two slots, so a
+ * cluster fills up exactly and the next name starts a new one. */
+static int grow_run(struct tvol *t, struct tdev *d, long budget, uint64_t **log, uint64_t **blocks,
+                    size_t *nlog)
 {
     char p[128];
     assert_int_equal(mount_t(t, d, 0), 0);
     assert_int_equal(fat_mkdir(&t->v, "/grow"), 0);
     assert_int_equal(fat_sync(&t->v), 0);
     uint64_t start = d->wblocks;
-    if (log) {
-        d->logcap = 64;
-        d->log = (uint64_t *)(void *)xmalloc(d->logcap * sizeof(*d->log));
-    }
+    if (log)
+        tdev_log_start(d);
     d->budget = budget;
     int acked = 0;
     for (; acked < 60; acked++) {
-        snprintf(p, sizeof(p), "/grow/A long name that takes three slots %d", acked);
+        snprintf(p, sizeof(p), "/grow/Grow %03d", acked);
         if (c_write(&t->v, p, 0, (const uint8_t *)p, 10, FAT_O_CREATE) < 0 || fat_sync(&t->v) < 0)
             break;
     }
@@ -2013,16 +2017,17 @@ static int grow_run(struct tvol *t, struct tdev *d, long budget, uint64_t **log,
         for (size_t i = 0; i < d->nlog; i++)
             d->log[i] -= start;
         *log = d->log;
+        *blocks = d->log_block;
         *nlog = d->nlog;
-        d->log = NULL;
+        d->log = d->log_block = NULL;
     }
     return acked;
 }
 
 /* A directory growing one long name at a time, each synced, with the
- * power going at a random write: new clusters must be zeroed on the device
- * before the FAT makes them part of the directory (the free clusters hold
- * old bytes that would read as entries). */
+ * power going at a write; every subset of the writes in flight is tried.
+ * New clusters must be zeroed on the device before the FAT makes them part
+ * of the directory: the free clusters hold old bytes that read as entries. */
 static void test_power_cut_dir_growth(void **state)
 {
     (void)state;
@@ -2030,45 +2035,70 @@ static void test_power_cut_dir_growth(void **state)
     snprintf(tmpl, sizeof(tmpl), "%s", work_path("growth-template.img"));
     snprintf(img, sizeof(img), "%s", work_path("growth.img"));
     make_dirty_template(tmpl, 4 * KIB, "-s 1");
-    uint64_t *log;
-    size_t nlog;
+    uint64_t *log, *blocks, fat1 = 0, fat2 = 0;
+    size_t nlog, nfat = 0, *fat_writes, states = 0;
     struct tdev d;
     struct tvol *t = calloc(1, sizeof(*t));
     tdev_load(&d, tmpl, 1);
-    assert_int_equal(grow_run(t, &d, -1, &log, &nlog), 60);
+    assert_int_equal(grow_run(t, &d, -1, &log, &blocks, &nlog), 60);
+    fat1 = (uint64_t)t->v.fat_start * t->v.bps_blocks;
+    fat2 = fat1 + (uint64_t)t->v.fat_sectors * t->v.bps_blocks;
     assert_int_equal(fat_unmount(&t->v), 0);
     tdev_free(&d);
-    for (uint64_t it = 0; it < 60; it++) {
+    /* half the cuts right after a write to FAT copy 1: that is where a
+     * directory's new cluster gets linked */
+    fat_writes = (size_t *)(void *)xmalloc(nlog * sizeof(size_t));
+    for (size_t i = 0; i < nlog; i++)
+        if (blocks[i] >= fat1 && blocks[i] < fat2)
+            fat_writes[nfat++] = i;
+    assert_true(nfat > 0);
+    size_t bytes = 0;
+    for (uint64_t it = 0; it < 30; it++) {
         rng_state = 0x6120 + it;
-        size_t k = (size_t)(rng() % nlog);
+        size_t k = it % 2 ? (size_t)(rng() % nlog) : fat_writes[rng() % nfat];
+        long cut = (long)(it % 2 ? log[k] + rng() % 2 : log[k] + 1);
         tdev_load(&d, tmpl, 1);
-        int acked = grow_run(t, &d, (long)(log[k] + rng() % 2), NULL, NULL);
-        tdev_crash(&d, it);
-        assert_int_equal(mount_t(t, &d, 0), 0);
-        int h = fat_open(&t->v, "/grow", FAT_O_DIR);
-        assert_true(h >= 0);
-        uint32_t pos = 0;
-        struct fat_dirent de;
-        int n = 0, i;
-        while (fat_readdir(&t->v, h, &pos, &de) == 1) {
-            if (sscanf(de.name, "A long name that takes three slots %d", &i) != 1)
-                fail_msg("run %llu: unexpected entry \"%s\" in a growing directory",
-                         (unsigned long long)it, de.name);
-            n++;
+        int acked = grow_run(t, &d, cut, NULL, NULL, NULL);
+        bytes = (size_t)d.blocks * FAT_DEV_BLOCK;
+        uint8_t *durable = xmalloc(bytes);
+        memcpy(durable, d.durable, bytes);
+        size_t np = d.npend < 6 ? d.npend : 6;
+        struct tdev_pend *pend = (struct tdev_pend *)(void *)xmalloc(np * sizeof(*pend) + 1);
+        memcpy(pend, d.pend, np * sizeof(*pend));
+        for (uint64_t mask = 0; mask < (1ull << np); mask++, states++) {
+            tdev_crash_mask(&d, durable, pend, np, mask);
+            assert_int_equal(mount_t(t, &d, 0), 0);
+            int h = fat_open(&t->v, "/grow", FAT_O_DIR);
+            assert_true(h >= 0);
+            uint32_t pos = 0;
+            struct fat_dirent de;
+            int n = 0, i;
+            while (fat_readdir(&t->v, h, &pos, &de) == 1) {
+                if (sscanf(de.name, "Grow %03d", &i) != 1)
+                    fail_msg("run %llu, writes kept %#llx: unexpected entry \"%s\" in a growing "
+                             "directory",
+                             (unsigned long long)it, (unsigned long long)mask, de.name);
+                n++;
+            }
+            fat_close(&t->v, h);
+            assert_true(n >= acked && n <= acked + 1);
+            for (i = 0; i < acked; i++) {
+                uint8_t *data;
+                snprintf(p, sizeof(p), "/grow/Grow %03d", i);
+                assert_int_equal(c_read(&t->v, p, &data), 10);
+                assert_memory_equal(data, p, 10);
+                free(data);
+            }
+            finish(t, &d, img);
         }
-        fat_close(&t->v, h);
-        assert_true(n >= acked && n <= acked + 1);
-        for (i = 0; i < acked; i++) {
-            uint8_t *data;
-            snprintf(p, sizeof(p), "/grow/A long name that takes three slots %d", i);
-            assert_int_equal(c_read(&t->v, p, &data), 10);
-            assert_memory_equal(data, p, 10);
-            free(data);
-        }
-        finish(t, &d, img);
+        free(durable);
+        free(pend);
         tdev_free(&d);
     }
+    print_message("directory growth: %zu crash states checked\n", states);
     free(log);
+    free(blocks);
+    free(fat_writes);
     free(t->scratch);
     free(t);
 }
