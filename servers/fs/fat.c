@@ -432,14 +432,18 @@ int fat_mount(struct fat_vol *v, const struct fat_config *cfg)
     rc = read_fsinfo(v);
     if (rc == 0)
         rc = count_free(v);
-    uint32_t fat1 = 0;
+    uint32_t fat1 = 0, root = 0;
     if (rc == 0)
         rc = fat_get(v, 1, &fat1);
+    if (rc == 0)
+        rc = fat_get(v, v->root, &root);
     if (rc < 0)
         return rc;
     v->ondisk_dirty = !(fat1 & FAT1_CLEAN) || v->boot_dirty;
     v->mounted = 1;
-    if (!v->rdonly && (v->ondisk_dirty || (cfg->flags & FAT_MOUNT_CHECK))) {
+    /* A root the FAT calls free would be handed out as file space. */
+    int broken_root = root == 0 || root == FAT_BAD;
+    if (!v->rdonly && (v->ondisk_dirty || broken_root || (cfg->flags & FAT_MOUNT_CHECK))) {
         rc = fat_check(v);
         if (rc == 0)
             rc = fat_mark_clean(v);

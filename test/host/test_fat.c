@@ -2103,6 +2103,167 @@ static void test_power_cut_dir_growth(void **state)
     free(t);
 }
 
+/* ---- hostile images: mutated metadata, bounded ---- */
+
+static void valid_rc(long rc, const char *what)
+{
+    if (rc < 0 && rc <= -E_MAX)
+        fail_msg("%s returned %ld, not an error code", what, rc);
+}
+
+struct hostile_stats {
+    unsigned refused, mounted, repaired, files_read, writes_ok;
+};
+
+/* Reads everything reachable from dir (bounded), checking every result. */
+static void hostile_walk(struct fat_vol *v, const char *dir, int depth, char *first_file,
+                         struct hostile_stats *hs)
+{
+    int h = fat_open(v, dir, FAT_O_DIR);
+    valid_rc(h, "open dir");
+    if (h < 0)
+        return;
+    uint32_t pos = 0;
+    struct fat_dirent de;
+    int rc, n = 0;
+    static uint8_t buf[256 * 1024];
+    while (n++ < 200 && (rc = fat_readdir(v, h, &pos, &de)) == 1) {
+        char p[1400];
+        join(p, sizeof(p), dir, de.name);
+        if (strlen(p) >= FAT_PATH_MAX)
+            continue;
+        if (de.st.attr & FAT_ATTR_DIR) {
+            if (depth < 6)
+                hostile_walk(v, p, depth + 1, first_file, hs);
+            continue;
+        }
+        int f = fat_open(v, p, 0);
+        valid_rc(f, "open file");
+        if (f < 0)
+            continue;
+        if (!first_file[0])
+            snprintf(first_file, 1400, "%s", p);
+        long r = fat_read(v, f, 0, buf, sizeof(buf));
+        valid_rc(r, "read");
+        assert_true(r <= (long)sizeof(buf));
+        hs->files_read += r >= 0;
+        fat_close(v, f);
+    }
+    valid_rc(rc, "readdir");
+    fat_close(v, h);
+}
+
+static void test_hostile_images(void **state)
+{
+    (void)state;
+    char tmpl[512];
+    snprintf(tmpl, sizeof(tmpl), "%s", work_path("hostile-template.img"));
+    tool_mkfs(tmpl, 4 * KIB, "-s 1");
+    struct tdev d;
+    struct tvol *t = calloc(1, sizeof(*t));
+    tdev_load(&d, tmpl, 0);
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    struct fat_vol *v = &t->v;
+    assert_int_equal(fat_mkdir(v, "/docs"), 0);
+    assert_int_equal(fat_mkdir(v, "/docs/A directory with a long name"), 0);
+    put_file(v, "/docs/A directory with a long name/notes about the system.txt", 3000, 1, 700);
+    put_file(v, "/docs/short.txt", 100, 2, 100);
+    put_file(v, "/Big file with a long name.bin", 40000, 3, 4096);
+    for (int i = 0; i < 20; i++) {
+        char p[64];
+        snprintf(p, sizeof(p), "/docs/entry %d", i);
+        put_file(v, p, (size_t)i * 100, (uint32_t)i, 500);
+    }
+    /* the metadata worth mutating: boot sector, FSInfo, the used part of
+     * both FATs, and every directory cluster */
+    uint32_t regions[64][2], nreg = 0, bps = v->bps;
+    regions[nreg][0] = 0, regions[nreg++][1] = 2 * bps;
+    for (uint32_t k = 0; k < v->nfats; k++)
+        regions[nreg][0] = (v->fat_start + k * v->fat_sectors) * bps, regions[nreg++][1] = 512;
+    const char *dirs[] = {"/", "/docs", "/docs/A directory with a long name"};
+    for (int i = 0; i < 3; i++) {
+        struct fat_stat st;
+        assert_int_equal(fat_stat_path(v, dirs[i], &st), 0);
+        uint32_t c = st.cluster;
+        for (int k = 0; k < 8 && clu_valid(v, c); k++) {
+            regions[nreg][0] = clu_sector(v, c) * bps, regions[nreg++][1] = v->cluster_bytes;
+            if (chain_next(v, c, &c) <= 0)
+                break;
+        }
+    }
+    assert_int_equal(fat_unmount(v), 0);
+    size_t bytes = (size_t)d.blocks * FAT_DEV_BLOCK;
+    uint8_t *orig = xmalloc(bytes);
+    memcpy(orig, d.mem, bytes);
+    static const uint8_t interesting[] = {0x00, 0x01, 0x02, 0x05, 0x0F, 0x10, 0x20, 0x2E,
+                                          0x41, 0x7F, 0x80, 0xE5, 0xF7, 0xF8, 0xFF};
+    struct hostile_stats hs;
+    memset(&hs, 0, sizeof(hs));
+    rng_state = 0x4057113;
+    for (int it = 0; it < 600; it++) {
+        memcpy(d.mem, orig, bytes);
+        int n = 1 + (int)(rng() % 16);
+        for (int k = 0; k < n; k++) {
+            uint32_t r = (uint32_t)(rng() % nreg);
+            size_t pos = regions[r][0] + (size_t)(rng() % regions[r][1]);
+            mutate_byte(d.mem, pos, interesting, sizeof(interesting));
+        }
+        unsigned flags = it % 3 == 0 ? FAT_MOUNT_CHECK : it % 3 == 1 ? 0 : FAT_MOUNT_RDONLY;
+        int rc = mount_t(t, &d, flags);
+        valid_rc(rc, "mount");
+        if (rc < 0) {
+            hs.refused++;
+            continue;
+        }
+        hs.mounted++;
+        hs.repaired += fat_last_check(v)->ran;
+        char first[1400] = "";
+        hostile_walk(v, "/", 0, first, &hs);
+        if (!(flags & FAT_MOUNT_RDONLY)) {
+            uint8_t buf[10000], back[10000];
+            pattern(buf, sizeof(buf), (uint32_t)it, 0);
+            int h = fat_open(v, "/hostile new", FAT_O_CREATE);
+            valid_rc(h, "create");
+            if (h >= 0) {
+                long w = fat_write(v, h, 0, buf, sizeof(buf));
+                valid_rc(w, "write");
+                if (w > 0 && (flags & FAT_MOUNT_CHECK)) {
+                    assert_int_equal(fat_read(v, h, 0, back, (size_t)w), w);
+                    assert_memory_equal(buf, back, (size_t)w);
+                    hs.writes_ok++;
+                }
+                fat_close(v, h);
+            }
+            valid_rc(fat_mkdir(v, "/hostile dir"), "mkdir");
+            if (first[0]) {
+                valid_rc(fat_rename(v, first, "/hostile dir/moved"), "rename");
+                h = fat_open(v, "/hostile dir/moved", 0);
+                if (h >= 0) {
+                    valid_rc(fat_truncate(v, h, 10), "truncate");
+                    fat_close(v, h);
+                }
+                valid_rc(fat_unlink(v, "/hostile dir/moved"), "unlink");
+            }
+            valid_rc(fat_rmdir(v, "/docs"), "rmdir");
+        }
+        int needs_check = v->needs_check;
+        valid_rc(fat_unmount(v), "unmount");
+        if ((flags & FAT_MOUNT_CHECK) && !needs_check) {
+            assert_int_equal(mount_t(t, &d, FAT_MOUNT_CHECK), 0);
+            assert_no_fixes(v, "second check of a repaired hostile image");
+            assert_int_equal(fat_unmount(v), 0);
+        }
+    }
+    print_message("hostile images: %u refused, %u mounted (%u repaired), %u files read, %u writes "
+                  "read back\n",
+                  hs.refused, hs.mounted, hs.repaired, hs.files_read, hs.writes_ok);
+    assert_true(hs.mounted > 100 && hs.refused > 0 && hs.writes_ok > 100);
+    free(orig);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
 int main(void)
 {
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
@@ -2123,6 +2284,7 @@ int main(void)
         cmocka_unit_test(test_power_cut_big_write),
         cmocka_unit_test(test_power_cut_marks),
         cmocka_unit_test(test_power_cut_dir_growth),
+        cmocka_unit_test(test_hostile_images),
     };
     return cmocka_run_group_tests_name("fat", tests, NULL, NULL);
 }
