@@ -126,6 +126,13 @@ struct fat_slot {
     uint8_t kind;    /* FK_* in fat_priv.h: decides the write order */
 };
 
+/* Clusters idx .. idx+len-1 of a file are disk clusters clu .. clu+len-1. */
+struct fat_ext {
+    uint32_t idx, clu, len;
+};
+
+#define FAT_NODE_EXTENTS 8
+
 struct fat_node {
     uint16_t refs;       /* 0: slot free */
     uint8_t is_root;     /* the root directory: no entry of its own */
@@ -135,8 +142,10 @@ struct fat_node {
     uint32_t ent_off;    /* byte offset of it in that sector */
     uint32_t first;      /* first cluster (0: none) */
     uint32_t size;       /* bytes */
-    uint32_t hint_idx;   /* a position in the chain: cluster number hint_clu */
-    uint32_t hint_clu;   /*   is at index hint_idx (0 = unknown) */
+    /* runs of the chain seen so far, so an offset maps to a cluster without
+     * walking the FAT; valid while the chain only grows at its end */
+    struct fat_ext ext[FAT_NODE_EXTENTS];
+    uint32_t ext_next; /* slot the next new run replaces */
 };
 
 struct fat_vol {

@@ -125,49 +125,81 @@ static uint32_t node_clusters(const struct fat_vol *v, const struct fat_node *n)
     return n->size ? (n->size - 1) / v->cluster_bytes + 1 : 0;
 }
 
-/* Cluster number ci of the node's chain (which must be that long). */
-static int node_cluster_at(struct fat_vol *v, struct fat_node *n, uint32_t ci, uint32_t *c)
+/* Remembers that file clusters [idx, idx+len) are disk clusters
+ * [clu, clu+len), growing a run it continues. */
+static void ext_note(struct fat_node *n, uint32_t idx, uint32_t clu, uint32_t len)
 {
-    uint32_t idx = 0, cur = n->first;
-    if (n->hint_clu && n->hint_idx <= ci)
-        idx = n->hint_idx, cur = n->hint_clu;
-    if (!clu_valid(v, cur))
-        return -E_CORRUPT;
-    while (idx < ci) {
-        uint32_t next;
-        int rc = chain_next(v, cur, &next);
-        if (rc <= 0)
-            return rc < 0 ? rc : -E_CORRUPT; /* shorter than the size says */
-        cur = next;
-        idx++;
+    for (int i = 0; i < FAT_NODE_EXTENTS; i++) {
+        struct fat_ext *e = &n->ext[i];
+        if (e->len && idx >= e->idx && idx - e->idx <= e->len && clu - e->clu == idx - e->idx) {
+            if (idx + len - e->idx > e->len)
+                e->len = idx + len - e->idx;
+            return;
+        }
     }
-    n->hint_idx = idx;
-    n->hint_clu = cur;
-    *c = cur;
-    return 0;
+    struct fat_ext *e = &n->ext[n->ext_next++ % FAT_NODE_EXTENTS];
+    e->idx = idx, e->clu = clu, e->len = len;
 }
 
-/* How many clusters from c (index ci, at most `have` in the chain) are
- * contiguous on the disk, up to `want`; updates the hint to the last one. */
-static int node_run(struct fat_vol *v, struct fat_node *n, uint32_t ci, uint32_t c, uint32_t have,
-                    uint32_t want, uint32_t *run)
+/*
+ * Disk cluster *c of file cluster ci, and *run: how many clusters from
+ * there are contiguous on the disk, up to want. Starts from the furthest
+ * run known at or before ci and walks the FAT only from there.
+ */
+static int node_map(struct fat_vol *v, struct fat_node *n, uint32_t ci, uint32_t want, uint32_t *c,
+                    uint32_t *run)
 {
-    uint32_t k = 1, last = c;
-    while (k < want && ci + k < have) {
-        uint32_t next;
-        int rc = chain_next(v, last, &next);
-        if (rc < 0)
-            return rc;
-        if (rc == 0)
-            return -E_CORRUPT;
-        if (next != last + 1)
+    uint32_t have = node_clusters(v, n), idx = 0, cur = n->first, k = 0;
+    uint32_t run_idx = 0, run_clu = 0;
+    if (ci >= have)
+        return -E_CORRUPT;
+    if (want > have - ci)
+        want = have - ci;
+    for (int i = 0; i < FAT_NODE_EXTENTS; i++) {
+        const struct fat_ext *e = &n->ext[i];
+        if (!e->len)
+            continue;
+        uint32_t end = e->idx + e->len - 1;
+        if (ci >= e->idx && ci <= end) {
+            idx = end, cur = e->clu + e->len - 1, k = end - ci + 1;
+            run_idx = e->idx, run_clu = e->clu;
+            *c = e->clu + (ci - e->idx);
             break;
-        last = next;
+        }
+        if (end < ci && end >= idx)
+            idx = end, cur = e->clu + e->len - 1;
+    }
+    if (!clu_valid(v, cur))
+        return -E_CORRUPT;
+    uint32_t next;
+    if (k == 0) {
+        run_idx = idx, run_clu = cur;
+        while (idx < ci) {
+            int rc = chain_next(v, cur, &next);
+            if (rc <= 0)
+                return rc < 0 ? rc : -E_CORRUPT; /* shorter than the size says */
+            if (next != cur + 1) {
+                ext_note(n, run_idx, run_clu, idx + 1 - run_idx);
+                run_idx = idx + 1, run_clu = next;
+            }
+            cur = next;
+            idx++;
+        }
+        *c = cur;
+        k = 1;
+    }
+    while (k < want) {
+        int rc = chain_next(v, cur, &next);
+        if (rc <= 0)
+            return rc < 0 ? rc : -E_CORRUPT;
+        if (next != cur + 1)
+            break;
+        cur = next;
+        idx++;
         k++;
     }
-    n->hint_idx = ci + k - 1;
-    n->hint_clu = last;
-    *run = k;
+    ext_note(n, run_idx, run_clu, idx + 1 - run_idx);
+    *run = k < want ? k : want;
     return 0;
 }
 
@@ -266,9 +298,7 @@ static long node_write(struct fat_vol *v, struct fat_node *n, uint32_t off, cons
         if (ci < have) {
             uint32_t c = 0, run = 0;
             uint64_t want = (in + left + cb - 1) / cb;
-            rc = node_cluster_at(v, n, ci, &c);
-            if (rc == 0)
-                rc = node_run(v, n, ci, c, have, want > have ? have : (uint32_t)want, &run);
+            rc = node_map(v, n, ci, want > have ? have : (uint32_t)want, &c, &run);
             if (rc < 0)
                 break;
             uint64_t bytes = (uint64_t)run * cb - in;
@@ -280,9 +310,9 @@ static long node_write(struct fat_vol *v, struct fat_node *n, uint32_t off, cons
                 break;
             pos += bytes;
         } else {
-            uint32_t tail = 0, first, got;
+            uint32_t tail = 0, first, got, one;
             if (have) {
-                rc = node_cluster_at(v, n, have - 1, &tail);
+                rc = node_map(v, n, have - 1, 1, &tail, &one);
                 if (rc < 0)
                     break;
             }
@@ -299,8 +329,7 @@ static long node_write(struct fat_vol *v, struct fat_node *n, uint32_t off, cons
                 break;
             if (!tail)
                 n->first = first;
-            n->hint_idx = have + got - 1;
-            n->hint_clu = first + got - 1;
+            ext_note(n, have, first, got);
             pos += bytes;
         }
         if (pos > n->size)
@@ -329,9 +358,7 @@ long fat_read(struct fat_vol *v, int h, uint64_t off, void *buf, size_t len)
     while (pos < end) {
         uint32_t ci = (uint32_t)(pos / cb), in = (uint32_t)(pos % cb), c = 0, run = 0;
         uint64_t want = (in + (end - pos) + cb - 1) / cb, bytes = 0;
-        int rc = node_cluster_at(v, n, ci, &c);
-        if (rc == 0)
-            rc = node_run(v, n, ci, c, have, (uint32_t)want, &run);
+        int rc = node_map(v, n, ci, want > have ? have : (uint32_t)want, &c, &run);
         if (rc == 0) {
             bytes = (uint64_t)run * cb - in;
             if (bytes > end - pos)
@@ -379,17 +406,17 @@ long fat_write(struct fat_vol *v, int h, uint64_t off, const void *buf, size_t l
  * freed, so a cluster is reused only once no durable entry points at it. */
 static int node_shrink(struct fat_vol *v, struct fat_node *n, uint32_t size)
 {
-    uint32_t keep = size ? (size - 1) / v->cluster_bytes + 1 : 0, cut = 0, rest = n->first;
+    uint32_t keep = size ? (size - 1) / v->cluster_bytes + 1 : 0, cut = 0, rest = n->first, one;
     if (keep) {
-        int rc = node_cluster_at(v, n, keep - 1, &cut);
+        int rc = node_map(v, n, keep - 1, 1, &cut, &one);
         if (rc < 0)
             return rc;
     }
     n->size = size;
     if (!keep)
         n->first = 0;
-    if (n->hint_idx >= keep)
-        n->hint_clu = 0;
+    memset(n->ext, 0, sizeof(n->ext)); /* the chain is about to change */
+    n->ext_next = 0;
     int rc = node_store(v, n, 1);
     if (rc == 0)
         rc = cache_commit(v);

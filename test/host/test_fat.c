@@ -838,6 +838,28 @@ static void test_efficiency(void **state)
     assert_int_equal(fat_close(v, h), 0);
     check_file(v, "/sixteen", 16 * MIB, 1);
     finish(t, &d, img);
+
+    /* small clusters: 16 MiB is 32768 of them; random reads map offsets
+     * through the file's runs, not by walking 256 FAT sectors each time */
+    tool_mkfs(img, 64 * KIB, "-s 1");
+    tdev_free(&d);
+    tdev_load(&d, img, 0);
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    put_file(v, "/sixteen", 16 * MIB, 1, 1 * MIB);
+    assert_int_equal(fat_unmount(v), 0);
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    h = fat_open(v, "/sixteen", 0);
+    d.reads = 0;
+    rng_state = 43;
+    for (int i = 0; i < 256; i++) {
+        uint64_t off = (rng() % (16 * MIB / 4096)) * 4096;
+        assert_int_equal(fat_read(v, h, off, back, 4096), 4096);
+        assert_memory_equal(back, buf + off, 4096);
+    }
+    print_message("256 random 4 KiB reads, 512-byte clusters, cold: %lu device reads\n", d.reads);
+    assert_true(d.reads <= 256 + 300); /* one each, and the FAT once */
+    assert_int_equal(fat_close(v, h), 0);
+    assert_int_equal(fat_unmount(v), 0);
     free(buf);
     free(back);
     free(t->scratch);
