@@ -395,6 +395,7 @@ int path_resolve(struct fat_vol *v, const char *path, uint32_t avoid, struct fat
         i = j;
         while (i < len && path[i] == '/')
             i++;
+        p->dir_only = i > j;
         if (dir == avoid)
             p->through = 1;
         rc = dir_lookup(v, dir, v->name_a, n, &p->e);
@@ -404,7 +405,7 @@ int path_resolve(struct fat_vol *v, const char *path, uint32_t avoid, struct fat
             p->parent = dir;
             p->found = rc;
             p->name_len = n;
-            return 0;
+            return rc && p->dir_only && !de_is_dir(p->e.raw) ? -E_NOTDIR : 0;
         }
         if (rc == 0)
             return -E_NOENT;

@@ -565,6 +565,8 @@ int fat_open(struct fat_vol *v, const char *path, unsigned flags)
     }
     if (!creating)
         return -E_NOENT;
+    if (p.dir_only)
+        return -E_ISDIR; /* "name/" is never a new file */
     if (!node_free_slot(v))
         return -E_LIMIT;
     rc = begin_op(v);

@@ -162,6 +162,8 @@ int fat_rename(struct fat_vol *v, const char *from, const char *to)
         return rc;
     if (b.through)
         return -E_INVAL; /* a directory into itself */
+    if (b.dir_only && !is_dir)
+        return -E_NOTDIR;
     if (b.is_root)
         return -E_EXIST;
     if (b.found) {

@@ -230,12 +230,13 @@ struct fat_path {
     int found;         /* the entry exists (e is valid) */
     int is_root;       /* the path is "/" */
     int through;       /* the walk entered directory `avoid` */
+    int dir_only;      /* the path ends in '/': it must name a directory */
     uint32_t name_len; /* last component, UTF-16 in v->name_a */
     struct fat_dentry e;
 };
 
 /* Resolves an absolute path. Missing intermediate directories are
- * -E_NOENT, files in the middle -E_NOTDIR. */
+ * -E_NOENT, files in the middle (or at the end of "path/") -E_NOTDIR. */
 int path_resolve(struct fat_vol *v, const char *path, uint32_t avoid, struct fat_path *p);
 
 /* ---- fat_file.c / fat_check.c ---- */
