@@ -2295,6 +2295,52 @@ static void test_hostile_images(void **state)
     tdev_free(&d);
 }
 
+/* A tree deeper than the repair pass's stack (made by moving one deep
+ * chain of directories under another): the repair climbs ".." links to
+ * finish, finds nothing to fix, and fsck.fat agrees. */
+static void test_deep_tree(void **state)
+{
+    (void)state;
+    const char *img = work_path("deep.img");
+    tool_mkfs(img, 8 * KIB, "-s 1");
+    struct tdev d;
+    tdev_load(&d, img, 0);
+    struct tvol *t = calloc(1, sizeof(*t));
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    struct fat_vol *v = &t->v;
+    char px[1024] = "", py[1024] = "";
+    int depth = 400;
+    for (int i = 0; i < depth; i++) {
+        strcat(px, "/x");
+        strcat(py, "/y");
+        assert_int_equal(fat_mkdir(v, px), 0);
+        assert_int_equal(fat_mkdir(v, py), 0);
+        if (i % 50 == 0) {
+            char f[1100];
+            snprintf(f, sizeof(f), "%s/file", py);
+            put_file(v, f, 700, (uint32_t)i, 700);
+        }
+    }
+    strcat(px, "/y");
+    assert_int_equal(fat_rename(v, "/y", px), 0);
+    finish(t, &d, img);
+    assert_int_equal(mount_t(t, &d, FAT_MOUNT_CHECK), 0);
+    assert_no_fixes(v, "a tree 801 directories deep");
+    /* the files at the bottom are still there */
+    char f[1100];
+    snprintf(f, sizeof(f), "%s/file", px); /* was /y/file */
+    check_file(v, f, 700, 0);
+    snprintf(f, sizeof(f), "%s", px);
+    for (int i = 0; i < 50; i++)
+        strcat(f, "/y");
+    strcat(f, "/file"); /* 451 directories down */
+    check_file(v, f, 700, 50);
+    finish(t, &d, img);
+    free(t->scratch);
+    free(t);
+    tdev_free(&d);
+}
+
 int main(void)
 {
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
@@ -2316,6 +2362,7 @@ int main(void)
         cmocka_unit_test(test_power_cut_marks),
         cmocka_unit_test(test_power_cut_dir_growth),
         cmocka_unit_test(test_hostile_images),
+        cmocka_unit_test(test_deep_tree),
     };
     return cmocka_run_group_tests_name("fat", tests, NULL, NULL);
 }
