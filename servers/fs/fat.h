@@ -29,7 +29,7 @@
 #define FAT_NAME_MAX        255        /* UTF-16 units in one long name */
 #define FAT_NAME_BYTES      (FAT_NAME_MAX * 3 + 1) /* a name in UTF-8, with its NUL */
 #define FAT_PATH_MAX        1024       /* bytes in a path, with its NUL */
-#define FAT_DEPTH_MAX       512        /* directory depth the repair walks (FAT_PATH_MAX / 2) */
+#define FAT_DEPTH_MAX       512        /* directories on the repair's stack; deeper is slower */
 #define FAT_OPEN_MAX        32         /* open files and directories per volume */
 #define FAT_CACHE_SLOTS_MAX 64         /* block-cache slots used at most */
 #define FAT_CACHE_SLOTS_MIN 4          /* block-cache slots needed at least */
@@ -68,7 +68,7 @@ struct fat_dev {
 };
 
 /* Scratch bytes the repair pass needs on a device of `blocks` blocks: one
- * bit per cluster plus the directory stack. Always enough. */
+ * bit per cluster plus the directory stack (12-byte frames). Always enough. */
 #define FAT_SCRATCH_BYTES(blocks) ((size_t)(((blocks) + 2 + 63) / 64 * 8) + FAT_DEPTH_MAX * 12)
 
 struct fat_config {

@@ -13,6 +13,8 @@ struct ck_frame {
     uint32_t dir, parent, index;
 };
 
+_Static_assert(sizeof(struct ck_frame) == 12, "FAT_SCRATCH_BYTES counts 12 bytes a frame");
+
 struct ck {
     struct fat_vol *v;
     uint8_t *owned; /* one bit per cluster number */
