@@ -14,16 +14,23 @@ set(GRANITE_FREESTANDING_FLAGS
     -Wall -Wextra -Werror)
 
 # Kernel: higher half (-2 GiB, hence mcmodel=kernel), no red zone because
-# interrupts arrive on the current stack in ring 0, no SSE/x87 so the kernel
-# never has to save the user's FPU state.
+# interrupts arrive on the current stack in ring 0, no SSE/x87: the kernel
+# never touches the FPU registers except to save and restore a thread's.
 set(GRANITE_KERNEL_FLAGS ${GRANITE_FREESTANDING_FLAGS}
     -mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer)
 
-# User programs: low half, static, no libc. No SSE/x87 either: the kernel
-# keeps CR4.OSFXSR clear and never saves FPU state, so an SSE instruction in
-# user mode is a #UD that kills the process (see docs/abi.md).
+# User programs: low half, static, no libc. By default general registers
+# only (libipc, the servers, most tests): a thread that never touches the
+# FPU has no FPU state to switch and keeps the IPC fast path.
 set(GRANITE_USER_FLAGS ${GRANITE_FREESTANDING_FLAGS}
     -mcmodel=small -mgeneral-regs-only)
+
+# User programs that compute with floating point or SIMD (granite_program
+# ... FPU): x87, SSE and SSE2 allowed (AVX through target attributes or
+# inline assembly, where the CPU has it). The kernel gives each thread its
+# own x87/SSE/AVX state from its first such instruction (docs/abi.md §8).
+set(GRANITE_USER_FPU_FLAGS ${GRANITE_FREESTANDING_FLAGS}
+    -mcmodel=small)
 
 set(GRANITE_LINK_FLAGS
     -nostdlib -static -no-pie -Wl,-n -Wl,-z,max-page-size=0x1000

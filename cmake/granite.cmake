@@ -10,6 +10,8 @@ set(GRANITE_ISO_DIR ${CMAKE_BINARY_DIR}/iso)
 function(granite_freestanding target kind)
     if(kind STREQUAL "kernel")
         target_compile_options(${target} PRIVATE ${GRANITE_KERNEL_FLAGS})
+    elseif(kind STREQUAL "user-fpu")
+        target_compile_options(${target} PRIVATE ${GRANITE_USER_FPU_FLAGS})
     else()
         target_compile_options(${target} PRIVATE ${GRANITE_USER_FLAGS})
     endif()
@@ -133,12 +135,17 @@ function(granite_qemu_test)
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)
 endfunction()
 
-# granite_program(name SOURCES ... [LIBS ...]): a user program (static ELF
-# linked with libipc at USER_IMAGE_MIN).
+# granite_program(name SOURCES ... [LIBS ...] [FPU]): a user program (static
+# ELF linked with libipc at USER_IMAGE_MIN). FPU: its own code may use x87
+# and SSE (GRANITE_USER_FPU_FLAGS); libipc stays general-registers-only.
 function(granite_program name)
-    cmake_parse_arguments(A "" "" "SOURCES;LIBS" ${ARGN})
+    cmake_parse_arguments(A "FPU" "" "SOURCES;LIBS" ${ARGN})
     add_executable(${name} ${A_SOURCES})
-    granite_freestanding(${name} user)
+    if(A_FPU)
+        granite_freestanding(${name} user-fpu)
+    else()
+        granite_freestanding(${name} user)
+    endif()
     target_link_libraries(${name} PRIVATE ${A_LIBS} ipc)
     set(ld ${GRANITE_ROOT}/libipc/user.ld)
     target_link_options(${name} PRIVATE ${GRANITE_LINK_FLAGS} -Wl,-T,${ld} -Wl,-u,_start)

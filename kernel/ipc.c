@@ -54,20 +54,33 @@ static void set_deadline(struct thread *t, uint64_t info)
 
 /*
  * Validate the handle a sender wants to pass along (IPC_INFO_CAP in RSI,
- * handle in RDX) before anything blocks, so errors come back at once.
+ * handle in RDX) before anything blocks, so errors come back at once; then
+ * whether the receiver accepts one (`accepts`: known for a reply, assumed
+ * for a send until it meets its receiver).
  */
-static int check_xfer(struct thread *s)
+static int check_xfer(struct thread *s, int accepts)
 {
-    if (!(s->regs.rsi & IPC_INFO_CAP) || s->regs.rdx == IPC_SELF)
+    if (!(s->regs.rsi & IPC_INFO_CAP))
         return 0;
     int err;
-    return cap_lookup(s->proc, s->regs.rdx, CAP_RIGHT_XFER, &err) ? 0 : err;
+    if (s->regs.rdx != IPC_SELF && !cap_lookup(s->proc, s->regs.rdx, CAP_RIGHT_XFER, &err))
+        return err;
+    return accepts ? 0 : -E_NOACCEPT;
 }
 
-/* Copy s's message into r's registers; r becomes the receiver of it. */
+/* s's message carries a capability and its receiver did not say it
+ * accepts one (r_accepts = 0): the transfer is refused to s (-E_NOACCEPT)
+ * and nothing reaches the receiver. */
+static int refuses_cap(const struct thread *s, uint64_t r_accepts)
+{
+    return (s->regs.rsi & IPC_INFO_CAP) && !r_accepts;
+}
+
+/* Copy s's message into r's registers; r becomes the receiver of it.
+ * Precondition: !refuses_cap(s, what r accepts). */
 static void deliver(struct thread *s, struct thread *r)
 {
-    uint64_t info = s->regs.rsi & ~(IPC_INFO_NOTIFY | IPC_INFO_NONBLOCK);
+    uint64_t info = s->regs.rsi & ~(IPC_INFO_NOTIFY | IPC_INFO_NONBLOCK | IPC_INFO_ACCEPT);
     info &= ~(0xffffffffull << IPC_INFO_TIMEOUT_SHIFT);
     uint64_t handle = 0;
     if (info & IPC_INFO_CAP) {
@@ -77,9 +90,9 @@ static void deliver(struct thread *s, struct thread *r)
         if (s->regs.rdx != IPC_SELF) {
             t = cap_lookup(s->proc, s->regs.rdx, CAP_RIGHT_XFER, &err);
             if (t)
-                rights = s->proc->caps[s->regs.rdx].rights;
+                rights = cap_of(s->proc, s->regs.rdx)->rights;
         }
-        int h = t ? cap_install(r->proc, t, rights) : err;
+        long h = t ? cap_install(r->proc, t, rights) : err;
         handle = (uint64_t)(int64_t)h; /* negative: the transfer failed, message still arrives */
     }
     r->regs.rax = 0;
@@ -142,14 +155,20 @@ static long send_phase(struct thread *cur, int is_call)
         return -E_INVAL; /* sending to yourself could only deadlock */
     if (!info_ok(cur->regs.rsi))
         return -E_INVAL;
-    err = check_xfer(cur);
+    err = check_xfer(cur, 1);
     if (err < 0)
         return err;
     cur->is_call = (uint8_t)is_call;
+    /* A caller's IPC_INFO_ACCEPT is about the reply: remembered while it
+     * waits, queued or for the answer. */
+    uint8_t accept_reply = is_call && (cur->regs.rsi & IPC_INFO_ACCEPT);
     if (accepts(r, cur)) {
+        if (refuses_cap(cur, r->accept_cap))
+            return -E_NOACCEPT; /* r keeps waiting; nothing was installed */
         deliver(cur, r);
         if (is_call) {
             cur->state = TS_REPLY;
+            cur->accept_cap = accept_reply;
             cur->partner = r;
             set_deadline(cur, cur->regs.rsi);
             sched_handoff(r);
@@ -161,6 +180,7 @@ static long send_phase(struct thread *cur, int is_call)
     if (cur->regs.rsi & IPC_INFO_NONBLOCK)
         return -E_AGAIN;
     cur->state = TS_SEND;
+    cur->accept_cap = accept_reply;
     cur->partner = r;
     cur->sendq_next = 0;
     if (r->sendq_tail)
@@ -186,6 +206,28 @@ long sys_ipc_call(struct thread *cur)
     return send_phase(cur, 1);
 }
 
+/* Deliver to cur the message of the oldest queued sender it takes (any,
+ * or tid `from`); senders with a capability that `info` does not accept
+ * are sent back with -E_NOACCEPT on the way. Returns 0, or -E_AGAIN when
+ * no queued sender was taken. Out of line: most receives find no queue. */
+static __attribute__((noinline)) long take_queued(struct thread *cur, uint32_t from, uint64_t info)
+{
+    for (struct thread *s = cur->sendq_head, *next; s; s = next) {
+        next = s->sendq_next;
+        if (from != 0 && s->tid != from)
+            continue;
+        sendq_remove(cur, s);
+        if (refuses_cap(s, info & IPC_INFO_ACCEPT)) {
+            complete(s, -E_NOACCEPT); /* its message never arrives */
+            continue;
+        }
+        deliver(s, cur);
+        sender_done(s, cur);
+        return 0;
+    }
+    return -E_AGAIN;
+}
+
 /* The receive half of recv and reply_recv: `from` is a tid or 0 for any. */
 static long recv_phase(struct thread *cur, uint32_t from, uint64_t info)
 {
@@ -193,17 +235,12 @@ static long recv_phase(struct thread *cur, uint32_t from, uint64_t info)
         deliver_notification(cur);
         return 0;
     }
-    for (struct thread *s = cur->sendq_head; s; s = s->sendq_next) {
-        if (from != 0 && s->tid != from)
-            continue;
-        sendq_remove(cur, s);
-        deliver(s, cur);
-        sender_done(s, cur);
+    if (cur->sendq_head && take_queued(cur, from, info) == 0)
         return 0;
-    }
     if (info & IPC_INFO_NONBLOCK)
         return -E_AGAIN;
     cur->state = TS_RECV;
+    cur->accept_cap = (info & IPC_INFO_ACCEPT) != 0;
     cur->recv_from = from;
     set_deadline(cur, info);
     return SYS_BLOCKED;
@@ -226,7 +263,8 @@ long sys_ipc_recv(struct thread *cur)
 /* Answer the caller named by badge; it must be waiting for our reply.
  * Sets *absent when there is no such caller (any more): then the error is
  * -E_DEAD or -E_INVAL; any other error means the reply itself is bad. */
-static long reply_phase(struct thread *cur, uint64_t badge, struct thread **woken, int *absent)
+static inline long reply_phase(struct thread *cur, uint64_t badge, struct thread **woken,
+                               int *absent)
 {
     struct thread *c = thread_by_tid(badge_tid(badge));
     *absent = 1;
@@ -237,7 +275,7 @@ static long reply_phase(struct thread *cur, uint64_t badge, struct thread **woke
     *absent = 0;
     if (!info_ok(cur->regs.rsi))
         return -E_RANGE;
-    int err = check_xfer(cur);
+    int err = check_xfer(cur, c->accept_cap); /* -E_NOACCEPT: it did not ask for one */
     if (err < 0)
         return err;
     deliver(cur, c);

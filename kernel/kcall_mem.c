@@ -43,18 +43,15 @@ long kc_map(struct thread *cur)
             return -E_EXIST; /* checked before anything changes */
     }
     uint64_t pte = PTE_U | (flags & KC_MAP_WRITE ? PTE_W : 0) | (flags & KC_MAP_EXEC ? 0 : PTE_NX);
-    uint64_t frames_before = kmem_frames.free;
     for (uint64_t i = 0; i < pages; i++) {
         if (flags & KC_MAP_ZERO)
             memset(phys_to_virt(pa + i * 4096), 0, 4096);
-        if (vm_map(p->cr3, va + i * 4096, pa + i * 4096, pte) < 0) {
-            for (uint64_t j = 0; j < i; j++)
-                vm_unmap(p->cr3, va + j * 4096);
-            p->kernel_pages += frames_before - kmem_frames.free;
-            return -E_NOMEM; /* page tables could not be allocated */
+        /* The page tables are the target's: charged to its budget. */
+        if (vm_map(p->cr3, va + i * 4096, pa + i * 4096, pte, &p->quota) < 0) {
+            vm_unmap_range(p->cr3, va, pages, &p->quota); /* and any table made for it */
+            return -E_NOMEM; /* out of the target's budget (or of frames) */
         }
     }
-    p->kernel_pages += frames_before - kmem_frames.free; /* new page tables */
     p->mapped_pages += pages;
     return 0;
 }
@@ -62,14 +59,13 @@ long kc_map(struct thread *cur)
 long kc_unmap(struct thread *cur)
 {
     struct proc *p = proc_by_pid((uint32_t)ARG(0));
-    uint64_t va = ARG(1), pages = ARG(2), n = 0;
+    uint64_t va = ARG(1), pages = ARG(2);
     if (!p)
         return -E_NOENT;
     if (!heap_range_ok(va, pages))
         return -E_RANGE;
-    for (uint64_t i = 0; i < pages; i++)
-        if (vm_unmap(p->cr3, va + i * 4096))
-            n++;
+    /* Page tables left empty are freed (and uncharged) at once. */
+    uint64_t n = vm_unmap_range(p->cr3, va, pages, &p->quota);
     p->mapped_pages -= n;
     return (long)n;
 }

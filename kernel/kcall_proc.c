@@ -83,7 +83,7 @@ long kc_thread_create(struct thread *cur)
     if (!t)
         return -E_LIMIT;
     t->regs.rsi = ARG(2);
-    int h = cap_install(cur->proc, t, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
+    long h = cap_install(cur->proc, t, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
     OUT(0, t->tid);
     OUT_WORDS(1);
     return h; /* a full table still leaves a running thread; the caller sees -E_LIMIT */
@@ -97,19 +97,18 @@ long kc_thread_exit(struct thread *cur)
 
 long kc_cap_delete(struct thread *cur)
 {
-    uint64_t h = ARG(0);
-    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !cur->proc->caps[h].thread)
+    struct cap *c = cap_of(cur->proc, ARG(0));
+    if (!c)
         return -E_BADHANDLE;
-    cur->proc->caps[h] = (struct cap){0};
+    cap_delete(cur->proc, c);
     return 0;
 }
 
 long kc_cap_identify(struct thread *cur)
 {
-    uint64_t h = ARG(0);
-    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !cur->proc->caps[h].thread)
+    const struct cap *c = cap_of(cur->proc, ARG(0));
+    if (!c)
         return -E_BADHANDLE;
-    const struct cap *c = &cur->proc->caps[h];
     if (c->thread->tid != c->tid)
         return -E_DEAD;
     OUT(0, c->thread->badge);
@@ -137,6 +136,10 @@ long kc_spawn(struct thread *cur)
     uint64_t prio = ARG(2) ? ARG(2) : (PRIO_DEFAULT < cur->prio ? PRIO_DEFAULT : cur->prio);
     uint16_t io_base = (uint16_t)ARG(3), io_count = (uint16_t)(ARG(3) >> 16);
     uint32_t irq_mask = (uint32_t)ARG(4);
+    uint64_t budget[Q_KINDS] = {ARG(1) >> 32, (ARG(4) >> 32) & 0xffff, ARG(4) >> 48};
+    budget[Q_FRAMES] = budget[Q_FRAMES] ? budget[Q_FRAMES] : KC_SPAWN_FRAMES;
+    budget[Q_THREADS] = budget[Q_THREADS] ? budget[Q_THREADS] : KC_SPAWN_THREADS;
+    budget[Q_PROCS] = budget[Q_PROCS] ? budget[Q_PROCS] : KC_SPAWN_PROCS;
     if (index >= bootinfo.module_count)
         return -E_NOENT;
     /* A child gets a subset of what its parent has, never more. */
@@ -153,7 +156,7 @@ long kc_spawn(struct thread *cur)
     const struct boot_module *m = &bootinfo.modules[index];
     struct proc *p;
     int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, name[0] ? name : m->name, privs,
-                        (uint8_t)(prio < 1 ? 1 : prio), me, &p);
+                        (uint8_t)(prio < 1 ? 1 : prio), me, budget, &p);
     if (rc < 0)
         return rc;
     p->module = (int)index;
@@ -163,13 +166,13 @@ long kc_spawn(struct thread *cur)
     /* The child's handle 1 reaches the thread that started it; handle 2,
      * the name service, is ours passed on, or the boot server itself when
      * it is the parent (a process that deleted its own passes on none). */
-    struct cap self = {cur, cur->tid, CAP_RIGHT_SEND | CAP_RIGHT_XFER};
-    p->caps[HANDLE_PARENT] = self;
+    const uint32_t rights = CAP_RIGHT_SEND | CAP_RIGHT_XFER;
+    cap_set_fixed(p, HANDLE_PARENT, cur, rights);
     if (proc_is_root(me))
-        p->caps[HANDLE_NAMES] = self;
+        cap_set_fixed(p, HANDLE_NAMES, cur, rights);
     else if (me->caps[HANDLE_NAMES].thread)
-        p->caps[HANDLE_NAMES] = me->caps[HANDLE_NAMES];
-    int h = cap_install(me, p->threads, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
+        p->caps[HANDLE_NAMES] = me->caps[HANDLE_NAMES]; /* same slot: the same handle, 2 */
+    long h = cap_install(me, p->threads, rights);
     if (h < 0) {
         proc_kill(p, DEATH_KILLED, me->pid);
         return h;
@@ -186,8 +189,14 @@ long kc_kill(struct thread *cur)
         return -E_NOENT;
     if (p == cur->proc)
         return -E_INVAL; /* use KC_EXIT */
-    if (proc_is_root(p))
-        return -E_PERM; /* the boot server is what restarts everyone else */
+    /* Only our descendants (those we reap, directly or as orphans passed
+     * up to us): never the root, which restarts everyone else, nor a
+     * process another branch of the tree started. */
+    const struct proc *r = p->reaper;
+    while (r && r != cur->proc)
+        r = r->reaper;
+    if (!r)
+        return -E_PERM;
     proc_kill(p, DEATH_KILLED, cur->proc->pid);
     return 0;
 }
@@ -216,13 +225,21 @@ long kc_proc_info(struct thread *cur)
     const struct proc *p = &procs[slot];
     if (!p->pid)
         return -E_NOENT;
+    uint32_t handles = 0;
+    for (int h = 0; h < CAP_SLOTS; h++)
+        handles += p->caps[h].thread != 0;
     struct kc_proc_info info = {
         .pid = p->pid,
         .parent_pid = p->parent_pid,
-        .threads = p->nthreads,
+        .threads = (uint32_t)p->quota.used[Q_THREADS],
         .privileges = p->privs,
-        .kernel_pages = p->kernel_pages,
+        .kernel_pages = p->quota.used[Q_FRAMES],
         .mapped_pages = p->mapped_pages,
+        .kernel_limit = p->quota.limit[Q_FRAMES],
+        .kernel_lent = p->quota.lent[Q_FRAMES],
+        .thread_limit = (uint32_t)p->quota.limit[Q_THREADS],
+        .proc_limit = (uint32_t)p->quota.limit[Q_PROCS],
+        .handles = handles,
     };
     strncpy_safe(info.name, p->name, sizeof(info.name));
     const struct thread *t = p->threads;

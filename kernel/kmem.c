@@ -132,3 +132,20 @@ void kmem_frame_free(uint64_t pa)
     if (rc < 0)
         panic("freeing frame %lx: error %d (double free or foreign frame)", pa, rc);
 }
+
+uint64_t kmem_frame_alloc_for(struct quota *q)
+{
+    if (q && quota_charge(q, Q_FRAMES, 1) < 0)
+        return FRAME_NONE;
+    uint64_t pa = kmem_frame_alloc();
+    if (pa == FRAME_NONE && q)
+        quota_uncharge(q, Q_FRAMES, 1);
+    return pa;
+}
+
+void kmem_frame_free_for(struct quota *q, uint64_t pa)
+{
+    kmem_frame_free(pa);
+    if (q)
+        quota_uncharge(q, Q_FRAMES, 1);
+}

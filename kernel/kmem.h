@@ -10,6 +10,7 @@
 
 #include "frame.h"
 #include "mb2.h"
+#include "quota.h"
 
 /* Precondition: mb parsed, info block at [info_pa, info_pa + info_size). */
 void kmem_init(const struct mb2_info *mb, uint64_t info_pa, uint64_t info_size);
@@ -19,6 +20,14 @@ void kmem_after_vm(void);
 
 uint64_t kmem_frame_alloc(void); /* FRAME_NONE when exhausted */
 void kmem_frame_free(uint64_t pa);
+
+/* The one way a frame is taken for a process: charged to its budget q
+ * (0: the kernel's own, at boot only). FRAME_NONE when q's budget or the
+ * allocator is exhausted; nothing is charged then. */
+uint64_t kmem_frame_alloc_for(struct quota *q);
+
+/* Free a frame taken with kmem_frame_alloc_for(q) and uncharge it. */
+void kmem_frame_free_for(struct quota *q, uint64_t pa);
 
 /* End of the highest RAM address the map reports (for the physmap). */
 extern uint64_t kmem_phys_max;

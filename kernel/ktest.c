@@ -8,9 +8,12 @@
 #include <common/fmt.h>
 #include <common/string.h>
 
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
+#include "arch/x86_64/user_cpu.h"
 #include "arch/x86_64/vm.h"
 #include "klog.h"
 #include "kmem.h"
@@ -45,8 +48,8 @@ static void test_map(void)
 {
     const uint64_t va = KSTACK_REGION - 0x200000; /* unused spot in the kernel half */
     uint64_t pa = kmem_frame_alloc();
-    int ok = vm_map(vm_kernel_pml4, va, pa, PTE_W | PTE_NX) == 0;
-    ok = ok && vm_map(vm_kernel_pml4, va, pa, PTE_W | PTE_NX) == -E_EXIST;
+    int ok = vm_map(vm_kernel_pml4, va, pa, PTE_W | PTE_NX, 0) == 0;
+    ok = ok && vm_map(vm_kernel_pml4, va, pa, PTE_W | PTE_NX, 0) == -E_EXIST;
     if (ok) {
         *(volatile uint64_t *)va = 0x6772616e697465ull;
         ok = *(volatile uint64_t *)phys_to_virt(pa) == 0x6772616e697465ull;
@@ -56,6 +59,38 @@ static void test_map(void)
     ok = ok && (!pte || !(*pte & PTE_P));
     kmem_frame_free(pa);
     report("vm.map_unmap", ok, "map, alias through the physmap, or unmap wrong");
+}
+
+/* A user address space whose frames are charged to a budget: every page
+ * table a mapping needs is charged, and unmapping frees the tables it
+ * leaves empty (and only those), so the charge goes back to the PML4. */
+static void test_space_charges(void)
+{
+    struct quota q = {.limit = {64, 1, 1}};
+    uint64_t free_before = kmem_frames.free;
+    uint64_t pml4 = vm_space_create(&q), frame = kmem_frame_alloc();
+    const uint64_t va = 0x100000000ull + (1ull << 21) - 4096; /* the last page of a table */
+    int ok = pml4 && q.used[Q_FRAMES] == 1;
+    /* Two pages in two page tables: PDPT, PD and two PTs. */
+    ok = ok && vm_map(pml4, va, frame, PTE_U | PTE_NX, &q) == 0 &&
+         vm_map(pml4, va + 4096, frame, PTE_U | PTE_NX, &q) == 0 && q.used[Q_FRAMES] == 5;
+    ok = ok && vm_unmap_range(pml4, va, 1, &q) == 1 && q.used[Q_FRAMES] == 4; /* one PT freed */
+    ok = ok && vm_unmap_range(pml4, va, 2, &q) == 1 && q.used[Q_FRAMES] == 1; /* all of them */
+    /* Past the budget: refused, and the tables made on the way are kept
+     * charged until an unmap of that range frees them. */
+    struct quota tight = {.limit = {2, 1, 1}};
+    uint64_t pml4b = vm_space_create(&tight);
+    ok = ok && pml4b && vm_map(pml4b, va, frame, PTE_U, &tight) == -E_NOMEM &&
+         tight.used[Q_FRAMES] == 2 && vm_unmap_range(pml4b, va, 1, &tight) == 0 &&
+         tight.used[Q_FRAMES] == 1;
+    if (pml4b)
+        vm_space_destroy(pml4b, &tight);
+    if (pml4)
+        vm_space_destroy(pml4, &q);
+    kmem_frame_free(frame);
+    ok =
+        ok && q.used[Q_FRAMES] == 0 && tight.used[Q_FRAMES] == 0 && kmem_frames.free == free_before;
+    report("vm.tables_charged_and_reclaimed", ok, "page tables not charged, kept, or leaked");
 }
 
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
@@ -99,6 +134,19 @@ static void test_idt(void)
     report("idt.no_user_gate", !idt_has_user_gate(), "a gate has DPL 3");
 }
 
+static void test_user_cpu(void)
+{
+    /* SYSCALL's flags (trap.S clears AC and DF for the other entries and
+     * trap_dispatch asserts it). */
+    uint64_t need = RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT;
+    report("cpu.sfmask", (rdmsr(MSR_SFMASK) & need) == need,
+           "SFMASK does not clear IF, DF, TF, AC and NT");
+    const char *why = 0;
+    report("cpu.user_state", user_cpu_check(&why), why);
+    why = 0;
+    report("cpu.fpu_state", fpu_check(&why), why);
+}
+
 static void test_fmt(void)
 {
     char buf[64];
@@ -114,9 +162,11 @@ void ktest_run(void)
     kprintf("ktest: running in-kernel self-tests\n");
     test_frames();
     test_map();
+    test_space_charges();
     test_wx();
     test_guard();
     test_idt();
+    test_user_cpu();
     test_fmt();
     kprintf("ktest: %d passed, %d failed\n", passed, failed);
     qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
@@ -159,7 +209,7 @@ static uint64_t user_page(uint64_t va, uint8_t fill)
 {
     uint64_t pa = kmem_frame_alloc();
     memset(phys_to_virt(pa), fill, 4096);
-    if (vm_map(vm_kernel_pml4, va, pa, PTE_U) < 0)
+    if (vm_map(vm_kernel_pml4, va, pa, PTE_U, 0) < 0)
         panic("cannot map the test user page");
     return va;
 }

@@ -6,6 +6,7 @@
 #include "ktrap.h"
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/pic.h"
 #include "kcall.h"
@@ -58,6 +59,13 @@ void ktrap_user_fault(struct trap_frame *f)
 {
     struct thread *t = pcpu.cur;
     save_frame(t, f);
+    if (f->vector == VEC_NM) {
+        /* CR0.TS is set only while a thread without FPU state runs: this
+         * is its first FPU instruction, which runs again once it has the
+         * initial state. */
+        fpu_first_use(t);
+        kernel_exit();
+    }
     kprintf("kernel: \"%s\" (pid %x, thread %x): %s (vector %lu, error 0x%lx) at rip %lx, rsp %lx",
             t->proc->name, t->proc->pid, t->tid, trap_name(f->vector), f->vector, f->error, f->rip,
             f->rsp);

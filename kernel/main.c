@@ -7,6 +7,7 @@
 #include <common/string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/gdt.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
@@ -15,6 +16,7 @@
 #include "arch/x86_64/serial.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
+#include "arch/x86_64/user_cpu.h"
 #include "arch/x86_64/vm.h"
 #include "bootinfo.h"
 #include "kcall.h"
@@ -45,8 +47,11 @@ static void start_boot_server(void)
     }
     const struct boot_module *m = &bootinfo.modules[index];
     struct proc *p;
+    /* The root's budget is everything: every kernel frame still free (the
+     * kernel takes no more after boot) and every thread and process slot. */
+    const uint64_t all[Q_KINDS] = {kmem_frames.free, MAX_THREADS, MAX_PROCS};
     int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, "boot", PRIV_ALL, NUM_PRIO - 2,
-                        0, &p);
+                        0, all, &p);
     if (rc < 0) {
         kprintf("kernel: cannot start the boot server (error %d)\n", rc);
         qemu_exit(QEMU_EXIT_FAILURE);
@@ -55,7 +60,9 @@ static void start_boot_server(void)
     p->io_base = 0;
     p->io_count = 0xffff;
     p->irq_mask = 0xfffa; /* all but the timer (0) and the cascade (2) */
-    kprintf("kernel: started the boot server (pid %x)\n", p->pid);
+    kprintf("kernel: started the boot server (pid %x) with a budget of %lu kernel frames, %u "
+            "threads, %u processes\n",
+            p->pid, all[Q_FRAMES], MAX_THREADS, MAX_PROCS);
 }
 
 static const char *mb2_error(int rc)
@@ -122,7 +129,7 @@ static void kmain_stage2(void)
     tss_set_ist(IST_NMI, vm_alloc_kstack());
     tss_set_ist(IST_MACHINE_CHECK, vm_alloc_kstack());
     wrmsr(MSR_GS_BASE, (uint64_t)&pcpu);
-    wrmsr(MSR_KERNEL_GS_BASE, 0);
+    wrmsr(MSR_KERNEL_GS_BASE, 0); /* the user GS base, swapped in by SWAPGS */
 
     const struct boot_module *syms = bootinfo_module("ksyms");
     if (syms)
@@ -133,13 +140,16 @@ static void kmain_stage2(void)
     kprintf("kernel: boot complete: %lu frames (%lu MiB) free of %lu\n", kmem_frames.free,
             kmem_frames.free >> 8, kmem_frames.total);
 
+    syscall_init();
+    user_cpu_init();
+    fpu_init();
+
     char arg[32];
     if (cmdline_get("fault", arg, sizeof(arg)))
         ktest_fault(arg);
     if (cmdline_get("ktest", arg, sizeof(arg)))
         ktest_run();
 
-    syscall_init();
     tsc_khz = timer_tsc_khz();
     timer_init(TIMER_HZ);
     kprintf("kernel: SYSCALL entry ready, timer %u Hz, TSC %lu kHz\n", TIMER_HZ, tsc_khz);

@@ -10,6 +10,7 @@
 #include <common/string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/fpu.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/vm.h"
@@ -66,24 +67,45 @@ const char *thread_state_name(uint8_t state)
     return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
-int cap_install(struct proc *p, struct thread *t, uint32_t rights)
+long cap_install(struct proc *p, struct thread *t, uint32_t rights)
 {
-    for (int h = HANDLE_FIRST_FREE; h < CAP_SLOTS; h++) {
-        if (p->caps[h].thread && thread_by_tid(p->caps[h].tid))
+    for (uint64_t s = HANDLE_FIRST_FREE; s < CAP_SLOTS; s++) {
+        if (p->caps[s].thread && thread_by_tid(p->caps[s].tid))
             continue; /* live capability */
-        p->caps[h] = (struct cap){t, t->tid, rights};
-        return h;
+        /* A dead one's slot is reused, but under a new handle: the old
+         * handle now fails with -E_BADHANDLE instead of naming t. */
+        if (++p->cap_gen[s] == 0) /* 0 is the fixed handles' generation */
+            p->cap_gen[s] = 1;
+        uint64_t h = s | (uint64_t)p->cap_gen[s] << CAP_SLOT_BITS;
+        p->caps[s] = (struct cap){t, t->tid, rights, h, 0};
+        return (long)h;
     }
     return -E_LIMIT;
 }
 
+void cap_set_fixed(struct proc *p, uint64_t slot, struct thread *t, uint32_t rights)
+{
+    p->caps[slot] = (struct cap){t, t->tid, rights, slot, 0};
+}
+
+struct cap *cap_of(struct proc *p, uint64_t h)
+{
+    struct cap *c = &p->caps[h & CAP_SLOT_MASK];
+    return c->handle == h ? c : 0;
+}
+
+void cap_delete(struct proc *p, struct cap *c)
+{
+    *c = (struct cap){.handle = CAP_VACANT(c - p->caps)};
+}
+
 struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err)
 {
-    if (h == HANDLE_KERNEL || h >= CAP_SLOTS || !p->caps[h].thread) {
+    const struct cap *c = cap_of(p, h);
+    if (!c) {
         *err = -E_BADHANDLE;
         return 0;
     }
-    const struct cap *c = &p->caps[h];
     if (c->thread->tid != c->tid) {
         *err = -E_DEAD;
         return 0;
@@ -95,20 +117,20 @@ struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err)
     return c->thread;
 }
 
-/* Map `pages` fresh zeroed kernel-pool frames at va in p. */
+/* Map `pages` fresh zeroed kernel frames at va in p, charged to p. On
+ * failure what was mapped stays mapped (and charged); the caller unmaps. */
 static int map_fresh(struct proc *p, uint64_t va, uint64_t pages, uint64_t flags)
 {
     for (uint64_t i = 0; i < pages; i++) {
-        uint64_t pa = kmem_frame_alloc();
+        uint64_t pa = kmem_frame_alloc_for(&p->quota);
         if (pa == FRAME_NONE)
             return -E_NOMEM;
         memset(phys_to_virt(pa), 0, 4096);
-        int rc = vm_map(p->cr3, va + i * 4096, pa, flags | PTE_U | PTE_OWNED);
+        int rc = vm_map(p->cr3, va + i * 4096, pa, flags | PTE_U | PTE_OWNED, &p->quota);
         if (rc < 0) {
-            kmem_frame_free(pa);
+            kmem_frame_free_for(&p->quota, pa);
             return rc;
         }
-        p->kernel_pages++;
     }
     return 0;
 }
@@ -118,17 +140,12 @@ static uint64_t stack_top(uint32_t index)
     return USER_STACK_TOP - (uint64_t)index * USER_STACK_STRIDE;
 }
 
-/* Unmap and free the stack of a thread that leaves a living process. */
+/* Unmap and free the stack of a thread that leaves a living process, with
+ * any page table that leaves empty. */
 static void thread_free_stack(struct proc *p, uint32_t index)
 {
     uint64_t top = stack_top(index);
-    for (uint64_t va = top - USER_STACK_SIZE; va < top; va += 4096) {
-        uint64_t pa = vm_unmap(p->cr3, va);
-        if (pa) {
-            kmem_frame_free(pa);
-            p->kernel_pages--;
-        }
-    }
+    vm_unmap_range(p->cr3, top - USER_STACK_SIZE, USER_STACK_SIZE / 4096, &p->quota);
 }
 
 struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t prio)
@@ -137,13 +154,14 @@ struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t
     for (int i = 0; i < MAX_THREADS && !t; i++)
         if (threads[i].state == TS_FREE)
             t = &threads[i];
-    if (!t || p->stack_slots == ~0ull)
+    if (!t || p->stack_slots == ~0ull || quota_charge(&p->quota, Q_THREADS, 1) < 0)
         return 0;
     uint32_t index = (uint32_t)__builtin_ctzll(~p->stack_slots);
     /* The page under each stack stays unmapped: the guard. */
     uint64_t top = stack_top(index);
     if (map_fresh(p, top - USER_STACK_SIZE, USER_STACK_SIZE / 4096, PTE_W | PTE_NX) < 0) {
         thread_free_stack(p, index); /* whatever part of it was mapped */
+        quota_uncharge(&p->quota, Q_THREADS, 1);
         return 0;
     }
     p->stack_slots |= 1ull << index;
@@ -154,6 +172,7 @@ struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t
     t->proc = p;
     t->badge = (uint64_t)p->pid << 32 | t->tid;
     t->prio = prio < 1 ? 1 : prio >= NUM_PRIO ? NUM_PRIO - 1 : prio;
+    t->fpu_fresh = 1; /* no FPU state until its first use */
     t->stack_index = index;
     t->regs.rip = rip;
     t->regs.rsp = top;
@@ -161,7 +180,6 @@ struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t
     t->regs.rflags = RFLAGS_IF; /* user threads always run preemptible */
     t->proc_next = p->threads;
     p->threads = t;
-    p->nthreads++;
     sched_ready(t);
     return t;
 }
@@ -171,13 +189,14 @@ void thread_destroy(struct thread *t)
     struct proc *p = t->proc;
     ipc_thread_dying(t);
     irq_thread_dying(t);
+    fpu_thread_dying(t);
     sched_unready(t);
     for (struct thread **pp = &p->threads; *pp; pp = &(*pp)->proc_next)
         if (*pp == t) {
             *pp = t->proc_next;
             break;
         }
-    p->nthreads--;
+    quota_uncharge(&p->quota, Q_THREADS, 1);
     p->stack_slots &= ~(1ull << t->stack_index);
     if (pcpu.cur == t)
         pcpu.cur = 0;
@@ -189,7 +208,7 @@ void thread_destroy(struct thread *t)
 void thread_exit(struct thread *t)
 {
     struct proc *p = t->proc;
-    if (p->nthreads == 1) {
+    if (p->quota.used[Q_THREADS] == 1) {
         proc_kill(p, DEATH_EXIT, 0);
         return;
     }
@@ -222,16 +241,23 @@ static int load_segments(struct proc *p, const uint8_t *elf, const struct elf_im
     return 0;
 }
 
-static void free_process_slot(struct proc *p)
+/* Free everything p holds and give its budget back to whoever lent it.
+ * Precondition: p has no threads left and its space is not loaded. */
+static void free_process_slot(struct proc *p, struct proc *lender)
 {
     if (p->cr3)
-        vm_space_destroy(p->cr3, kmem_frame_free);
+        vm_space_destroy(p->cr3, &p->quota);
+    /* Every frame a process holds is in its page tables: its PML4, the
+     * tables, and its own (PTE_OWNED) pages. Anything left is a leak. */
+    assert(p->quota.used[Q_FRAMES] == 0 && p->quota.used[Q_THREADS] == 0);
+    if (lender)
+        quota_repay(&lender->quota, p->quota.limit);
     p->cr3 = 0;
     p->pid = 0;
 }
 
 int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs, uint8_t prio,
-               struct proc *reaper, struct proc **out)
+               struct proc *reaper, const uint64_t budget[Q_KINDS], struct proc **out)
 {
     struct elf_image img;
     const char *why;
@@ -246,28 +272,31 @@ int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs,
             p = &procs[i];
     if (!p)
         return -E_LIMIT;
+    enum quota_kind short_kind;
+    if (budget[Q_PROCS] < 1 || budget[Q_THREADS] < 1)
+        return -E_LIMIT; /* not even room for itself and its main thread */
+    if (reaper && quota_lend(&reaper->quota, budget, &short_kind) < 0)
+        return short_kind == Q_FRAMES ? -E_NOMEM : -E_LIMIT;
     uint32_t slot = (uint32_t)(p - procs);
     memset(p, 0, sizeof(*p));
+    for (int h = 0; h < CAP_SLOTS; h++)
+        cap_delete(p, &p->caps[h]);
+    for (int k = 0; k < Q_KINDS; k++)
+        p->quota.limit[k] = budget[k];
+    quota_charge(&p->quota, Q_PROCS, 1); /* its own slot */
     p->pid = make_id(slot, &proc_gen[slot]);
     p->privs = privs;
     p->reaper = reaper;
     p->parent_pid = reaper ? reaper->pid : 0;
     p->module = -1;
     strncpy_safe(p->name, name, sizeof(p->name));
-    p->cr3 = vm_space_create();
-    if (!p->cr3) {
-        p->pid = 0;
-        return -E_NOMEM;
-    }
-    p->kernel_pages = 1;
-    rc = load_segments(p, elf, &img);
+    p->cr3 = vm_space_create(&p->quota);
+    rc = p->cr3 ? load_segments(p, elf, &img) : -E_NOMEM;
+    if (rc == 0 && !thread_create(p, img.entry, 0, prio))
+        rc = -E_NOMEM;
     if (rc < 0) {
-        free_process_slot(p);
+        free_process_slot(p, reaper);
         return rc;
-    }
-    if (!thread_create(p, img.entry, 0, prio)) {
-        free_process_slot(p);
-        return -E_NOMEM;
     }
     if (!reaper)
         root = p;
@@ -327,14 +356,18 @@ void proc_kill(struct proc *p, uint32_t reason, uint64_t detail)
         write_cr3(vm_kernel_pml4);
         pcpu.cr3 = vm_kernel_pml4;
     }
-    /* Orphans go to our own reaper, so someone still hears of them. */
-    for (int i = 0; i < MAX_PROCS; i++)
-        if (procs[i].pid && procs[i].reaper == p)
-            procs[i].reaper = p->reaper;
     char name[KC_NAME_MAX];
     strncpy_safe(name, p->name, sizeof(name));
     uint32_t pid = p->pid;
     struct proc *reaper = p->reaper;
-    free_process_slot(p);
+    /* Our whole budget goes back to our reaper first; then orphans go to
+     * it, so someone still hears of them, and their budgets, which were
+     * carved out of ours, are now carved out of the reaper's. */
+    free_process_slot(p, reaper);
+    for (int i = 0; i < MAX_PROCS && reaper; i++)
+        if (procs[i].pid && procs[i].reaper == p) {
+            procs[i].reaper = reaper;
+            quota_adopt(&reaper->quota, procs[i].quota.limit);
+        }
     report_death(reaper, name, pid, reason, detail, badge);
 }

@@ -42,22 +42,25 @@
 #define T_RIP      120
 #define T_RSP      128
 #define T_RFLAGS   136
-#define T_FULL     144
-#define T_STATE    145
+#define T_STATE    144
+#define T_ACCEPT   145 /* T_STATE + 1: the fast path clears both with one 16-bit store */
 #define T_PRIO     146
+#define T_FPU_FRESH 147 /* with T_PRIO, one 16-bit word for the fast path */
 #define T_TID      148
 #define T_PROC     152
 #define T_BADGE    160
 #define T_PARTNER  168
 #define T_RECV_FROM 176
+#define T_FULL     181
 #define T_SENDQ    184
 #define T_NOTIFY   192
 #define T_WAKE     200
 
 #define P_CR3      0
 #define P_CAPS     8
-#define CAP_SHIFT  4 /* sizeof(struct cap) == 16 */
-#define CAP_TID    8 /* offset of cap.tid; rights follow in the upper half */
+#define CAP_SHIFT  5  /* sizeof(struct cap) == 32 */
+#define CAP_TID    8  /* offset of cap.tid; rights follow in the upper half */
+#define CAP_HANDLE 16 /* offset of cap.handle */
 /* clang-format on */
 
 #ifndef __ASSEMBLER__
@@ -65,6 +68,8 @@
 #include <abi/kcall.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "quota.h"
 
 struct proc;
 
@@ -80,20 +85,29 @@ struct thread {
      * call's outputs); full_ctx = 1 means every register is live (the
      * thread was interrupted) and it must go back through IRETQ. */
     struct user_regs regs;
-    uint8_t full_ctx;
 
-    /* Scheduling: state, priority, run-queue link. */
+    /* Scheduling: state, priority, run-queue link. accept_cap is IPC
+     * state kept next to `state` on purpose: it is 1 only while the thread
+     * is blocked in a receive (or waits for a reply) that said
+     * IPC_INFO_ACCEPT, and whatever makes it run clears it (sched.c, and
+     * the fast path's 16-bit store of TS_RUNNING). */
     uint8_t state;
+    uint8_t accept_cap;
     uint8_t prio;
-    uint8_t is_call; /* TS_SEND: it wants a reply once its message is taken */
-    uint32_t tid;    /* slot | generation << ID_SLOT_BITS; 0 when free */
+    /* 1 until the thread's first FPU/SIMD instruction (#NM): it has no
+     * FPU state to save or restore (arch/x86_64/fpu.c). Right above prio:
+     * the fast path reads both as one word against sched_fast. */
+    uint8_t fpu_fresh;
+    uint32_t tid; /* slot | generation << ID_SLOT_BITS; 0 when free */
     struct proc *proc;
     uint64_t badge; /* pid << 32 | tid, handed to receivers */
 
     /* IPC: who we wait for, who waits for us, notifications, timeout. */
     struct thread *partner; /* TS_SEND: target; TS_REPLY: the callee */
     uint32_t recv_from;     /* TS_RECV: accepted sender's tid, 0 = any */
-    uint32_t reserved;
+    uint8_t is_call;        /* TS_SEND: it wants a reply once its message is taken */
+    uint8_t full_ctx;       /* 1: every register is live (interrupted): resume by IRETQ */
+    uint8_t reserved[2];
     struct thread *sendq_head; /* threads in TS_SEND to us, oldest first */
     uint64_t notify;           /* pending notification bits */
     uint64_t wake_tick;        /* deadline of the blocking phase, 0 = none */
@@ -128,7 +142,11 @@ THREAD_OFFSET(regs.rsp, T_RSP);
 THREAD_OFFSET(regs.rflags, T_RFLAGS);
 THREAD_OFFSET(full_ctx, T_FULL);
 THREAD_OFFSET(state, T_STATE);
+THREAD_OFFSET(accept_cap, T_ACCEPT);
+_Static_assert(T_ACCEPT == T_STATE + 1, "entry.S writes state and accept_cap as one word");
 THREAD_OFFSET(prio, T_PRIO);
+THREAD_OFFSET(fpu_fresh, T_FPU_FRESH);
+_Static_assert(T_FPU_FRESH == T_PRIO + 1, "the fast path reads prio and fpu_fresh as one word");
 THREAD_OFFSET(tid, T_TID);
 THREAD_OFFSET(proc, T_PROC);
 THREAD_OFFSET(badge, T_BADGE);
@@ -144,9 +162,18 @@ struct cap {
     struct thread *thread; /* 0: empty slot (slot 0 is the kernel, handled apart) */
     uint32_t tid;          /* the thread's tid when the cap was made */
     uint32_t rights;       /* CAP_RIGHT_* */
+    /* The one handle value that names this capability: slot | generation
+     * << CAP_SLOT_BITS. An empty slot s holds CAP_VACANT(s), whose slot
+     * bits are not s, so no handle can ever match it (not even 0 in the
+     * kernel's slot 0): one compare checks range, generation and
+     * emptiness, in C and on the fast path. */
+    uint64_t handle;
+    uint64_t reserved;
 };
+#define CAP_VACANT(slot) (~(uint64_t)(slot)) /* slot bits 63 - slot, never slot */
 _Static_assert(sizeof(struct cap) == 1 << CAP_SHIFT, "entry.S indexes caps by shift");
 _Static_assert(offsetof(struct cap, tid) == CAP_TID, "entry.S offset cap.tid");
+_Static_assert(offsetof(struct cap, handle) == CAP_HANDLE, "entry.S offset cap.handle");
 
 struct death {
     uint32_t pid;
@@ -170,12 +197,16 @@ struct proc {
     char name[KC_NAME_MAX];
     int module; /* boot module it came from, -1 if none */
 
-    /* Threads and resources. */
+    /* Generation of each capability slot's newest handle; it outlives
+     * deletions, so a slot's handles never repeat (for 2^32 - 1 uses). */
+    uint32_t cap_gen[CAP_SLOTS];
+
+    /* Threads and resources. Every kernel frame, thread slot and process
+     * slot the process holds is charged to `quota` (docs/security.md). */
     struct thread *threads;
-    uint32_t nthreads;
-    uint64_t stack_slots; /* bit i: user stack slot i in use */
-    uint64_t kernel_pages;
-    uint64_t mapped_pages;
+    struct quota quota;
+    uint64_t stack_slots;              /* bit i: user stack slot i in use */
+    uint64_t mapped_pages;             /* user-pool pages, mapped by the memory server */
     uint64_t grant_table, grant_slots; /* registered with KC_GRANT_TABLE */
 
     /* Deaths of processes we reaped, waiting for KC_WAIT_DEATH. */
@@ -203,10 +234,12 @@ void thread_destroy(struct thread *t);
 /* End the calling thread; the last thread's exit ends the process. */
 void thread_exit(struct thread *t);
 
-/* Create a process from a validated ELF image; returns 0 on success or a
- * negative error, with *out set to the new process. */
+/* Create a process from an ELF image with the budget `budget`, carved out
+ * of its reaper's (the root, which has no reaper, gets it as it is).
+ * Returns 0 with *out set to the new process, or a negative error
+ * (-E_NOMEM / -E_LIMIT when the reaper cannot lend the budget). */
 int proc_spawn(const void *elf, uint64_t size, const char *name, uint32_t privs, uint8_t prio,
-               struct proc *reaper, struct proc **out);
+               struct proc *reaper, const uint64_t budget[Q_KINDS], struct proc **out);
 
 /* Kill p (all threads), free its memory, report to its reaper. */
 void proc_kill(struct proc *p, uint32_t reason, uint64_t detail);
@@ -214,8 +247,21 @@ void proc_kill(struct proc *p, uint32_t reason, uint64_t detail);
 /* The first process, which nobody may kill (the boot server). */
 int proc_is_root(const struct proc *p);
 
-/* Install a capability to t in p's table; returns the handle or -E_LIMIT. */
-int cap_install(struct proc *p, struct thread *t, uint32_t rights);
+/* Install a capability to t in p's table: the lowest slot >= 3 that is
+ * empty or whose thread is gone, with a new generation. Returns the handle,
+ * or -E_LIMIT. */
+long cap_install(struct proc *p, struct thread *t, uint32_t rights);
+
+/* Put a capability to t at one of the fixed slots (HANDLE_PARENT,
+ * HANDLE_NAMES) of a process being created: handle = slot. */
+void cap_set_fixed(struct proc *p, uint64_t slot, struct thread *t, uint32_t rights);
+
+/* The capability handle h names in p, or 0: h is 0, stale, or its slot
+ * empty (-E_BADHANDLE is the caller's answer then). */
+struct cap *cap_of(struct proc *p, uint64_t h);
+
+/* Empty the slot of capability c in p (its handle stops working). */
+void cap_delete(struct proc *p, struct cap *c);
 
 /* The thread behind handle h of p with the given right, or 0 (err set). */
 struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err);

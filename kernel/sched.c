@@ -6,13 +6,16 @@
 #include "sched.h"
 
 #include <abi/errno.h>
+#include <stddef.h>
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pcpu.h"
 #include "ipc.h"
 #include "klog.h"
 
-uint8_t sched_ready_max;
+struct sched_fast sched_fast = {0, SCHED_FAST_OPEN};
+_Static_assert(offsetof(struct sched_fast, fpu) == 1 && sizeof(struct sched_fast) == 2,
+               "entry.S reads struct sched_fast as one little-endian word");
 uint64_t sched_ticks;
 
 static struct thread *rq_head[NUM_PRIO], *rq_tail[NUM_PRIO];
@@ -21,13 +24,14 @@ static int resched;
 
 static void update_max(void)
 {
-    sched_ready_max = rq_bitmap ? (uint8_t)(31 - __builtin_clz(rq_bitmap)) : 0;
+    sched_fast.ready_max = rq_bitmap ? (uint8_t)(31 - __builtin_clz(rq_bitmap)) : 0;
 }
 
 void sched_ready(struct thread *t)
 {
     assert(t->prio > 0 && t->prio < NUM_PRIO);
     t->state = TS_READY;
+    t->accept_cap = 0; /* a runnable thread accepts no capability */
     t->rq_next = 0;
     if (rq_tail[t->prio])
         rq_tail[t->prio]->rq_next = t;
@@ -44,6 +48,7 @@ void sched_ready_front(struct thread *t)
 {
     assert(t->prio > 0 && t->prio < NUM_PRIO);
     t->state = TS_READY;
+    t->accept_cap = 0;
     t->rq_next = rq_head[t->prio];
     rq_head[t->prio] = t;
     if (!rq_tail[t->prio])
@@ -92,11 +97,12 @@ void sched_handoff(struct thread *t)
 {
     struct thread *cur = pcpu.cur;
     assert(cur && cur->state != TS_RUNNING);
-    if (t->prio >= sched_ready_max) {
+    if (t->prio >= sched_fast.ready_max) {
         /* The rest of the caller's slice goes with the work: two threads
          * that keep handing off to each other share one slice, so they
          * cannot keep their peers from running. */
         t->state = TS_RUNNING;
+        t->accept_cap = 0;
         t->slice = cur->slice ? cur->slice : SLICE_TICKS;
         pcpu.cur = t;
     } else {
@@ -118,14 +124,24 @@ void sched_tick(void)
         resched = 1;
 }
 
+extern void arch_null_user_selectors(void);
+
+/* Out of line: the common exit stays in its address space. */
+__attribute__((noinline)) static void switch_as(uint64_t cr3)
+{
+    write_cr3(cr3);
+    pcpu.cr3 = cr3;
+    pcpu.as_switches++;
+    /* Another process: the segment selectors the last one loaded must not
+     * reach it (within one process they may, as on the fast path). */
+    arch_null_user_selectors();
+}
+
 void sched_load_as(struct thread *t)
 {
     uint64_t cr3 = t->proc->cr3;
-    if (pcpu.cr3 != cr3) {
-        write_cr3(cr3);
-        pcpu.cr3 = cr3;
-        pcpu.as_switches++;
-    }
+    if (pcpu.cr3 != cr3)
+        switch_as(cr3);
 }
 
 extern __attribute__((noreturn)) void arch_resume_user(struct thread *t);
@@ -136,11 +152,11 @@ void kernel_exit(void)
     if (cur && cur->state == TS_RUNNING) {
         /* Keep running unless a higher priority is ready, or the slice is
          * over and an equal priority is waiting. */
-        if (resched && sched_ready_max > cur->prio) {
+        if (resched && sched_fast.ready_max > cur->prio) {
             /* Preempted with time left: it resumes first among its peers. */
             sched_ready_front(cur);
             cur = 0;
-        } else if (resched && cur->slice == 0 && sched_ready_max == cur->prio) {
+        } else if (resched && cur->slice == 0 && sched_fast.ready_max == cur->prio) {
             sched_ready(cur); /* its slice is over: the next peer's turn */
             cur = 0;
         } else if (cur->slice == 0) {
@@ -164,5 +180,7 @@ void kernel_exit(void)
         cur->slice = SLICE_TICKS;
     pcpu.cur = cur;
     sched_load_as(cur);
-    arch_resume_user(cur);
+    /* pcpu.cur, not cur: nothing has to live across the call above in a
+     * callee-saved register (a push and a pop on every exit). */
+    arch_resume_user(pcpu.cur); /* and its FPU state: fpu_switch */
 }

@@ -12,8 +12,24 @@
 
 #define SLICE_TICKS 2 /* 20 ms at 100 Hz */
 
-/* Highest priority with a ready thread, 0 if none (read by the fast path). */
-extern uint8_t sched_ready_max;
+/*
+ * The IPC fast path's one test of who may get the CPU. It reads this as
+ * one 16-bit word (fpu << 8 | ready_max) and the target's fpu_fresh and
+ * prio as another (fpu_fresh << 8 | prio), and switches only if the
+ * target's is not below: so only to a thread with no FPU state (fpu_fresh
+ * = 1), of at least the highest ready priority, and only while no FPU
+ * state is in the registers (then the current thread has none either; the
+ * slow path saves and restores it). Nothing else to compute on any path:
+ * ready_max is kept by the run queues, fpu by arch/x86_64/fpu.c whenever
+ * the owner of the FPU registers changes.
+ */
+struct sched_fast {
+    uint8_t ready_max; /* highest priority with a ready thread, 0 if none */
+    uint8_t fpu;       /* SCHED_FAST_OPEN, or SCHED_FAST_SHUT while FPU state is live */
+};
+#define SCHED_FAST_OPEN 1 /* equal to a fresh thread's fpu_fresh */
+#define SCHED_FAST_SHUT 2 /* above any thread's fpu_fresh */
+extern struct sched_fast sched_fast;
 extern uint64_t sched_ticks;
 
 /* Make t ready (append to its run queue). Precondition: t not queued. */

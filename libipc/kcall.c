@@ -119,11 +119,23 @@ long kc_module_info(uint32_t index, struct kc_module_info *out)
 long kc_spawn(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base, uint16_t io_count,
               uint32_t irq_mask, const char *name, uint32_t *pid)
 {
+    return kc_spawn_budget(module, privs, prio, io_base, io_count, irq_mask, name, 0, pid);
+}
+
+long kc_spawn_budget(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
+                     uint16_t io_count, uint32_t irq_mask, const char *name,
+                     const struct kc_budget *budget, uint32_t *pid)
+{
     struct ipc_msg m;
     uint64_t words[3] = {0};
     strncpy_safe((char *)words, name ? name : "", sizeof(words));
-    long rc = KC(KC_SPAWN, &m, module, privs, prio, io_base | (uint64_t)io_count << 16, irq_mask,
-                 words[0], words[1], words[2]);
+    struct kc_budget b = budget ? *budget : (struct kc_budget){0};
+    if (b.frames >= 1ull << 32 || b.threads > 0xffff || b.procs > 0xffff)
+        return -E_RANGE;
+    long rc =
+        KC(KC_SPAWN, &m, module, privs | b.frames << 32, prio, io_base | (uint64_t)io_count << 16,
+           irq_mask | (uint64_t)b.threads << 32 | (uint64_t)b.procs << 48, words[0], words[1],
+           words[2]);
     if (rc >= 0 && pid)
         *pid = (uint32_t)m.w[0];
     return rc;

@@ -1,7 +1,9 @@
 /*
  * Memory server client (see ipc/mem.h). Like the console, the handle is
  * found again after the server restarts: a request that meets a dead
- * server fails once, the next one reaches the new instance.
+ * server fails once, the next one reaches the new instance. A request
+ * through a handle that answers -E_BADHANDLE reached nobody, so it is sent
+ * again at once through a fresh lookup.
  */
 #include <abi/proto/mem.h>
 #include <ipc/kcall.h>
@@ -10,25 +12,29 @@
 
 static long handle = -1;
 
-static long mem_call(struct ipc_msg *m)
+static long mem_call(const struct ipc_msg *req, struct ipc_msg *m)
 {
-    if (handle < 0)
-        handle = name_lookup_wait("mem", 100);
-    if (handle < 0)
-        return handle;
-    long rc = ipc_call_status((uint64_t)handle, m);
-    if (rc == -E_DEAD || rc == -E_BADHANDLE) {
-        kc_cap_delete((uint64_t)handle);
-        handle = -1;
+    for (int tries = 0;; tries++) {
+        if (handle < 0)
+            handle = name_lookup_wait("mem", 100);
+        if (handle < 0)
+            return handle;
+        *m = *req;
+        long rc = ipc_call_status((uint64_t)handle, m);
+        if (rc == -E_DEAD || rc == -E_BADHANDLE) {
+            kc_cap_delete((uint64_t)handle); /* a stale handle deletes nothing */
+            handle = -1;
+        }
+        if (rc != -E_BADHANDLE || tries > 0)
+            return rc;
     }
-    return rc;
 }
 
 void *mem_alloc_pages(uint64_t pages, long *err)
 {
-    struct ipc_msg m = ipc_msg_make(MEM_ALLOC, 2);
-    m.w[1] = pages;
-    long rc = mem_call(&m);
+    struct ipc_msg req = ipc_msg_make(MEM_ALLOC, 2), m;
+    req.w[1] = pages;
+    long rc = mem_call(&req, &m);
     if (err)
         *err = rc < 0 ? rc : 0;
     return rc < 0 ? 0 : (void *)m.w[1];
@@ -36,16 +42,16 @@ void *mem_alloc_pages(uint64_t pages, long *err)
 
 long mem_free_pages(void *addr, uint64_t pages)
 {
-    struct ipc_msg m = ipc_msg_make(MEM_FREE, 3);
-    m.w[1] = (uint64_t)addr;
-    m.w[2] = pages;
-    return mem_call(&m);
+    struct ipc_msg req = ipc_msg_make(MEM_FREE, 3), m;
+    req.w[1] = (uint64_t)addr;
+    req.w[2] = pages;
+    return mem_call(&req, &m);
 }
 
 long mem_stats(struct mem_stats *out)
 {
-    struct ipc_msg m = ipc_msg_make(MEM_STATS, 1);
-    long rc = mem_call(&m);
+    struct ipc_msg req = ipc_msg_make(MEM_STATS, 1), m;
+    long rc = mem_call(&req, &m);
     if (rc >= 0)
         *out = (struct mem_stats){m.w[1], m.w[2], m.w[3], m.w[4], m.w[5]};
     return rc;

@@ -33,6 +33,7 @@ long name_lookup(const char *name)
 {
     struct ipc_msg m = ipc_msg_make(NAME_LOOKUP, 4);
     name_pack(&m, name);
+    m.info |= IPC_INFO_ACCEPT; /* the answer carries the server's handle */
     long rc = ipc_call_status(HANDLE_NAMES, &m);
     if (rc < 0)
         return rc;
@@ -45,7 +46,7 @@ long name_lookup_wait(const char *name, uint64_t ticks)
 {
     for (uint64_t i = 0;; i++) {
         long h = name_lookup(name);
-        if (h != -E_NOENT || i >= ticks)
+        if ((h != -E_NOENT && h != -E_AGAIN) || i >= ticks)
             return h;
         kc_sleep(1);
     }

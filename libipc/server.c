@@ -3,6 +3,7 @@
  * one reply_recv system call; when nobody else is queued it is the fast
  * path (docs/abi.md).
  */
+#include <ipc/kcall.h>
 #include <ipc/name.h>
 #include <ipc/server.h>
 #include <ipc/stdio.h>
@@ -32,25 +33,31 @@ long server_run(const struct server *s)
             return rc;
         }
     }
-    struct ipc_msg m = {0};
+    /* Only a server that asked for handles accepts them; reply_recv with
+     * IPC_INFO_ACCEPT takes the slow path, so the others keep the fast one. */
+    const uint64_t accept = s->accept_caps ? IPC_INFO_ACCEPT : 0;
+    struct ipc_msg m = {.info = accept};
     long rc = ipc_recv(IPC_ANY, &m);
     for (;;) {
         if (rc < 0) { /* our receive failed (e.g. timed out): just wait again */
-            m = (struct ipc_msg){0};
+            m = (struct ipc_msg){.info = accept};
             rc = ipc_recv(IPC_ANY, &m);
             continue;
         }
         if (m.info & IPC_INFO_NOTIFY) {
             if (s->on_notify)
                 s->on_notify(m.w[0]);
-            m = (struct ipc_msg){0};
+            m = (struct ipc_msg){.info = accept};
             rc = ipc_recv(IPC_ANY, &m);
             continue;
         }
         uint64_t badge = m.badge;
+        uint64_t got = (m.info & IPC_INFO_CAP) && (int64_t)m.cap > 0 ? m.cap : 0;
         long status = dispatch(s, &m);
+        if (got && m.cap == got)
+            kc_cap_delete(got); /* the handler did not keep it */
         if (status == SERVER_DEFER) {
-            m = (struct ipc_msg){0};
+            m = (struct ipc_msg){.info = accept};
             rc = ipc_recv(IPC_ANY, &m);
             continue;
         }
@@ -58,6 +65,7 @@ long server_run(const struct server *s)
         if (ipc_info_len(m.info) < 8 || ipc_info_len(m.info) > IPC_MSG_BYTES ||
             (m.info & ~(IPC_INFO_LEN_MASK | IPC_INFO_LABEL_MASK)))
             m.info = ipc_info(8, 0);
+        m.info |= accept;
         m.w[0] = (uint64_t)status;
         m.cap = 0;
         rc = ipc_reply_recv(badge, &m);

@@ -270,11 +270,13 @@ static void scaling(void)
     static const int counts[] = {1, 8, 64};
     static struct helper clients[64];
     static uint64_t badges[64];
+    /* A client is one small thread: 64 of them fit in our budget. */
+    const struct kc_budget small = {48, 1, 1};
     for (int c = 0; c < 3 && mod >= 0; c++) {
         int n = counts[c], started = 0;
         for (int i = 0; i < n; i++) {
-            clients[i].handle =
-                kc_spawn((uint32_t)mod, 0, PRIO, 0, 0, 0, "bench.client", &clients[i].pid);
+            clients[i].handle = kc_spawn_budget((uint32_t)mod, 0, PRIO, 0, 0, 0, "bench.client",
+                                                &small, &clients[i].pid);
             if (clients[i].handle < 0)
                 break;
             kc_cap_delete((uint64_t)clients[i].handle);

@@ -13,6 +13,8 @@ int main(void)
     uint64_t server = 0;
     for (;;) {
         struct ipc_msg m = ipc_msg_make(BENCH_ORDERS, 1);
+        if (!server)
+            m.info |= IPC_INFO_ACCEPT; /* the first orders bring the server's handle */
         if (ipc_call(HANDLE_PARENT, &m) < 0)
             return 1;
         if ((m.info & IPC_INFO_CAP) && (int64_t)m.cap > 0)

@@ -14,13 +14,13 @@
 #define E_DEAD           5  /* peer died (or is not there any more) */
 #define E_AGAIN          6  /* non-blocking call would have blocked */
 #define E_TIMEDOUT       7  /* blocking call ran out of time */
-#define E_NOMEM          8  /* out of memory (frames, table slots) */
+#define E_NOMEM          8  /* out of memory (kernel frames, or a frame budget) */
 #define E_FAULT          9  /* user address unmapped, not user, or not writable */
 #define E_RANGE         10  /* value or address outside the allowed range */
 #define E_NOENT         11  /* no such name, module or process */
 #define E_EXIST         12  /* already exists / already registered */
 #define E_BUSY          13  /* resource in use */
-#define E_LIMIT         14  /* a table is full (handles, threads, processes) */
+#define E_LIMIT         14  /* a table is full, or a budget used up (handles, threads, processes) */
 #define E_BADELF        15  /* executable rejected by the ELF validator */
 #define E_TRUNC         16  /* data ends before its header says it does */
 #define E_OVERLAP       17  /* regions overlap where they must not */
@@ -33,15 +33,18 @@
 #define E_GRANT_ACCESS  25  /* read or write right missing */
 #define E_GRANT_RANGE   26  /* offset/length outside the granted range */
 #define E_GRANT_DEPTH   27  /* indirect chain too deep, or a loop */
-/* storage (the FAT file-system core and its server) */
-#define E_IO            28  /* the device failed a read, write or flush */
-#define E_NOSPC         29  /* no free cluster left, or the directory is full */
-#define E_NOTDIR        30  /* a path component or the target is not a directory */
-#define E_ISDIR         31  /* the target is a directory */
-#define E_NOTEMPTY      32  /* directory not empty */
-#define E_NAMETOOLONG   33  /* a name over 255 UTF-16 units, or a path too long */
-#define E_CORRUPT       34  /* the on-disk structures are inconsistent */
-#define E_MAX           35
+/* device drivers */
+#define E_IO            28  /* the device failed the request, or misbehaved and was reset
+                               while it was in flight: its effect is unknown */
+#define E_NOACCEPT      29  /* the receiver did not accept a capability (IPC_INFO_ACCEPT) */
+/* storage: the FAT file-system core (servers/fs) and its server */
+#define E_NOSPC         30  /* no free cluster left, or the directory is full */
+#define E_NOTDIR        31  /* a path component or the target is not a directory */
+#define E_ISDIR         32  /* the target is a directory */
+#define E_NOTEMPTY      33  /* directory not empty */
+#define E_NAMETOOLONG   34  /* a name over 255 UTF-16 units, or a path too long */
+#define E_CORRUPT       35  /* the on-disk structures are inconsistent */
+#define E_MAX           36
 /* clang-format on */
 
 #endif

@@ -25,6 +25,9 @@ _Static_assert(sizeof(union ipc_payload) == IPC_MSG_BYTES, "a message is 64 byte
  *   bit   8      IPC_INFO_NONBLOCK: fail with -E_AGAIN instead of blocking
  *   bit   9      IPC_INFO_CAP: a handle travels in RDX (sender) / arrives in RDX
  *   bit  10      IPC_INFO_NOTIFY (received only): a notification, MR0 = bits
+ *   bit  11      IPC_INFO_ACCEPT (recv, reply_recv: the message; call: the reply):
+ *                this thread accepts one capability; without it a message
+ *                carrying one is refused to its sender with -E_NOACCEPT
  *   bits 16..31  label: free for the protocol (operation code, reply status)
  *   bits 32..63  timeout in timer ticks for the blocking phases, 0 = forever
  */
@@ -33,11 +36,12 @@ _Static_assert(sizeof(union ipc_payload) == IPC_MSG_BYTES, "a message is 64 byte
 #define IPC_INFO_NONBLOCK   (1ull << 8)
 #define IPC_INFO_CAP        (1ull << 9)
 #define IPC_INFO_NOTIFY     (1ull << 10)
+#define IPC_INFO_ACCEPT     (1ull << 11)
 #define IPC_INFO_LABEL_SHIFT 16
 #define IPC_INFO_LABEL_MASK (0xffffull << IPC_INFO_LABEL_SHIFT)
 #define IPC_INFO_TIMEOUT_SHIFT 32
 
-#define IPC_INFO_RESERVED   0xf880ull /* bits 7 and 11..15: must be 0 */
+#define IPC_INFO_RESERVED   0xf080ull /* bits 7 and 12..15: must be 0 */
 /* clang-format on */
 #endif /* __ASSEMBLER__ */
 
@@ -71,9 +75,15 @@ static inline uint64_t ipc_info_timeout(uint64_t ticks)
  * kernel's endpoint, slot 1 the thread that started this process, slot 2
  * the name service (the boot server), inherited from parent to child so
  * every process reaches it. Handles received later start at slot 3.
+ * A handle's value is its slot (low 6 bits) | the slot's generation above:
+ * each capability installed in a slot gets a new generation, so a handle
+ * kept after its capability was deleted or replaced never names the new
+ * one (-E_BADHANDLE). Handles 0, 1 and 2 have generation 0.
  */
 /* clang-format off */
 #define CAP_SLOTS        64
+#define CAP_SLOT_BITS    6
+#define CAP_SLOT_MASK    0x3f /* CAP_SLOTS - 1, also used from assembly */
 #define HANDLE_KERNEL    0
 #define HANDLE_PARENT    1
 #define HANDLE_NAMES     2
@@ -99,6 +109,8 @@ static inline uint64_t ipc_info_timeout(uint64_t ticks)
 /* clang-format on */
 
 #ifndef __ASSEMBLER__
+_Static_assert(CAP_SLOTS == 1 << CAP_SLOT_BITS && CAP_SLOT_MASK == CAP_SLOTS - 1, "handle layout");
+
 static inline uint32_t badge_pid(uint64_t badge)
 {
     return (uint32_t)(badge >> 32);

@@ -36,10 +36,13 @@
 #define KC_CAP_DELETE     9  /* -             w0 = handle */
 #define KC_CAP_IDENTIFY  10  /* -             w0 = handle -> w0 = badge of its thread */
 #define KC_MODULE_INFO   11  /* PRIV_SPAWN    w0 = index, w1 = buf (struct kc_module_info) */
-#define KC_SPAWN         12  /* PRIV_SPAWN    w0 = module index, w1 = privileges, w2 = priority
+#define KC_SPAWN         12  /* PRIV_SPAWN    w0 = module index, w1 = privileges
+                                              | kernel-frame budget << 32, w2 = priority
                                               (0: 8, or the caller's if lower),
-                                              w3 = I/O base | count << 16, w4 = IRQ mask,
-                                              w5..w7 = name (24 bytes)
+                                              w3 = I/O base | count << 16, w4 = IRQ mask
+                                              | thread budget << 32 | process budget << 48,
+                                              w5..w7 = name (24 bytes); a budget of 0 is
+                                              the default below, carved out of the caller's
                                               -> status = handle to the main thread, w0 = pid */
 #define KC_KILL          13  /* PRIV_SPAWN    w0 = pid (never the first process: -E_PERM) */
 #define KC_WAIT_DEATH    14  /* PRIV_SPAWN    -> w0 = pid, w1 = reason, w2 = detail, w3 = badge;
@@ -66,6 +69,11 @@
                                               w3 = address-space switches, w4 = free kernel
                                               frames, w5 = processes, w6 = threads */
 #define KC_COUNT         28
+
+/* KC_SPAWN: the budget a child gets when the caller names none (docs/security.md). */
+#define KC_SPAWN_FRAMES  512 /* kernel frames: 2 MiB of page tables, image and stacks */
+#define KC_SPAWN_THREADS 8   /* threads, its main thread included */
+#define KC_SPAWN_PROCS   1   /* processes: itself only, so it cannot start any */
 
 /* KC_MAP flags */
 #define KC_MAP_WRITE     (1u << 0)
@@ -94,11 +102,17 @@ struct kc_proc_info {
     uint32_t parent_pid;
     uint32_t threads;
     uint32_t privileges;
-    uint64_t kernel_pages; /* image, stacks and page tables */
+    uint64_t kernel_pages; /* kernel frames it holds: image, stacks and page tables */
     uint64_t mapped_pages; /* user-pool pages mapped in by the memory server */
     char name[KC_NAME_MAX];
-    char state[16]; /* of its newest thread: "running", "ready", "sending", "receiving",
-                       "awaiting reply", "sleeping" */
+    char state[16];        /* of its newest thread: "running", "ready", "sending", "receiving",
+                              "awaiting reply", "sleeping" */
+    uint64_t kernel_limit; /* its kernel-frame budget, its children's included */
+    uint64_t kernel_lent;  /* of that, carved out for its living children */
+    uint32_t thread_limit; /* thread budget, its children's included */
+    uint32_t proc_limit;   /* process budget: itself and the processes it may start */
+    uint32_t handles;      /* capability slots in use */
+    uint32_t reserved;
 };
 
 #endif

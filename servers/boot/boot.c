@@ -1,8 +1,10 @@
 /*
  * The boot server: the first process. It starts every boot module with the
- * privileges its grub.cfg line grants, runs the name service, learns of
- * every death, restarts servers marked "restart" (as Minix's reincarnation
- * server does) and, in test images, judges the test programs and powers off.
+ * privileges and budget its grub.cfg line grants, runs the name service,
+ * learns of every death, restarts servers marked "restart" (as Minix's
+ * reincarnation server does) and, in test images, judges the test programs
+ * and powers off. Names have owners: a boot module's own name is its alone,
+ * and a restartable module's names wait for it while it restarts.
  */
 #include <abi/layout.h>
 #include <abi/proto/mem.h>
@@ -24,6 +26,7 @@ struct child {
     uint32_t pid; /* 0: not running */
     uint32_t privs, prio, irq_mask;
     uint16_t io_base, io_count;
+    struct kc_budget budget; /* carved out of ours while it runs; 0: the kernel's default */
     int restart, control, is_test, on_demand;
     uint32_t restarts;
     /* test expectation: how the process must end */
@@ -33,9 +36,10 @@ struct child {
 };
 
 struct name_entry {
-    char name[NAME_MAX_LEN];
-    uint64_t handle; /* in our capability table */
-    uint32_t pid;    /* who registered it */
+    char name[NAME_MAX_LEN]; /* "" = free entry */
+    uint64_t handle;         /* in our capability table; 0 while its owner restarts */
+    uint32_t pid;            /* who registered it; 0 while its owner restarts */
+    struct child *owner;     /* the boot module it belongs to across restarts, or 0 */
 };
 
 static struct child children[MAX_CHILDREN];
@@ -85,8 +89,9 @@ static uint32_t parse_privs(const char *s)
     return privs;
 }
 
-/* Module arguments: priv=a+b io=base:count irq=n+m prio=n restart control
- * ondemand test expect=exit:N|fault:V|killed|badelf */
+/* Module arguments: priv=a+b io=base:count irq=n+m prio=n kmem=frames
+ * threads=n procs=n restart control ondemand test
+ * expect=exit:N|fault:V|killed|badelf */
 static void parse_args(struct child *c, const char *args)
 {
     c->prio = 8;
@@ -107,6 +112,12 @@ static void parse_args(struct child *c, const char *args)
             } while (*e == '+');
         } else if (strncmp(p, "prio=", 5) == 0) {
             c->prio = (uint32_t)parse_num(p + 5, 0);
+        } else if (strncmp(p, "kmem=", 5) == 0) {
+            c->budget.frames = parse_num(p + 5, 0);
+        } else if (strncmp(p, "threads=", 8) == 0) {
+            c->budget.threads = (uint32_t)parse_num(p + 8, 0);
+        } else if (strncmp(p, "procs=", 6) == 0) {
+            c->budget.procs = (uint32_t)parse_num(p + 6, 0);
         } else if (strncmp(p, "restart", 7) == 0) {
             c->restart = 1;
         } else if (strncmp(p, "control", 7) == 0) {
@@ -145,8 +156,8 @@ static void judge(struct child *c, int ok, const char *how)
 static long start(struct child *c)
 {
     uint32_t pid = 0;
-    long h =
-        kc_spawn(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask, c->name, &pid);
+    long h = kc_spawn_budget(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask,
+                             c->name, &c->budget, &pid);
     if (h < 0) {
         if (h == -E_BADELF && c->expect_badelf) {
             judge(c, 1, "bad executable refused, as expected");
@@ -179,13 +190,36 @@ static struct child *child_by_name(const char *name)
     return 0;
 }
 
-static void forget_names_of(uint32_t pid)
+static struct name_entry *find_name(const char *name)
 {
     for (int i = 0; i < MAX_NAMES; i++)
-        if (names[i].pid == pid) {
-            kc_cap_delete(names[i].handle);
+        if (names[i].name[0] && strcmp(names[i].name, name) == 0)
+            return &names[i];
+    return 0;
+}
+
+/* pid has died: its names' handles go. The names of a module that will be
+ * restarted stay reserved for it (lookups answer -E_AGAIN meanwhile);
+ * everyone else's names are free again. */
+static void names_after_death(uint32_t pid, const struct child *c, int restarting)
+{
+    for (int i = 0; i < MAX_NAMES; i++) {
+        if (!names[i].name[0] || names[i].pid != pid)
+            continue;
+        kc_cap_delete(names[i].handle);
+        names[i].handle = 0;
+        names[i].pid = 0;
+        if (!restarting || !c || names[i].owner != c)
             names[i] = (struct name_entry){0};
-        }
+    }
+}
+
+/* c will not come back: the names held for it are free. */
+static void release_names_of(const struct child *c)
+{
+    for (int i = 0; i < MAX_NAMES; i++)
+        if (names[i].name[0] && names[i].owner == c && !names[i].pid)
+            names[i] = (struct name_entry){0};
 }
 
 /* The memory server frees what a dead process held. The call has a
@@ -193,8 +227,8 @@ static void forget_names_of(uint32_t pid)
 static void tell_memory_server(uint32_t pid)
 {
     for (int i = 0; i < MAX_NAMES; i++) {
-        if (!names[i].name[0] || strcmp(names[i].name, "mem") != 0)
-            continue;
+        if (!names[i].handle || strcmp(names[i].name, "mem") != 0)
+            continue; /* (a restarting memory server reclaims the dead itself) */
         struct ipc_msg m = ipc_msg_make(BOOT_DIED, 2);
         m.info |= ipc_info_timeout(100);
         m.w[1] = pid;
@@ -217,8 +251,8 @@ static void reap(void)
         stats_deaths++;
         if (reason == DEATH_FAULT)
             stats_faults++;
-        forget_names_of(pid);
         struct child *c = child_by_pid(pid);
+        names_after_death(pid, c, c && c->restart && c->restarts < MAX_RESTARTS);
         tell_memory_server(pid);
         if (!c)
             continue;
@@ -236,7 +270,8 @@ static void reap(void)
             stats_restarts++;
             printf("boot: %s died (%s %lu); restarting it (restart %u)\n", c->name,
                    reason_name(reason), detail, c->restarts);
-            start(c);
+            if (start(c) < 0)
+                release_names_of(c);
         } else if (!c->is_test && (reason != DEATH_EXIT || detail != 0)) {
             printf("boot: %s died (%s %lu)\n", c->name, reason_name(reason), detail);
         }
@@ -250,7 +285,76 @@ static void reply_status(uint64_t badge, struct ipc_msg *m, long status)
     ipc_reply(badge, m);
 }
 
-static void handle(struct ipc_msg *m)
+/*
+ * Who may register what (docs/writing-a-server.md): the name of a boot
+ * module belongs to that module; any other name to whoever registers it
+ * first. A boot module keeps its names across restarts; anyone else's go
+ * when it dies. At most NAMES_PER_PROCESS per module or process. Returns
+ * 0 when the name now names `cap` (which the caller then keeps).
+ */
+static long register_name(const char *name, uint32_t pid, uint64_t cap)
+{
+    if (!name[0])
+        return -E_INVAL;
+    struct child *me = child_by_pid(pid), *module = child_by_name(name);
+    if (module && module != me)
+        return -E_EXIST; /* another module's own name */
+    struct name_entry *e = find_name(name);
+    if (e) {
+        /* Ours while we restart, or left by a holder that has died (and
+         * is not reaped yet) and belonged to no module; else someone's. */
+        uint64_t badge;
+        int dead = !e->handle || kc_cap_identify(e->handle, &badge) == -E_DEAD;
+        if (e->owner ? e->owner != me || (e->pid && !dead) : !dead)
+            return -E_EXIST;
+        if (e->handle)
+            kc_cap_delete(e->handle);
+        e->handle = cap;
+        e->pid = pid;
+        e->owner = me;
+        return 0;
+    }
+    struct name_entry *free_slot = 0;
+    int mine = 0;
+    for (int i = 0; i < MAX_NAMES; i++) {
+        if (!names[i].name[0])
+            free_slot = free_slot ? free_slot : &names[i];
+        else
+            mine += me ? names[i].owner == me : names[i].pid == pid;
+    }
+    if (!free_slot || mine >= NAMES_PER_PROCESS)
+        return -E_LIMIT;
+    strncpy_safe(free_slot->name, name, sizeof(free_slot->name));
+    free_slot->handle = cap;
+    free_slot->pid = pid;
+    free_slot->owner = me;
+    return 0;
+}
+
+static void answer_lookup(const char *name, uint64_t badge, struct ipc_msg *m)
+{
+    struct name_entry *e = find_name(name);
+    if (!e) {
+        reply_status(badge, m, -E_NOENT);
+        return;
+    }
+    if (!e->handle) {
+        reply_status(badge, m, -E_AGAIN); /* its server is being restarted */
+        return;
+    }
+    m->info = ipc_info(8, 0) | IPC_INFO_CAP;
+    m->cap = e->handle;
+    m->w[0] = 0;
+    long rc = ipc_reply(badge, m);
+    /* The caller did not accept the handle, or its server has just died
+     * (we have not reaped it yet): answer without one. */
+    if (rc == -E_NOACCEPT || rc == -E_DEAD)
+        reply_status(badge, m, rc == -E_NOACCEPT ? rc : -E_AGAIN);
+}
+
+/* A request; *cap is the handle that came with it, which the request
+ * sets to 0 if it keeps it (the caller deletes any other). */
+static void handle(struct ipc_msg *m, uint64_t *cap)
 {
     char name[NAME_MAX_LEN];
     memcpy(name, &m->w[1], sizeof(name));
@@ -260,43 +364,18 @@ static void handle(struct ipc_msg *m)
 
     switch (ipc_info_label(m->info)) {
     case NAME_REGISTER: {
-        if (!(m->info & IPC_INFO_CAP) || (int64_t)m->cap < 0) {
+        if (!*cap) {
             reply_status(badge, m, -E_INVAL);
             return;
         }
-        struct name_entry *free_slot = 0;
-        int mine = 0;
-        for (int i = 0; i < MAX_NAMES; i++) {
-            mine += names[i].name[0] && names[i].pid == badge_pid(badge);
-            if (!names[i].name[0]) {
-                free_slot = free_slot ? free_slot : &names[i];
-            } else if (strcmp(names[i].name, name) == 0) {
-                kc_cap_delete(m->cap);
-                reply_status(badge, m, -E_EXIST);
-                return;
-            }
-        }
-        if (!free_slot || !name[0] || mine >= NAMES_PER_PROCESS) {
-            kc_cap_delete(m->cap);
-            reply_status(badge, m, !name[0] ? -E_INVAL : -E_LIMIT);
-            return;
-        }
-        strncpy_safe(free_slot->name, name, sizeof(free_slot->name));
-        free_slot->handle = m->cap;
-        free_slot->pid = badge_pid(badge);
-        reply_status(badge, m, 0);
+        long rc = register_name(name, badge_pid(badge), *cap);
+        if (rc == 0)
+            *cap = 0;
+        reply_status(badge, m, rc);
         return;
     }
     case NAME_LOOKUP:
-        for (int i = 0; i < MAX_NAMES; i++)
-            if (names[i].name[0] && strcmp(names[i].name, name) == 0) {
-                m->info = ipc_info(8, 0) | IPC_INFO_CAP;
-                m->cap = names[i].handle;
-                m->w[0] = 0;
-                ipc_reply(badge, m);
-                return;
-            }
-        reply_status(badge, m, -E_NOENT);
+        answer_lookup(name, badge, m);
         return;
     case BOOT_KILL: {
         struct child *c = child_by_name(name);
@@ -374,7 +453,10 @@ int main(void)
             stdio_flush();
             kc_shutdown(failed ? 1 : 0);
         }
-        m.info = 0;
+        /* We accept a handle with every request (a registration brings
+         * one) and delete each one we do not keep, so nobody can fill our
+         * table by pushing handles at us. */
+        m.info = IPC_INFO_ACCEPT;
         long rc = ipc_recv(IPC_ANY, &m);
         if (rc < 0)
             continue;
@@ -383,6 +465,9 @@ int main(void)
                 reap();
             continue;
         }
-        handle(&m);
+        uint64_t cap = (m.info & IPC_INFO_CAP) && (int64_t)m.cap > 0 ? m.cap : 0;
+        handle(&m, &cap);
+        if (cap)
+            kc_cap_delete(cap);
     }
 }

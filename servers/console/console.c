@@ -17,7 +17,7 @@
 #define LSR_EMPTY 0x20
 #define IRQ_COM1  4
 #define LINE_MAX  256
-#define READERS   8
+#define READERS   8 /* waiting readers, one per process */
 #define QUEUED    4
 
 struct reader {
@@ -86,6 +86,12 @@ static void give_line(const struct reader *r, const char *text, size_t len)
     server_reply(r->badge, &m, (long)len, 8);
 }
 
+static int alive(uint32_t pid)
+{
+    struct kc_proc_info p;
+    return kc_proc_info(pid & ID_SLOT_MASK, &p) == 0 && p.pid == pid;
+}
+
 static long con_readline(struct ipc_msg *m)
 {
     struct reader r = {m->badge, m->w[1], m->w[2]};
@@ -96,6 +102,16 @@ static long con_readline(struct ipc_msg *m)
         memmove(done_len, done_len + 1, sizeof(done_len[0]) * (size_t)ndone);
         return SERVER_DEFER; /* already answered */
     }
+    /* One waiting reader per process, so no process can take every place;
+     * places of readers whose process has died are given up. */
+    int kept = 0;
+    for (int i = 0; i < nreaders; i++) {
+        if (badge_pid(readers[i].badge) == badge_pid(r.badge))
+            return -E_BUSY;
+        if (alive(badge_pid(readers[i].badge)))
+            readers[kept++] = readers[i];
+    }
+    nreaders = kept;
     if (nreaders == READERS)
         return -E_BUSY;
     readers[nreaders++] = r;
@@ -176,6 +192,9 @@ int main(void)
         return 1;
     }
     drain_uart(); /* bytes typed before we started */
-    struct server s = {"console", ops, sizeof(ops) / sizeof(ops[0]), on_notify};
+    struct server s = {.name = "console",
+                       .ops = ops,
+                       .nops = sizeof(ops) / sizeof(ops[0]),
+                       .on_notify = on_notify};
     return (int)server_run(&s);
 }

@@ -49,6 +49,6 @@ static const struct server_op ops[] = {
 
 int main(void)
 {
-    struct server s = {"hello", ops, sizeof(ops) / sizeof(ops[0]), 0};
+    struct server s = {.name = "hello", .ops = ops, .nops = sizeof(ops) / sizeof(ops[0])};
     return (int)server_run(&s);
 }

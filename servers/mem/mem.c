@@ -4,7 +4,9 @@
  * has), keeps per-process accounts, and frees a process's pages when the
  * boot server reports its death. Its books live in the pool itself (the
  * first pages, mapped at STATE_VA), so a restarted memory server finds them
- * again and nothing is lost when it dies mid-request.
+ * again and nothing is lost when it dies mid-request. Freed address ranges
+ * are reused, so allocating and freeing does not grow a client's address
+ * space (nor the page tables the kernel charges to it).
  */
 #include <abi/layout.h>
 #include <abi/proto/mem.h>
@@ -19,12 +21,18 @@
 #define MAGIC       0x6d656d2d73746174ull
 #define MAX_RECORDS 128         /* as many as the kernel has processes */
 #define OWNER_BOOKS 0xffffffffu /* frames holding these books */
+#define FREE_RANGES 32          /* free address ranges kept per process */
+#define RANGE_PAGES (MAX_RECORDS * FREE_RANGES * 8 / 4096) /* after the frame records */
 
 /*
  * Crash safety: an allocation marks frames as owned before mapping them,
  * a free unmaps before clearing the marks. If we die in between, the marks
  * are only ever too generous, and those frames come back when their owner
- * dies (or at our restart, if the owner is already gone).
+ * dies (or at our restart, if the owner is already gone). Address ranges
+ * follow the same rule the other way round: one is taken from the free
+ * list before it is used and put back only after it is unmapped, and every
+ * list entry is one 8-byte store, so an interruption can only lose a
+ * range (address space of that one client), never hand one out twice.
  */
 struct frame_rec {
     uint32_t owner; /* pid, 0 = free */
@@ -34,22 +42,33 @@ struct frame_rec {
 struct proc_rec {
     uint32_t pid;
     uint32_t reserved;
-    uint64_t next_va; /* where the next allocation goes */
+    uint64_t next_va; /* above every range ever handed out */
     uint64_t pages;
 };
+
+/* A free address range of a client: first page number << 32 | pages; 0 is
+ * an empty entry. An allocation of n pages takes n + 1 (an unmapped guard
+ * page follows each), so every entry has at least 2 pages. */
+#define RANGE(vpn, n)     ((uint64_t)(vpn) << 32 | (n))
+#define RANGE_VPN(r)      ((r) >> 32)
+#define RANGE_PAGES_OF(r) ((r)&0xffffffffull)
 
 struct books {
     uint64_t magic;
     uint64_t nframes;
     uint64_t pool_base;
     uint64_t allocations;
+    uint64_t range_pages; /* layout check: RANGE_PAGES when the books were made */
     struct proc_rec procs[MAX_RECORDS];
-    /* struct frame_rec frames[nframes] follows on the next page */
+    /* struct frame_rec frames[nframes] follows on the next page, then
+     * uint64_t ranges[MAX_RECORDS][FREE_RANGES] on the RANGE_PAGES pages
+     * after the kernel's `state` pages */
 };
 _Static_assert(sizeof(struct books) <= 4096, "header fits its page");
 
 static struct books *books;
 static struct frame_rec *frames;
+static uint64_t (*ranges)[FREE_RANGES]; /* by record index */
 static uint64_t nfree, hint, quota;
 static uint32_t my_pid, boot_pid;
 
@@ -64,8 +83,57 @@ static struct proc_rec *record(uint32_t pid, int create)
     }
     if (!create || !empty)
         return 0;
+    memset(ranges[empty - books->procs], 0, sizeof(ranges[0]));
     *empty = (struct proc_rec){pid, 0, USER_HEAP_MIN, 0};
     return empty;
+}
+
+/* Take `need` pages of r's address space: the first free range that is
+ * big enough, else fresh space at the top. Returns the address or 0. */
+static uint64_t take_range(struct proc_rec *r, uint64_t need)
+{
+    uint64_t *fr = ranges[r - books->procs];
+    for (int i = 0; i < FREE_RANGES; i++) {
+        uint64_t vpn = RANGE_VPN(fr[i]), n = RANGE_PAGES_OF(fr[i]);
+        if (!fr[i] || n < need)
+            continue;
+        fr[i] = n == need ? 0 : RANGE(vpn + need, n - need);
+        return vpn << 12;
+    }
+    uint64_t va = r->next_va;
+    if (va >= USER_HEAP_MAX || need - 1 > (USER_HEAP_MAX - va) / 4096)
+        return 0; /* (the guard page may lie past the window) */
+    r->next_va = va + need * 4096;
+    return va;
+}
+
+/* Give [va, va + n pages) back to r's free ranges, merged with the ranges
+ * next to it, or to the top. Merged entries are cleared before the merged
+ * one is written. With the list full the range is lost to r (address
+ * space only; its pages and page tables are already free). */
+static void give_back(struct proc_rec *r, uint64_t va, uint64_t n)
+{
+    uint64_t *fr = ranges[r - books->procs], vpn = va >> 12;
+    for (int i = 0; i < FREE_RANGES; i++) {
+        uint64_t v = RANGE_VPN(fr[i]), m = RANGE_PAGES_OF(fr[i]);
+        if (fr[i] && v + m == vpn) {
+            fr[i] = 0;
+            vpn = v;
+            n += m;
+        } else if (fr[i] && vpn + n == v) {
+            fr[i] = 0;
+            n += m;
+        }
+    }
+    if ((vpn + n) << 12 == r->next_va) {
+        r->next_va = vpn << 12;
+        return;
+    }
+    for (int i = 0; i < FREE_RANGES; i++)
+        if (!fr[i]) {
+            fr[i] = RANGE(vpn, n);
+            return;
+        }
 }
 
 static uint64_t frame_pa(uint64_t i)
@@ -96,8 +164,8 @@ static long mem_alloc(struct ipc_msg *m)
         return -E_LIMIT;
     if (pages > nfree || r->pages + pages > quota)
         return -E_NOMEM;
-    uint64_t va = r->next_va;
-    if (va + pages * 4096 > USER_HEAP_MAX)
+    uint64_t va = take_range(r, pages + 1); /* an unmapped guard page after each allocation */
+    if (!va)
         return -E_NOMEM;
     /* Pick frames, mark them ours-for-pid, then map runs of neighbours. */
     uint64_t picked = 0, run_first = 0, run_len = 0, run_va = va;
@@ -128,10 +196,10 @@ static long mem_alloc(struct ipc_msg *m)
             if (frames[i].owner == pid && frames[i].vpn >= (va >> 12) &&
                 frames[i].vpn < (va >> 12) + pages)
                 release(i);
+        give_back(r, va, pages + 1);
         return rc;
     }
     r->pages += pages;
-    r->next_va = va + (pages + 1) * 4096; /* an unmapped guard page between allocations */
     books->allocations++;
     m->info = ipc_info(16, 0);
     m->w[1] = va;
@@ -147,17 +215,30 @@ static long mem_free(struct ipc_msg *m)
         pages > MEM_MAX_ALLOC_PAGES)
         return -E_INVAL;
     uint64_t first = va >> 12, n = 0;
+    int edge = 0; /* a page of theirs right before or after the range */
     long rc = kc_unmap(pid, va, pages);
     if (rc < 0)
         return rc;
-    for (uint64_t i = 0; i < books->nframes; i++)
-        if (frames[i].owner == pid && frames[i].vpn >= first && frames[i].vpn < first + pages) {
+    for (uint64_t i = 0; i < books->nframes; i++) {
+        if (frames[i].owner != pid)
+            continue;
+        if (frames[i].vpn >= first && frames[i].vpn < first + pages) {
             release(i);
             n++;
+        } else if (frames[i].vpn == first - 1 || frames[i].vpn == first + pages) {
+            edge = 1;
         }
+    }
     if (n == 0)
         return -E_INVAL; /* nothing of theirs was there */
     r->pages -= n;
+    /* Allocations are separated by guard pages, so a range whose pages are
+     * all theirs with none right around it is exactly one allocation: its
+     * address space (and guard page) can be handed out again. Anything
+     * else was only part of one, or several: their pages are free, their
+     * address space stays used. */
+    if (n == pages && !edge)
+        give_back(r, va, pages + 1);
     return (long)n;
 }
 
@@ -172,7 +253,7 @@ static uint64_t reclaim(uint32_t pid)
         }
     struct proc_rec *r = record(pid, 0);
     if (r)
-        *r = (struct proc_rec){0};
+        *r = (struct proc_rec){0}; /* its ranges are cleared when the record is reused */
     return n;
 }
 
@@ -215,23 +296,30 @@ static int open_books(void)
 {
     uint64_t base, end, state;
     long rc = kc_meminfo(&base, &end, &state);
-    if (rc == 0)
-        rc = kc_map(my_pid, STATE_VA, base, state, KC_MAP_WRITE); /* no ZERO: keep them */
+    if (rc == 0) /* no ZERO: keep them */
+        rc = kc_map(my_pid, STATE_VA, base, state + RANGE_PAGES, KC_MAP_WRITE);
     if (rc < 0) {
         printf("mem: cannot reach the user pool: %s\n", ipc_strerror(rc));
         return 0;
     }
     books = (struct books *)STATE_VA;
     frames = (struct frame_rec *)(STATE_VA + 4096);
+    ranges = (uint64_t(*)[FREE_RANGES])(STATE_VA + state * 4096);
     uint64_t nframes = (end - base) / 4096;
     quota = nframes / 2; /* no single process may take more than half */
-    if (books->magic == MAGIC && books->nframes == nframes && books->pool_base == base) {
+    if (books->magic == MAGIC && books->nframes == nframes && books->pool_base == base &&
+        books->range_pages == RANGE_PAGES) {
         uint64_t freed = 0, held = 0;
         for (uint64_t i = 0; i < nframes; i++) {
             uint32_t o = frames[i].owner;
             if (o && o != OWNER_BOOKS && !alive(o))
                 freed += reclaim(o);
         }
+        /* Records of processes that died while we were down, with nothing
+         * left in the pool, would otherwise stay forever. */
+        for (int i = 0; i < MAX_RECORDS; i++)
+            if (books->procs[i].pid && !alive(books->procs[i].pid))
+                books->procs[i] = (struct proc_rec){0};
         nfree = 0;
         for (uint64_t i = 0; i < nframes; i++) {
             nfree += frames[i].owner == 0;
@@ -243,12 +331,14 @@ static int open_books(void)
         return 1;
     }
     memset(books, 0, 4096);
+    memset(ranges, 0, RANGE_PAGES * 4096);
     books->nframes = nframes;
     books->pool_base = base;
+    books->range_pages = RANGE_PAGES;
     nfree = nframes;
     for (uint64_t i = 0; i < nframes; i++)
-        frames[i] = (struct frame_rec){i < state ? OWNER_BOOKS : 0, 0};
-    nfree -= state;
+        frames[i] = (struct frame_rec){i < state + RANGE_PAGES ? OWNER_BOOKS : 0, 0};
+    nfree -= state + RANGE_PAGES;
     books->magic = MAGIC;
     printf("mem: %lu pages (%lu MiB) in the pool, %lu free\n", nframes, nframes >> 8, nfree);
     return 1;
@@ -268,6 +358,6 @@ int main(void)
     boot_pid = b > 0 ? (uint32_t)b : 0;
     if (!open_books())
         return 1;
-    struct server s = {"mem", ops, sizeof(ops) / sizeof(ops[0]), 0};
+    struct server s = {.name = "mem", .ops = ops, .nops = sizeof(ops) / sizeof(ops[0])};
     return (int)server_run(&s);
 }

@@ -30,7 +30,7 @@ static int cmd_ps(const char *args)
 {
     (void)args;
     struct kc_proc_info p;
-    printf("  PID    PARENT  THREADS  STATE            PAGES(kernel+mapped)  NAME\n");
+    printf("  PID    PARENT  THREADS  STATE            KFRAMES/BUDGET  MAPPED  HANDLES  NAME\n");
     int n = 0;
     for (uint32_t slot = 0;; slot++) {
         long rc = kc_proc_info(slot, &p);
@@ -38,8 +38,8 @@ static int cmd_ps(const char *args)
             break;
         if (rc < 0)
             continue;
-        printf("  %-6x %-7x %-8u %-16s %5lu + %-13lu %s\n", p.pid, p.parent_pid, p.threads, p.state,
-               p.kernel_pages, p.mapped_pages, p.name);
+        printf("  %-6x %-7x %-8u %-16s %6lu/%-8lu %-7lu %-8u %s\n", p.pid, p.parent_pid, p.threads,
+               p.state, p.kernel_pages, p.kernel_limit, p.mapped_pages, p.handles, p.name);
         n++;
     }
     printf("  %d processes\n", n);
@@ -254,7 +254,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"help", cmd_help, "this list"},
-    {"ps", cmd_ps, "processes: pid, parent, threads, state, pages, name"},
+    {"ps", cmd_ps, "processes: pid, parent, threads, state, kernel frames, pages, handles"},
     {"mem", cmd_mem, "memory server figures"},
     {"echo", cmd_echo, "echo TEXT: print TEXT (through a grant when long)"},
     {"stats", cmd_stats, "kernel IPC counters and restarts"},

@@ -50,5 +50,5 @@ exec "$root/test/qemu/run-qemu.sh" --iso "$scratch/build/iso/granite.iso" --log 
     --expect 'counter-client: add 10 -> ok, total 30' \
     --expect 'counter: note from pid [0-9a-f]+: x{100}' \
     --expect 'counter-client: note of 199 bytes -> 199' \
-    --expect 'receiving +[0-9]+ \+ [0-9]+ +counter$' \
+    --expect 'receiving +[0-9]+/[0-9]+ +[0-9]+ +[0-9]+ +counter$' \
     --reject 'PANIC' --reject 'EXCEPTION'

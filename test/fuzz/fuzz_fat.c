@@ -20,8 +20,8 @@
 
 #include <abi/errno.h>
 
-#include "fat.h"
-#include "fat_priv.h"
+#include "../../servers/fs/fat.h"
+#include "../../servers/fs/fat_priv.h"
 #include "fuzz_copy.h"
 
 #define DEV_MAX (4u << 20)

@@ -7,12 +7,9 @@ FAT32 seeds' volumes there, padded to full size, for fsck.fat to judge."""
 
 import os
 import struct
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
 import sys
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 IMAGES = sys.argv[sys.argv.index("--images") + 1] if "--images" in sys.argv else None
 
 
@@ -164,6 +161,180 @@ write("grant", "unreadable", grant(1, 2, 0, 0, 0, 1, 0, [
     proc(2, [entry(U | V | R, 0, 1, addr=0x1000, length=0x100)], unreadable=True)]))
 write("grant", "stale-access", grant(1, 2, 0, 1, 0, 1, 1, [
     proc(2, [entry(U | V | R, 0, 1, addr=0x1000, length=0x100)])]))
+
+# ---- PCI config space (fuzz_pci.c's layout) ----
+
+
+class Cfg:
+    """One function's config space, BAR masks and hostile BAR answers."""
+
+    def __init__(self, vendor=0x1AF4, device=0x1042, header=0):
+        self.b = bytearray(256)
+        self.wmask = [0] * 6
+        self.answer = [0] * 6
+        self.put(0, struct.pack("<HH", vendor, device))
+        self.b[0x0E] = header
+
+    def put(self, off, data):
+        self.b[off:off + len(data)] = data
+
+    def bar(self, i, base, size, kind="mem32", prefetch=False):
+        mask = (2**64 - size) & (2**64 - 1)
+        if kind == "io":
+            self.put(0x10 + 4 * i, struct.pack("<I", base | 1))
+            self.wmask[i] = mask & 0xFFFC
+        elif kind == "mem32":
+            self.put(0x10 + 4 * i, struct.pack("<I", base | (8 if prefetch else 0)))
+            self.wmask[i] = mask & 0xFFFFFFF0
+        else:
+            self.put(0x10 + 4 * i, struct.pack("<II", (base & 0xFFFFFFFF) | 4 | (8 if prefetch else 0), base >> 32))
+            self.wmask[i] = mask & 0xFFFFFFF0
+            self.wmask[i + 1] = mask >> 32
+
+    def caps(self, first):
+        self.b[0x06] |= 0x10
+        self.b[0x34] = first
+
+    def cap(self, off, cid, nxt, body=b""):
+        self.put(off, bytes([cid, nxt]) + body)
+
+    def vcap(self, off, nxt, cap_len, cfg_type, bar, offset, length, mult=None):
+        body = bytes([cap_len, cfg_type, bar, 0, 0, 0]) + struct.pack("<II", offset, length)
+        if mult is not None:
+            body += struct.pack("<I", mult)
+        self.cap(off, 0x09, nxt, body)
+
+    def data(self, more=()):
+        """more: (bus, dev, fn, header type, secondary bus) of extra functions."""
+        out = bytes(self.b) + struct.pack("<6I", *self.wmask) + struct.pack("<6I", *self.answer)
+        for bus, dev, fn, header, sec in more:
+            out += bytes([bus, dev << 3 | fn, header, sec])
+        return out
+
+
+def virtio_blk():
+    c = Cfg()
+    c.put(0x04, struct.pack("<H", 0x0007))
+    c.put(0x08, struct.pack("<I", 0x01000001))
+    c.put(0x2C, struct.pack("<HH", 0x1AF4, 0x1100))
+    c.put(0x3C, bytes([11, 1]))
+    c.bar(1, 0xFEBF1000, 0x1000)
+    c.bar(4, 0xFE000000, 0x4000, kind="mem64", prefetch=True)
+    c.caps(0x98)
+    c.cap(0x98, 0x11, 0x84, bytes([1, 0, 1, 0, 0, 0, 1, 8, 0, 0]))
+    c.vcap(0x84, 0x70, 20, 5, 0, 0, 0, 0)
+    c.vcap(0x70, 0x60, 20, 2, 4, 0x3000, 0x1000, 4)
+    c.vcap(0x60, 0x50, 16, 4, 4, 0x2000, 0x1000)
+    c.vcap(0x50, 0x40, 16, 3, 4, 0x1000, 0x1000)
+    c.vcap(0x40, 0x00, 16, 1, 4, 0x0000, 0x1000)
+    return c
+
+
+write("pci", "virtio-blk", virtio_blk().data())
+c = virtio_blk()
+c.b[0x41] = 0x98  # the last capability points back to the first
+write("pci", "cap-loop", c.data())
+c = virtio_blk()
+c.caps(0xF0)
+c.vcap(0xF0, 0x98, 20, 2, 4, 0x3000, 0x1000)  # runs off the end of config space
+write("pci", "cap-at-end", c.data())
+c = virtio_blk()
+c.vcap(0x40, 0x00, 16, 1, 4, 0xFFFFFFF0, 0x20)  # offset + length wraps
+c.vcap(0x70, 0x60, 20, 2, 6, 0x3000, 0x1000, 3)  # no BAR 6, odd multiplier
+write("pci", "virtio-bad-regions", c.data())
+c = virtio_blk()
+c.answer[4] = 0xFFFF0004  # answers a size its base is not aligned to
+c.wmask[1] = 0xFF0FF000   # a hole in the mask
+write("pci", "bars-hostile", c.data())
+c = Cfg(0x8086, 0x1234)
+c.bar(0, 0xC000, 0x100, kind="io")
+c.bar(5, 0xFE000000, 0x1000, kind="mem32")
+c.put(0x14, struct.pack("<I", 0xFE000004))  # a 64-bit BAR in slot 1 ...
+c.bar(2, 0x800000000, 0x100000000, kind="mem64")
+write("pci", "bars-kinds", c.data())
+# Bridges: bus 0 -> 1 -> 0 (a loop) and one to itself; a multi-function device.
+c = virtio_blk()
+write("pci", "bridges", c.data([(0, 4, 0, 1, 1), (1, 0, 0, 1, 0), (1, 1, 0, 1, 1),
+                                (1, 2, 0, 0x80, 0), (1, 2, 3, 0, 0), (0, 7, 1, 0, 0)]))
+
+# ---- virtio-blk device and driver steps (fuzz_virtq.c's layout) ----
+
+
+def vdev(features=0, qmax=256, blk_shift=9, seg_max=254, size_max=0, cap=512, notify_off=0,
+         mult_shift=2, flips=0, reset_delay=0, layout=0, slots=3, request_kib=63):
+    return (bytes([features]) + struct.pack("<H", qmax)
+            + bytes([blk_shift, seg_max, size_max]) + struct.pack("<H", cap)
+            + bytes([notify_off, mult_shift, flips, reset_delay, layout, slots, request_kib]))
+
+
+def rd(first, count):
+    return bytes([0]) + struct.pack("<H", first) + bytes([count - 1])
+
+
+def wr(first, count):
+    return bytes([1]) + struct.pack("<H", first) + bytes([count - 1])
+
+
+FLUSH, GETID, KICK, POP, POLL, RESTART = b"\x02", b"\x03", b"\x04", b"\x05", b"\x0d", b"\x0e"
+NEEDS_RESET = b"\x0a"
+
+
+def complete(i):
+    return bytes([6, i])
+
+
+def used(id_, length, step):
+    if step > 3:
+        return bytes([7]) + struct.pack("<HH", id_, length) + bytes([7]) + struct.pack("<H", step)
+    return bytes([7]) + struct.pack("<HH", id_, length) + bytes([0, step])
+
+
+def status(s):
+    return bytes([8, 0, s + 1])  # 0 would mean "honest"
+
+
+def len_delta(d):
+    return bytes([9, d & 0xFF])
+
+
+def capacity(c):
+    return bytes([11]) + struct.pack("<H", c)
+
+
+def irq(most=15):
+    return bytes([12, most])
+
+
+def scribble(v):
+    return bytes([15, v])
+
+
+IO = b"".join(r + KICK + irq() for r in (rd(0, 1), wr(8, 16), FLUSH, GETID, rd(8, 16)))
+write("virtq", "healthy", vdev() + IO + rd(511, 1) + rd(511, 2) + KICK + irq())
+write("virtq", "parallel-out-of-order", vdev(features=32) + rd(0, 8) + rd(64, 8) + wr(128, 8)
+      + rd(192, 64) + KICK + complete(3) + complete(0) + irq(1) + POLL + complete(1) + irq()
+      + rd(0, 1) + KICK + complete(0) + complete(0) + irq())
+write("virtq", "used-idx-jump", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + POP
+      + used(0, 4097, 1000) + irq() + rd(0, 1) + KICK + complete(0) + irq())
+write("virtq", "used-id-bad", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + POP
+      + used(1, 1, 1) + irq() + rd(0, 1) + KICK + POP + used(300, 1, 1) + irq()
+      + rd(0, 1) + KICK + POP + used(0xFFFF, 1, 1) + irq())
+write("virtq", "used-duplicate", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + complete(0)
+      + used(0, 4097, 1) + irq())
+write("virtq", "lengths-status", vdev() + len_delta(100) + IO + len_delta(-1) + IO + len_delta(0)
+      + status(1) + IO + status(2) + IO + status(0x54) + IO + bytes([8, 5]) + IO)
+write("virtq", "needs-reset-config", vdev(features=32) + wr(0, 4) + KICK + POP + NEEDS_RESET
+      + irq() + capacity(100) + irq() + rd(99, 2) + KICK + complete(0) + irq())
+write("virtq", "scribble", vdev(features=32) + rd(0, 8) + rd(8, 8) + KICK + scribble(0xFF)
+      + complete(1) + complete(0) + irq() + IO + IO)
+write("virtq", "small-queue-pages", vdev(qmax=4, layout=1, slots=15, request_kib=31) + IO + IO)
+write("virtq", "seg-limits", vdev(features=4, seg_max=3, size_max=16, layout=2) + IO)
+write("virtq", "blk-size-4k", vdev(blk_shift=12, cap=64) + IO + rd(7, 1) + KICK + irq())
+write("virtq", "restart-slow-reset", vdev(features=32, reset_delay=50, flips=3) + rd(0, 4)
+      + KICK + RESTART + POLL + IO)
+write("virtq", "no-version-1", vdev(features=16) + IO)
+write("virtq", "features-refused", vdev(features=0xE0) + IO)
+write("virtq", "read-only-no-flush", vdev(features=3) + IO)
 
 # ---- tiny FAT32 volumes and operation scripts (fuzz_fat.c) ----
 

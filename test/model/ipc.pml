@@ -172,7 +172,7 @@ inline sendq_remove(t)
     fi
 }
 
-/* deliver(s, r) ipc.c:62: the message moves register to register; the
+/* deliver(s, r) ipc.c:81: the message moves register to register; the
  * receiver's badge register names the sender; r's deadline is cleared. */
 inline deliver(s, r)
 {
@@ -182,7 +182,7 @@ inline deliver(s, r)
     wake[r] = 0         /* r->wake_tick = 0 */
 }
 
-/* sender_done(s, r) ipc.c:113: a caller now waits for the reply. Its
+/* sender_done(s, r) ipc.c:132: a caller now waits for the reply. Its
  * deadline (wake_tick) is NOT reset: the send deadline carries over. */
 inline sender_done(s, r)
 {
@@ -192,7 +192,7 @@ inline sender_done(s, r)
     fi
 }
 
-/* cap_lookup() proc.c:70 for a handle (cap.thread = hslot, cap.tid =
+/* cap_lookup() proc.c:101 for a handle (cap.thread = hslot, cap.tid =
  * htid): -E_DEAD when the thread behind it is gone or was replaced.
  * Result in k_r (slot) or k_rc (error). */
 inline cap_lookup(hslot, htid)
@@ -208,7 +208,7 @@ inline cap_lookup(hslot, htid)
     fi
 }
 
-/* send_phase(cur, is_call = 1) ipc.c:129, as reached from sys_ipc_call().
+/* send_phase(cur, is_call = 1) ipc.c:148, as reached from sys_ipc_call().
  * Left out, as no modelled thread can trip them: HANDLE_KERNEL calls
  * (kcall_dispatch), sending to oneself, over-long messages, capability
  * transfer (check_xfer) and IPC_INFO_NONBLOCK. */
@@ -220,7 +220,7 @@ inline send_phase(cur, hslot, htid, armed)
     :: else ->
         is_call[cur] = 1;
         if
-        /* accepts(r, cur) ipc.c:106 */
+        /* accepts(r, cur) ipc.c:125 */
         :: state[k_r] == TS_RECV && (recv_from[k_r] == 0 || recv_from[k_r] == tid[cur]) ->
             REACH(1);                        /* direct delivery */
             deliver(cur, k_r);
@@ -241,7 +241,7 @@ inline send_phase(cur, hslot, htid, armed)
     fi
 }
 
-/* deliver_notification(r) ipc.c:95: the kernel's badge (0 here), the
+/* deliver_notification(r) ipc.c:114: the kernel's badge (0 here), the
  * bits in MR0, the bits cleared. Only the server gets notifications. */
 inline deliver_notification(r)
 {
@@ -253,7 +253,7 @@ inline deliver_notification(r)
     wake[r] = 0
 }
 
-/* recv_phase(cur, from, info) ipc.c:184. Only the server has a send
+/* recv_phase(cur, from, info) ipc.c:232. Only the server has a send
  * queue and notifications. */
 inline recv_phase(cur, from, armed)
 {
@@ -290,12 +290,12 @@ inline recv_phase(cur, from, armed)
     fi
 }
 
-/* reply_phase(cur, badge, &woken) ipc.c:221. Woken thread in k_c. */
+/* reply_phase(cur, badge, &woken) ipc.c:266. Woken thread in k_c. */
 inline reply_phase(cur, b)
 {
     k_c = NONE;
     if
-    /* thread_by_tid(badge_tid(badge)) proc.c:36 */
+    /* thread_by_tid(badge_tid(badge)) proc.c:46 */
     :: b == 0 || SLOT(b) >= NT || tid[SLOT(b)] != b -> k_rc = -E_DEAD; REACH(6)
     :: else ->
         k_r = SLOT(b);
@@ -320,7 +320,7 @@ inline reply_phase(cur, b)
     fi
 }
 
-/* ipc_thread_dying(t) ipc.c:283, called by thread_destroy() proc.c:144. */
+/* ipc_thread_dying(t) ipc.c:337, called by thread_destroy() proc.c:185. */
 inline ipc_thread_dying(t)
 {
     if
@@ -366,7 +366,7 @@ inline ipc_thread_dying(t)
     od
 }
 
-/* thread_destroy(t) proc.c:144, IPC part. C leaves the other fields of a
+/* thread_destroy(t) proc.c:185, IPC part. C leaves the other fields of a
  * free slot stale until thread_create()'s memset; nothing reads them (a
  * stale wake_tick is just cleared by ipc_timeouts' default case), so the
  * model clears them at once to keep the state space small. */
@@ -384,7 +384,7 @@ inline thread_destroy(t)
     badge[t] = 0
 }
 
-/* ipc_notify_thread(t = SRV, bits) ipc.c:264 (e.g. from an IRQ) */
+/* ipc_notify_thread(t = SRV, bits) ipc.c:317 (e.g. from an IRQ) */
 inline ipc_notify_server()
 {
     srv_notify = 1;
@@ -396,7 +396,7 @@ inline ipc_notify_server()
     fi
 }
 
-/* One thread's share of ipc_timeouts(now) ipc.c:304: its deadline passed. */
+/* One thread's share of ipc_timeouts(now) ipc.c:358: its deadline passed. */
 inline timeout_one(t)
 {
     if
@@ -458,13 +458,13 @@ inline invariants()
 /* System calls (each one d_step: the kernel is not preemptible)     */
 /* ---------------------------------------------------------------- */
 
-/* sys_ipc_call() ipc.c:176 -> send_phase(cur, 1). Result in k_rc. */
+/* sys_ipc_call() ipc.c:202 -> send_phase(cur, 1). Result in k_rc. */
 inline sys_ipc_call(cur, hslot, htid, armed)
 {
     send_phase(cur, hslot, htid, armed)
 }
 
-/* sys_ipc_recv() ipc.c:206 with a handle (closed receive) or IPC_ANY. */
+/* sys_ipc_recv() ipc.c:249 with a handle (closed receive) or IPC_ANY. */
 inline sys_ipc_recv(cur, hslot, htid, armed)
 {
     if
@@ -478,7 +478,7 @@ inline sys_ipc_recv(cur, hslot, htid, armed)
     fi
 }
 
-/* sys_ipc_reply_recv() ipc.c:248: a failed reply is ignored, then the
+/* sys_ipc_reply_recv() ipc.c:297: a failed reply is ignored, then the
  * receive; the answered caller becomes runnable (handoff or ready). */
 inline sys_ipc_reply_recv(cur, b, armed)
 {
@@ -490,7 +490,7 @@ inline sys_ipc_reply_recv(cur, b, armed)
     fi
 }
 
-/* sys_ipc_reply() ipc.c:239 */
+/* sys_ipc_reply() ipc.c:287 */
 inline sys_ipc_reply(cur, b)
 {
     reply_phase(cur, b);

@@ -45,8 +45,6 @@ int main(void)
     __asm__ volatile("cli"); /* privileged instruction: #GP */
 #elif FAULT_KIND == 8
     __asm__ volatile("outb %%al, $0x80" ::"a"(0)); /* no I/O permission: #GP */
-#elif FAULT_KIND == 9
-    __asm__ volatile(".byte 0x0f, 0x28, 0xc8"); /* movaps %xmm0, %xmm1: SSE is off, #UD */
 #elif FAULT_KIND == 10
     volatile uint8_t code[16] = {0xc3}; /* ret, on the stack: NX, #PF */
     ((void (*)(void))(uintptr_t)code)();
@@ -62,6 +60,38 @@ int main(void)
     thread_create(overflow_thread, 0, 0); /* the same on a second thread's stack */
     for (;;)
         kc_sleep(100);
+#elif FAULT_KIND >= 14 && FAULT_KIND <= 18
+    /* Descriptor-table and machine-status reads: with CR4.UMIP they are #GP
+     * in user mode (without it they reveal kernel addresses). */
+    uint8_t table[10] = {0};
+    uint64_t v = 0;
+#if FAULT_KIND == 14
+    __asm__ volatile("sgdt %0" : "=m"(table));
+#elif FAULT_KIND == 15
+    __asm__ volatile("sidt %0" : "=m"(table));
+#elif FAULT_KIND == 16
+    __asm__ volatile("sldt %0" : "=r"(v));
+#elif FAULT_KIND == 17
+    __asm__ volatile("smsw %0" : "=r"(v));
+#else
+    __asm__ volatile("str %0" : "=r"(v));
+#endif
+    printf("fault: read %lx %02x%02x%02x%02x%02x%02x\n", v, table[2], table[3], table[4], table[5],
+           table[6], table[7]);
+#elif FAULT_KIND == 19
+    uint64_t dr7;
+    __asm__ volatile("mov %%dr7, %0" : "=r"(dr7)); /* debug registers are ring 0 only: #GP */
+    printf("fault: dr7 = %lx\n", dr7);
+#elif FAULT_KIND == 20
+    __asm__ volatile("mov %0, %%dr0" ::"r"(0x400000ull)); /* #GP */
+#elif FAULT_KIND == 21
+    /* CR4.FSGSBASE is off: the user GS base, swapped with the kernel's by
+     * SWAPGS, cannot be set directly (#UD). */
+    __asm__ volatile("wrgsbase %0" ::"r"(0x400000ull));
+#elif FAULT_KIND == 22
+    uint64_t base;
+    __asm__ volatile("rdfsbase %0" : "=r"(base)); /* #UD */
+    printf("fault: fs base = %lx\n", base);
 #endif
     printf("fault: survived, which is wrong\n");
     return 0;

@@ -55,6 +55,6 @@ static const struct server_op ops[] = {
 
 int main(void)
 {
-    struct server s = {"grant.server", ops, sizeof(ops) / sizeof(ops[0]), 0};
+    struct server s = {.name = "grant.server", .ops = ops, .nops = sizeof(ops) / sizeof(ops[0])};
     return (int)server_run(&s);
 }

@@ -55,6 +55,25 @@ static void deaf(void *arg)
         kc_sleep(1000);
 }
 
+static volatile long accepted;
+
+/* Receives one message, accepting a handle with it. */
+static void accept_one(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {.info = IPC_INFO_ACCEPT};
+    if (ipc_recv(IPC_ANY, &m) == 0)
+        accepted = m.info & IPC_INFO_CAP ? (long)m.cap : -E_NOENT;
+}
+
+/* Receives without accepting a handle. */
+static void receive_plain(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    ipc_recv(IPC_ANY, &m);
+}
+
 static volatile uint64_t got_info, got_bits, got_badge = 1;
 
 static void notify_waiter(void *arg)
@@ -123,6 +142,31 @@ int main(void)
     check("passing a handle we do not have", ipc_call((uint64_t)d, &m), -E_BADHANDLE);
     m = ipc_msg_make(1, 1);
     check("reply to a thread that is not calling us", ipc_reply(1, &m), -E_DEAD);
+
+    /* Handles: a receiver gets one only if it asked; a stale one never
+     * names the capability that reuses its slot. */
+    long a = thread_create(accept_one, 0, 0);
+    long w2 = thread_create(receive_plain, 0, 0);
+    kc_sleep(2);
+    m = ipc_msg_make(1, 1);
+    m.info |= IPC_INFO_CAP;
+    m.cap = IPC_SELF;
+    check("a handle to a receiver that did not accept one", ipc_send((uint64_t)w2, &m),
+          -E_NOACCEPT);
+    m = ipc_msg_make(1, 1);
+    m.info |= IPC_INFO_CAP;
+    m.cap = IPC_SELF;
+    check("a handle to a receiver that accepts one", ipc_send((uint64_t)a, &m), 0);
+    kc_sleep(2);
+    check("it arrives as a new handle", accepted > 2 ? 0 : accepted, 0);
+    long e = thread_create(exit_at_once, 0, 0);
+    kc_sleep(2);
+    check("delete a handle", kc_cap_delete((uint64_t)e), 0);
+    long f = thread_create(deaf, 0, 0);
+    check("its slot is reused under another handle",
+          (f & CAP_SLOT_MASK) == (e & CAP_SLOT_MASK) && f != e ? 0 : -1, 0);
+    m = ipc_msg_make(1, 1);
+    check("the deleted handle names nothing", ipc_call((uint64_t)e, &m), -E_BADHANDLE);
 
     /* Non-blocking and timeouts. */
     m = ipc_msg_make(0, 0);

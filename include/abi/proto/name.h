@@ -1,7 +1,8 @@
 /*
  * Boot server protocol (name service and process control). Every server
  * reply in Granite carries its status in w0 (>= 0 success, -E_* error);
- * names are up to 23 bytes in w1..w3.
+ * names are up to 23 bytes in w1..w3. Who may register which name is in
+ * docs/writing-a-server.md.
  */
 #ifndef ABI_PROTO_NAME_H
 #define ABI_PROTO_NAME_H
@@ -10,9 +11,14 @@
 #define NAME_MAX_LEN   24
 
 #define NAME_REGISTER  0x100 /* w1..w3 name, IPC_INFO_CAP with the server's handle
-                                (IPC_SELF) -> w0 status; re-registering replaces a
-                                dead holder's entry, a live one's is -E_EXIST */
-#define NAME_LOOKUP    0x101 /* w1..w3 name -> w0 status, IPC_INFO_CAP handle */
+                                (IPC_SELF) -> w0 status: -E_EXIST when the name is
+                                another's (a boot module's own name, or held, or
+                                reserved for a restarting module); -E_LIMIT past 4
+                                names per module or process, or the table is full;
+                                -E_INVAL without a handle or name */
+#define NAME_LOOKUP    0x101 /* w1..w3 name, IPC_INFO_ACCEPT -> w0 status, IPC_INFO_CAP
+                                handle; -E_NOENT no such name, -E_AGAIN its module is
+                                being restarted, -E_NOACCEPT the call did not accept */
 #define BOOT_KILL      0x102 /* w1..w3 name of a running server (needs "control") */
 #define BOOT_SPAWN     0x103 /* w1..w3 module name (needs "control") -> w0 status */
 #define BOOT_DIED      0x104 /* boot -> memory server: w1 = pid that died */

@@ -13,6 +13,7 @@
 #define MSR_STAR           0xc0000081
 #define MSR_LSTAR          0xc0000082
 #define MSR_SFMASK         0xc0000084
+#define MSR_FS_BASE        0xc0000100
 #define MSR_GS_BASE        0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
@@ -21,10 +22,15 @@
 
 #define CR0_MP    (1ull << 1)
 #define CR0_EM    (1ull << 2)
+#define CR0_TS    (1ull << 3)
+#define CR0_NE    (1ull << 5)
 #define CR0_WP    (1ull << 16)
 #define CR4_PGE   (1ull << 7)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_UMIP  (1ull << 11)
+#define CR4_FSGSBASE (1ull << 16)
+#define CR4_OSXSAVE  (1ull << 18)
 #define CR4_SMEP  (1ull << 20)
 #define CR4_SMAP  (1ull << 21)
 
@@ -34,6 +40,10 @@
 #define RFLAGS_IOPL (3ull << 12)
 #define RFLAGS_NT   (1ull << 14)
 #define RFLAGS_AC   (1ull << 18)
+
+#define DR7_RESET       0x400ull /* bit 10 reads as 1; no breakpoint enabled */
+#define DR7_ENABLE_MASK 0xffull  /* L0-3 and G0-3 */
+#define DR6_RESET       0xffff0ff0ull
 /* clang-format on */
 
 static inline void outb(uint16_t port, uint8_t v)
@@ -82,6 +92,13 @@ static inline uint64_t rdmsr(uint32_t msr)
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
     __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline uint64_t read_rflags(void)
+{
+    uint64_t v;
+    __asm__ volatile("pushfq; pop %0" : "=r"(v));
+    return v;
 }
 
 static inline uint64_t read_cr2(void)

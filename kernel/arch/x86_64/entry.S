@@ -116,16 +116,15 @@ slow_path:
 /* ---- fast path: CALL ------------------------------------------------- */
 fast_call:
     FAST_CHECK_INFO call_slow
-    cmp $CAP_SLOTS, %rdi                /* handle out of range */
-    jae call_slow
     FAST_SAVE_RETURN
     mov T_PROC(%rax), %rdx
-    mov %rdi, %rcx
-    shl $CAP_SHIFT, %rcx
-    lea P_CAPS(%rdx, %rcx), %rcx        /* rcx = &caps[handle] */
-    mov (%rcx), %rdx                    /* rdx = target thread, 0 for empty/kernel */
-    test %rdx, %rdx
-    jz call_slow_saved
+    mov %edi, %ecx
+    and $CAP_SLOT_MASK, %ecx
+    shl $CAP_SHIFT, %ecx
+    lea P_CAPS(%rdx, %rcx), %rcx        /* rcx = &caps[handle's slot] */
+    cmp CAP_HANDLE(%rcx), %rdi          /* it names this cap: in range, current generation, */
+    jne call_slow_saved                 /* not empty, not the kernel (see struct cap) */
+    mov (%rcx), %rdx                    /* rdx = target thread */
     mov CAP_TID(%rcx), %r11             /* tid | rights << 32 */
     cmp T_TID(%rdx), %r11d              /* target died since the cap was made */
     jne call_slow_saved
@@ -138,8 +137,11 @@ fast_call:
     jz 1f
     cmp T_TID(%rax), %r11d
     jne call_slow_saved
-1:  movzbl T_PRIO(%rdx), %r11d          /* a higher priority is ready: let the scheduler choose */
-    cmp sched_ready_max(%rip), %r11b
+    /* A higher priority is ready (let the scheduler choose), or either
+     * thread has FPU state (the slow path saves and restores it): the
+     * target's fpu_fresh:prio word is below sched_fast (sched.h). */
+1:  movzwl T_PRIO(%rdx), %r11d
+    cmp sched_fast(%rip), %r11w
     jb call_slow_saved
     /* Commit: we wait for the reply, the target runs with our message. */
     movb $TS_REPLY, T_STATE(%rax)
@@ -176,8 +178,8 @@ fast_reply_recv:
     jne rr_slow_saved
     cmp T_PARTNER(%rdx), %rax
     jne rr_slow_saved
-    movzbl T_PRIO(%rdx), %r11d
-    cmp sched_ready_max(%rip), %r11b
+    movzwl T_PRIO(%rdx), %r11d          /* as in fast_call */
+    cmp sched_fast(%rip), %r11w
     jb rr_slow_saved
     /* Commit: we wait for anyone's next message, the caller runs. */
     movb $TS_RECV, T_STATE(%rax)
@@ -198,18 +200,15 @@ rr_slow:
  * Switch to the thread in RDX, which blocked in a syscall (only RIP, RSP,
  * RFLAGS and RBP of it are live), handing it RDI = badge, RSI = info and
  * the message registers as they are.
+ *
+ * Segment selectors: DS, ES, FS and GS are not saved per thread; user code
+ * may load any of a few values into them and read them back, so they must
+ * not travel from one process to another. Between two threads of one
+ * address space (one process) they may; so they are reset (to null) only
+ * where CR3 is written anyway, here and in sched_load_as.
  */
-fast_switch:
-    movb $TS_RUNNING, T_STATE(%rdx)
-    mov %rdx, %gs:PCPU_CUR
-    mov T_PROC(%rdx), %rax
-    mov P_CR3(%rax), %rax
-    cmp %rax, %gs:PCPU_CR3              /* same address space: no CR3 write, */
-    je 2f                               /* which under TCG flushes the whole soft-TLB */
-    mov %rax, %cr3
-    mov %rax, %gs:PCPU_CR3
-    incq %gs:PCPU_AS_SWITCH
-2:  mov T_RIP(%rdx), %rcx
+.macro FAST_RETURN null_selectors
+    mov T_RIP(%rdx), %rcx
     /* SYSRET to a non-canonical RIP raises #GP in ring 0 on the user's
      * stack. RIP came from the thread's own SYSCALL, so it is canonical
      * and below the user top, but the check is three instructions. */
@@ -220,8 +219,31 @@ fast_switch:
     mov T_RSP(%rdx), %rsp
     mov T_RBP(%rdx), %rbp
     xor %edx, %edx                      /* no handle transferred */
+.if \null_selectors
+    mov %edx, %ds
+    mov %edx, %es
+    mov %edx, %fs
+.endif
     swapgs
+.if \null_selectors
+    mov %edx, %gs                       /* after swapgs: the base it sets is the user's */
+.endif
     sysretq
+.endm
+
+fast_switch:
+    movw $TS_RUNNING, T_STATE(%rdx)     /* and accept_cap = 0: it asked for a handle, got none */
+    mov %rdx, %gs:PCPU_CUR
+    mov T_PROC(%rdx), %rax
+    mov P_CR3(%rax), %rax
+    cmp %rax, %gs:PCPU_CR3              /* same address space: no CR3 write, */
+    jne fast_switch_as                  /* which under TCG flushes the whole soft-TLB */
+    FAST_RETURN 0
+fast_switch_as:
+    mov %rax, %cr3
+    mov %rax, %gs:PCPU_CR3
+    incq %gs:PCPU_AS_SWITCH
+    FAST_RETURN 1
 fast_bad_rip:
     /* Cannot happen (see above); if it did, the thread's process is
      * killed rather than resumed at that address. */
@@ -231,9 +253,12 @@ fast_bad_rip:
 
 /*
  * void arch_resume_user(struct thread *t): leave the kernel into t, whose
- * address space is loaded. SYSRETQ when t entered by SYSCALL and its RIP
- * is a canonical user address; IRETQ otherwise (after an interrupt every
- * register is live, including RCX and R11).
+ * address space is loaded. First its FPU state, unless none is in play
+ * (fpu.h). Then SYSRETQ when t entered by SYSCALL and its RIP is a
+ * canonical user address; IRETQ otherwise (after an interrupt every
+ * register is live, including RCX and R11). DS, ES, FS and GS are as the
+ * last user code of this address space left them (see fast_switch and
+ * arch_null_user_selectors).
  */
 /* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
 .macro RESTORE_COMMON
@@ -253,6 +278,11 @@ fast_bad_rip:
 
     .global arch_resume_user
 arch_resume_user:
+    cmpq $0, fpu_owner(%rip)
+    jne resume_fpu
+    cmpb $0, T_FPU_FRESH(%rdi)
+    je resume_fpu
+resume_regs:
     cmpb $0, T_FULL(%rdi)
     jne resume_iret
     mov T_RIP(%rdi), %rcx
@@ -277,6 +307,29 @@ resume_iret:
     mov T_RDI(%rdi), %rdi
     swapgs
     iretq
+resume_fpu:
+    push %rdi                           /* also aligns the stack for the call */
+    call fpu_switch
+    pop %rdi
+    jmp resume_regs
+
+/*
+ * void arch_null_user_selectors(void): null DS, ES, FS and GS for the user
+ * code about to run (sched_load_as, when the address space changes, as
+ * fast_switch does). GS is loaded between two SWAPGS, so the base the
+ * load sets (0) is the user's, not the kernel's per-CPU base; interrupts
+ * are off in the kernel.
+ */
+    .global arch_null_user_selectors
+arch_null_user_selectors:
+    xor %eax, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    mov %eax, %fs
+    swapgs
+    mov %eax, %gs
+    swapgs
+    ret
 
 #ifdef GRANITE_BENCH
 /* ---- benchmark kernel only -------------------------------------------- */

@@ -1,7 +1,6 @@
 /*
- * The user-mode environment: the MSRs that make SYSCALL enter syscall_entry
- * (entry.S) with the RFLAGS bits it must not inherit masked (the reasons
- * are in entry.S), and the FPU switched off for user code.
+ * The MSRs that make SYSCALL enter syscall_entry (entry.S) with the RFLAGS
+ * bits it must not inherit masked (the reasons are in entry.S).
  */
 #include "cpu.h"
 #include "gdt.h"
@@ -19,10 +18,4 @@ void syscall_init(void)
     wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
     wrmsr(MSR_CSTAR, (uint64_t)syscall_entry_compat); /* never zero: see entry.S */
     wrmsr(MSR_SFMASK, RFLAGS_IF | RFLAGS_DF | RFLAGS_TF | RFLAGS_AC | RFLAGS_NT);
-
-    /* No FPU/SSE state is saved on a switch, so nobody may have any: with
-     * CR0.EM set and CR4.OSFXSR clear, x87 raises #NM and SSE #UD, which
-     * kill the process instead of corrupting another's registers. */
-    write_cr0((read_cr0() | CR0_EM) & ~CR0_MP);
-    write_cr4(read_cr4() & ~(CR4_OSFXSR | CR4_OSXMMEXCPT));
 }

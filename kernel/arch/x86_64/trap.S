@@ -6,6 +6,7 @@
  * the kernel's per-CPU base inside the kernel.
  */
 #include "gdt.h"
+#include "trap.h"
 
 .macro STUB_NOERR n
     .align 16
@@ -61,6 +62,17 @@ trap_stub_\n:
     .endr
 
 trap_common:
+    /* First, from user or kernel mode alike: an interrupt gate clears IF
+     * and TF but keeps the interrupted code's AC and DF (SYSCALL has
+     * SFMASK for that; here it is up to us).
+     *   AC - user mode may set it (popf); with SMAP, AC = 1 would let every
+     *        handler touch user pages. CLAC exists only on CPUs with SMAP,
+     *        so the bit is cleared in the flags image, which works on all.
+     *   DF - the C code assumes string operations go forward.
+     * trap_dispatch asserts both are clear. */
+    pushfq
+    andq $~TRAP_ENTRY_CLEAR_FLAGS, (%rsp)
+    popfq
     testb $3, 24(%rsp)              /* CS of the interrupted context */
     jz 1f
     swapgs
@@ -79,7 +91,6 @@ trap_common:
     push %r13
     push %r14
     push %r15
-    cld
     mov %rsp, %rdi
     call trap_dispatch
     /* Fall into trap_return: resume the context in the frame at RSP. */

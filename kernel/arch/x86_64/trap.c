@@ -21,6 +21,7 @@ struct idt_gate {
     uint32_t reserved;
 } __attribute__((packed));
 _Static_assert(sizeof(struct idt_gate) == 16, "IDT gate layout");
+_Static_assert(TRAP_ENTRY_CLEAR_FLAGS == (RFLAGS_AC | RFLAGS_DF), "trap.S clears AC and DF");
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern const uint64_t trap_stub_table[48];
@@ -129,6 +130,9 @@ void trap_dump(const struct trap_frame *f, const char *who)
 
 void trap_dispatch(struct trap_frame *f)
 {
+    /* trap.S cleared AC and DF before calling us, whatever the interrupted
+     * code had: no handler may run with SMAP switched off by a user. */
+    assert(!(read_rflags() & (RFLAGS_AC | RFLAGS_DF)));
     if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + NUM_IRQS) {
         ktrap_irq((int)(f->vector - VEC_IRQ0), f);
         return;

@@ -6,14 +6,13 @@
 #ifndef ARCH_TRAP_H
 #define ARCH_TRAP_H
 
-#include <stdint.h>
-
 /* clang-format off */
 #define VEC_DE   0
 #define VEC_DB   1
 #define VEC_NMI  2
 #define VEC_BP   3
 #define VEC_UD   6
+#define VEC_NM   7
 #define VEC_DF   8
 #define VEC_GP   13
 #define VEC_PF   14
@@ -21,7 +20,13 @@
 #define VEC_IRQ0 32  /* 8259 PIC remapped here: IRQ n is vector 32 + n */
 #define VEC_SPURIOUS 255
 #define NUM_IRQS 16
+
+/* RFLAGS bits trap.S clears on every entry: AC and DF (pinned in trap.c). */
+#define TRAP_ENTRY_CLEAR_FLAGS 0x40400
 /* clang-format on */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 /* Pushed by trap.S: general registers, then vector and error code, then
  * what the CPU pushed. */
@@ -43,5 +48,6 @@ void trap_dispatch(struct trap_frame *f);
 void trap_dump(const struct trap_frame *f, const char *who);
 
 const char *trap_name(uint64_t vector);
+#endif
 
 #endif

@@ -28,9 +28,10 @@ static void *table_virt(uint64_t pa)
     return (void *)(KERNEL_VBASE + pa);
 }
 
-static uint64_t new_table(void)
+/* A zeroed page table, charged to q (0: the kernel's own). */
+static uint64_t new_table(struct quota *q)
 {
-    uint64_t pa = kmem_frame_alloc();
+    uint64_t pa = kmem_frame_alloc_for(q);
     if (pa == FRAME_NONE)
         return 0;
     memset(table_virt(pa), 0, 4096);
@@ -45,9 +46,9 @@ static uint64_t *entry(uint64_t table_pa, uint64_t va, int level)
 }
 
 /* Walk to the table that holds va's entry at `level`, allocating on the way
- * when `create`. Returns 0 if a table is missing (or a huge page is in the
- * way) and cannot or must not be made. */
-static uint64_t *walk(uint64_t pml4, uint64_t va, int level, int create)
+ * when `create` (charged to q). Returns 0 if a table is missing (or a huge
+ * page is in the way) and cannot or must not be made. */
+static uint64_t *walk(uint64_t pml4, uint64_t va, int level, int create, struct quota *q)
 {
     uint64_t table = pml4;
     for (int l = 3; l > level; l--) {
@@ -55,7 +56,7 @@ static uint64_t *walk(uint64_t pml4, uint64_t va, int level, int create)
         if (!(*e & PTE_P)) {
             if (!create)
                 return 0;
-            uint64_t t = new_table();
+            uint64_t t = new_table(q);
             if (!t)
                 return 0;
             /* Intermediate entries are permissive; leaves decide. */
@@ -68,9 +69,9 @@ static uint64_t *walk(uint64_t pml4, uint64_t va, int level, int create)
     return entry(table, va, level);
 }
 
-int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags)
+int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags, struct quota *q)
 {
-    uint64_t *e = walk(pml4, va, 0, 1);
+    uint64_t *e = walk(pml4, va, 0, 1, q);
     if (!e)
         return -E_NOMEM;
     if (*e & PTE_P)
@@ -104,9 +105,69 @@ uint64_t *vm_pte(uint64_t pml4, uint64_t va)
     return entry(table, va, 0);
 }
 
-uint64_t vm_space_create(void)
+/* A table none of whose entries is present. */
+static int table_empty(uint64_t pa)
 {
-    uint64_t pml4 = new_table();
+    const uint64_t *t = phys_to_virt(pa);
+    for (int i = 0; i < 512; i++)
+        if (t[i] & PTE_P)
+            return 0;
+    return 1;
+}
+
+/* Free the tables on va's path that are empty, the lowest first, up to
+ * (not including) the PML4. User half only: the kernel half's tables are
+ * shared by every address space. */
+static void prune(uint64_t pml4, uint64_t va, struct quota *q)
+{
+    uint64_t *path[4] = {0}, table = pml4;
+    int lowest = 4;
+    for (int l = 3; l >= 1; l--) {
+        uint64_t *e = entry(table, va, l);
+        if (!(*e & PTE_P) || (*e & PTE_PS))
+            break;
+        path[l] = e;
+        lowest = l;
+        table = *e & PTE_ADDR;
+    }
+    for (int l = lowest; l <= 3; l++) {
+        uint64_t child = *path[l] & PTE_ADDR;
+        if (!table_empty(child))
+            return;
+        *path[l] = 0;
+        invlpg(va); /* also drops what the paging-structure caches hold of it */
+        kmem_frame_free_for(q, child);
+    }
+}
+
+uint64_t vm_unmap_range(uint64_t pml4, uint64_t va, uint64_t pages, struct quota *q)
+{
+    assert(va % 4096 == 0 && va < USER_HALF_END && pages <= (USER_HALF_END - va) / 4096);
+    uint64_t end = va + pages * 4096, n = 0;
+    while (va < end) {
+        uint64_t stop = (va | ((1ull << 21) - 1)) + 1; /* the end of va's page table */
+        if (stop > end)
+            stop = end;
+        uint64_t *e = walk(pml4, va, 0, 0, 0);
+        for (uint64_t a = va; e && a < stop; a += 4096, e++) {
+            uint64_t old = *e;
+            if (!(old & PTE_P))
+                continue;
+            *e = 0;
+            invlpg(a);
+            if (old & PTE_OWNED)
+                kmem_frame_free_for(q, old & PTE_ADDR);
+            n++;
+        }
+        prune(pml4, va, q);
+        va = stop;
+    }
+    return n;
+}
+
+uint64_t vm_space_create(struct quota *q)
+{
+    uint64_t pml4 = new_table(q);
     if (!pml4)
         return 0;
     uint64_t *dst = phys_to_virt(pml4), *src = phys_to_virt(vm_kernel_pml4);
@@ -116,7 +177,7 @@ uint64_t vm_space_create(void)
 }
 
 /* Free the subtree below table `pa` at `level` (2 = PDPT .. 0 = PT). */
-static uint64_t free_subtree(uint64_t pa, int level, void (*free_frame)(uint64_t))
+static uint64_t free_subtree(uint64_t pa, int level, struct quota *q)
 {
     uint64_t *t = phys_to_virt(pa), n = 0;
     for (int i = 0; i < 512; i++) {
@@ -124,24 +185,24 @@ static uint64_t free_subtree(uint64_t pa, int level, void (*free_frame)(uint64_t
             continue;
         if (level == 0) {
             if (t[i] & PTE_OWNED) {
-                free_frame(t[i] & PTE_ADDR);
+                kmem_frame_free_for(q, t[i] & PTE_ADDR);
                 n++;
             }
         } else {
-            n += free_subtree(t[i] & PTE_ADDR, level - 1, free_frame);
+            n += free_subtree(t[i] & PTE_ADDR, level - 1, q);
         }
     }
-    kmem_frame_free(pa);
+    kmem_frame_free_for(q, pa);
     return n + 1;
 }
 
-uint64_t vm_space_destroy(uint64_t pml4, void (*free_frame)(uint64_t pa))
+uint64_t vm_space_destroy(uint64_t pml4, struct quota *q)
 {
     uint64_t *t = phys_to_virt(pml4), n = 0;
     for (int i = 0; i < PML4_KERNEL_FIRST; i++)
         if (t[i] & PTE_P)
-            n += free_subtree(t[i] & PTE_ADDR, 2, free_frame);
-    kmem_frame_free(pml4);
+            n += free_subtree(t[i] & PTE_ADDR, 2, q);
+    kmem_frame_free_for(q, pml4);
     return n + 1;
 }
 
@@ -162,7 +223,7 @@ void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
         return 0;
     if (va >> 21 != c->region) {
         c->region = va >> 21;
-        c->pt = walk(c->pml4, va, 0, 0); /* the PTE slot for va, or 0 */
+        c->pt = walk(c->pml4, va, 0, 0, 0); /* the PTE slot for va, or 0 */
         if (c->pt)
             c->pt -= (va >> 12) & 511; /* the start of that page table */
     }
@@ -177,7 +238,7 @@ void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
 
 static void map_2m(uint64_t va, uint64_t pa, uint64_t flags)
 {
-    uint64_t *e = walk(vm_kernel_pml4, va, 1, 1);
+    uint64_t *e = walk(vm_kernel_pml4, va, 1, 1, 0);
     if (!e)
         panic("out of frames building the physmap");
     *e = pa | flags | PTE_P | PTE_PS;
@@ -185,7 +246,7 @@ static void map_2m(uint64_t va, uint64_t pa, uint64_t flags)
 
 static void map_4k(uint64_t va, uint64_t pa, uint64_t flags)
 {
-    if (vm_map(vm_kernel_pml4, va, pa, flags) < 0)
+    if (vm_map(vm_kernel_pml4, va, pa, flags, 0) < 0)
         panic("cannot map kernel page %lx", va);
 }
 
@@ -222,15 +283,15 @@ void vm_init(uint64_t phys_max)
     cpuid(7, 0, r);
     int smep = (r[1] >> 7) & 1, smap = (r[1] >> 20) & 1;
 
-    vm_kernel_pml4 = new_table();
+    vm_kernel_pml4 = new_table(0);
     if (!vm_kernel_pml4)
         panic("no frame for the kernel PML4");
 
     /* Pre-create the PDPTs of every kernel PML4 slot in use, so each process
      * can copy the upper half once and still see later kernel mappings. */
     for (uint64_t va = PHYSMAP_BASE; va < PHYSMAP_BASE + PHYSMAP_MAX; va += 1ull << 39)
-        walk(vm_kernel_pml4, va, 2, 1);
-    walk(vm_kernel_pml4, KERNEL_VBASE, 2, 1);
+        walk(vm_kernel_pml4, va, 2, 1, 0);
+    walk(vm_kernel_pml4, KERNEL_VBASE, 2, 1, 0);
 
     /* physmap: 2 MiB pages, except where the kernel image lives: there 4 KiB
      * pages keep the alias of text and rodata read-only. */

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "../../quota.h"
 #include "layout.h"
 
 /* clang-format off */
@@ -40,26 +41,35 @@ extern uint64_t vm_kernel_pml4;
  * Precondition: frame allocator ready; phys_max = end of RAM. */
 void vm_init(uint64_t phys_max);
 
-/* Map one 4 KiB page; allocates intermediate tables (user ones get PTE_U).
- * Returns 0, -E_NOMEM, or -E_EXIST if va is already mapped. */
-int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags);
+/* Map one 4 KiB page; allocates intermediate tables (user ones get PTE_U),
+ * charged to q (0: the kernel's own tables, at boot). Returns 0, -E_NOMEM
+ * (out of frames or q's budget), or -E_EXIST if va is already mapped. */
+int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags, struct quota *q);
 
 /* Remove va's 4 KiB mapping and flush it from this CPU's TLB; returns the
- * physical address that was mapped, or FRAME_NONE-like 0 if none was. */
+ * physical address that was mapped, or FRAME_NONE-like 0 if none was.
+ * Frees nothing (the kernel's own mappings). */
 uint64_t vm_unmap(uint64_t pml4, uint64_t va);
+
+/* Unmap [va, va + pages * 4 KiB) of a user address space: frames marked
+ * PTE_OWNED are freed, every page table left empty is freed, and both are
+ * uncharged from q, the space's owner. Returns the pages that were mapped.
+ * Precondition: the range is page-aligned and inside the user half. */
+uint64_t vm_unmap_range(uint64_t pml4, uint64_t va, uint64_t pages, struct quota *q);
 
 /* Leaf PTE for va, or 0 when the walk finds no table (never allocates).
  * Stops at huge pages and returns that entry. */
 uint64_t *vm_pte(uint64_t pml4, uint64_t va);
 
-/* A new address space: empty user half, the kernel half shared. Returns
- * the PML4's physical address, or 0 when out of frames. */
-uint64_t vm_space_create(void);
+/* A new address space: empty user half, the kernel half shared; its PML4
+ * is charged to q. Returns the PML4's physical address, or 0 when out of
+ * frames or budget. */
+uint64_t vm_space_create(struct quota *q);
 
-/* Free every page table of the user half, call free_frame for each mapped
- * frame marked PTE_OWNED, then the PML4. Returns the frames freed that way
- * plus the tables. Precondition: the space is not loaded in CR3. */
-uint64_t vm_space_destroy(uint64_t pml4, void (*free_frame)(uint64_t pa));
+/* Free every page table of the user half, each mapped frame marked
+ * PTE_OWNED, then the PML4, uncharging them all from q. Returns the frames
+ * freed. Precondition: the space is not loaded in CR3. */
+uint64_t vm_space_destroy(uint64_t pml4, struct quota *q);
 
 /* Physmap pointer to the byte at user address va if the page is present and
  * user-accessible (and writable when `write`), else 0. */

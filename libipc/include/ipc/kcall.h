@@ -23,6 +23,19 @@ long kc_cap_identify(uint64_t handle, uint64_t *badge);
 long kc_module_info(uint32_t index, struct kc_module_info *out);
 long kc_spawn(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base, uint16_t io_count,
               uint32_t irq_mask, const char *name, uint32_t *pid);
+
+/* What a child may hold, carved out of our own budget while it lives; a
+ * field of 0 means the default (KC_SPAWN_FRAMES, _THREADS, _PROCS). */
+struct kc_budget {
+    uint64_t frames;  /* kernel frames */
+    uint32_t threads; /* threads, its main thread included (< 65536) */
+    uint32_t procs;   /* processes: itself and those it may start (< 65536) */
+};
+
+/* kc_spawn with a budget (0: the defaults). */
+long kc_spawn_budget(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
+                     uint16_t io_count, uint32_t irq_mask, const char *name,
+                     const struct kc_budget *budget, uint32_t *pid);
 long kc_kill(uint32_t pid);
 long kc_wait_death(uint32_t *pid, uint32_t *reason, uint64_t *detail, uint64_t *badge);
 long kc_proc_info(uint32_t slot, struct kc_proc_info *out);

@@ -12,11 +12,12 @@ void name_pack(struct ipc_msg *m, const char *name);
 /* Publish the calling thread under name. Returns 0 or -E_*. */
 long name_register(const char *name);
 
-/* Handle of the server registered as name, or -E_NOENT. */
+/* Handle of the server registered as name; -E_NOENT if there is none,
+ * -E_AGAIN while its server is being restarted. */
 long name_lookup(const char *name);
 
-/* As name_lookup, retrying every tick until the name appears or `ticks`
- * have passed (servers start in parallel). */
+/* As name_lookup, retrying every tick until the name appears (servers
+ * start in parallel, and restart) or `ticks` have passed. */
 long name_lookup_wait(const char *name, uint64_t ticks);
 
 /* Call and return the server's status word (w0), or the IPC error. */

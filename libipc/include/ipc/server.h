@@ -24,6 +24,12 @@ struct server {
     const struct server_op *ops;
     size_t nops;
     void (*on_notify)(uint64_t bits); /* notifications (IRQs, ...), optional */
+    /* Accept a handle with a request (IPC_INFO_ACCEPT). Without it, a
+     * client's message carrying one is refused by the kernel (-E_NOACCEPT
+     * to the client). With it, a handler finds the handle in m->cap
+     * (m->info has IPC_INFO_CAP) and keeps it by setting m->cap to 0;
+     * any handle it leaves there is deleted after the handler. */
+    int accept_caps;
 };
 
 /* Run forever. Returns only if the name cannot be registered. Unknown

@@ -49,9 +49,12 @@ int main(void)
     uint64_t before[4], after[4];
     snapshot(before);
 
+    /* The hog's budget: 32 processes (itself and 31 sleepers), 56
+     * threads, and kernel frames enough for both; carved out of ours. */
+    const struct kc_budget budget = {2560, 56, 32};
     uint32_t pid = 0;
-    long h = kc_spawn((uint32_t)kc_module_find("hostile.hog"), PRIV_SPAWN, 8, 0, 0, 0,
-                      "hostile.hog", &pid);
+    long h = kc_spawn_budget((uint32_t)kc_module_find("hostile.hog"), PRIV_SPAWN, 8, 0, 0, 0,
+                             "hostile.hog", &budget, &pid);
     if (h < 0) {
         printf("exhaustion: cannot start the hog: %s\n", ipc_strerror(h));
         return 1;

@@ -273,6 +273,7 @@ static long take_peer(struct ipc_msg *m, volatile long *peer)
     if (!(m->info & IPC_INFO_CAP) || (long)m->cap < 0)
         return -E_INVAL;
     *peer = (long)m->cap;
+    m->cap = 0; /* kept: server_run must not delete it */
     attacker = badge_pid(m->badge);
     return 0;
 }
@@ -445,6 +446,9 @@ int main(void)
         printf("hostile.granter: cannot start: %s\n", ipc_strerror(rc));
         return 1;
     }
-    struct server s = {"hostile.granter", ops, sizeof(ops) / sizeof(ops[0]), 0};
+    struct server s = {.name = "hostile.granter",
+                       .ops = ops,
+                       .nops = sizeof(ops) / sizeof(ops[0]),
+                       .accept_caps = 1};
     return (int)server_run(&s);
 }

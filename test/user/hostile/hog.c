@@ -1,7 +1,9 @@
 /*
  * hostile.hog: takes everything it can until each is refused: threads,
- * processes, handles, grants and memory. It reports what it got to its
- * parent (hostile.exhaustion) and exits holding all of it.
+ * processes, handles, grants and memory. Its budget (from
+ * hostile.exhaustion) is what refuses processes and threads; the memory
+ * server's quota refuses pages, its own table handles. It reports what it
+ * got to its parent and exits holding all of it.
  */
 #include <common/string.h>
 #include <ipc/grant.h>
@@ -23,12 +25,13 @@ int main(void)
     struct ipc_msg m = ipc_msg_make(1, IPC_MSG_WORDS);
     long rc;
 
-    /* Processes: spawn sleepers until the kernel says no (process table
-     * or its own memory). Their handles are dropped: those are counted apart. */
+    /* Processes: spawn sleepers, each as small as it can be, until our
+     * budget says no. Their handles are dropped: those are counted apart. */
     long sleeper = kc_module_find("hostile.sleeper");
+    const struct kc_budget tiny = {40, 1, 1};
     uint64_t spawned = 0;
     for (;;) {
-        rc = kc_spawn((uint32_t)sleeper, 0, 1, 0, 0, 0, "hostile.sleeper", 0);
+        rc = kc_spawn_budget((uint32_t)sleeper, 0, 1, 0, 0, 0, "hostile.sleeper", &tiny, 0);
         if (rc < 0)
             break;
         kc_cap_delete((uint64_t)rc);
