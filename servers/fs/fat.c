@@ -338,6 +338,14 @@ static int parse_boot(struct fat_vol *v, const uint8_t *b)
         return -E_CORRUPT; /* the FAT cannot describe every cluster */
     if ((uint64_t)total * (bps / FAT_DEV_BLOCK) > v->dev.blocks)
         return -E_RANGE; /* the volume is larger than the device */
+    uint32_t dev_sector = v->dev.sector_size ? v->dev.sector_size : FAT_DEV_BLOCK;
+    if (bps % dev_sector != 0)
+        return -E_INVAL; /* a volume sector would be part of a device sector */
+    uint32_t max = v->dev.max_blocks ? v->dev.max_blocks / (bps / FAT_DEV_BLOCK) : 0;
+    if (v->dev.max_blocks && max == 0)
+        return -E_INVAL; /* the device cannot move one volume sector at once */
+    /* at most 32 MiB a request, so a block count never overflows */
+    v->xfer_max = max && max < (32u << 20) / bps ? max : (32u << 20) / bps;
     v->bps = bps;
     v->bps_blocks = bps / FAT_DEV_BLOCK;
     v->spc = spc;
@@ -407,8 +415,11 @@ static int count_free(struct fat_vol *v)
 int fat_mount(struct fat_vol *v, const struct fat_config *cfg)
 {
     memset(v, 0, sizeof(*v));
+    uint32_t dev_sector = cfg->dev.sector_size ? cfg->dev.sector_size : FAT_DEV_BLOCK;
     if (!cfg->dev.read || !cfg->dev.write || !cfg->dev.flush || !cfg->cache ||
-        cfg->cache_bytes < FAT_CACHE_SLOTS_MIN * FAT_DEV_BLOCK)
+        cfg->cache_bytes < FAT_CACHE_SLOTS_MIN * FAT_DEV_BLOCK || dev_sector < FAT_DEV_BLOCK ||
+        dev_sector > FAT_SECTOR_MAX || !is_pow2(dev_sector) || cfg->cache_bytes < dev_sector ||
+        (cfg->dev.max_blocks && cfg->dev.max_blocks < dev_sector / FAT_DEV_BLOCK))
         return -E_INVAL;
     v->dev = cfg->dev;
     v->now = cfg->now;
@@ -416,10 +427,11 @@ int fat_mount(struct fat_vol *v, const struct fat_config *cfg)
     v->scratch = cfg->scratch;
     v->scratch_bytes = cfg->scratch_bytes;
     v->rdonly = (cfg->flags & FAT_MOUNT_RDONLY) != 0;
-    if (v->dev.blocks < 1)
+    uint32_t first = dev_sector / FAT_DEV_BLOCK; /* the boot sector, as the device reads it */
+    if (v->dev.blocks < first)
         return -E_CORRUPT;
     uint8_t *boot = cfg->cache;
-    if (v->dev.read(v->dev.ctx, 0, 1, boot) != 0)
+    if (v->dev.read(v->dev.ctx, 0, first, boot) != 0)
         return -E_IO;
     int rc = parse_boot(v, boot);
     if (rc < 0)

@@ -55,13 +55,18 @@
 
 /*
  * The block device. Blocks are 512 bytes; count >= 1 and buf holds count *
- * 512 bytes (no alignment promised). Each returns 0 or a negative code
- * (-E_IO for a device failure). flush returns once everything written
- * before it is durable; the library's write order rests on it.
+ * 512 bytes (no alignment promised). Every request starts and ends on a
+ * volume sector, so on a device with larger sectors (BLK_INFO w2) it is
+ * whole device sectors. Each returns 0 or a negative code (-E_IO for a
+ * device failure). flush returns 0 once everything written before it is
+ * durable; the library's write order rests on it (with the block
+ * protocol's epochs, see docs/storage.md "What the server must do").
  */
 struct fat_dev {
     void *ctx;
-    uint64_t blocks; /* device size in 512-byte blocks */
+    uint64_t blocks;      /* device size in 512-byte blocks */
+    uint32_t sector_size; /* the device's sector in bytes, 512..4096 (0: 512) */
+    uint32_t max_blocks;  /* most blocks in one request (0: no limit) */
     int (*read)(void *ctx, uint64_t block, uint32_t count, void *buf);
     int (*write)(void *ctx, uint64_t block, uint32_t count, const void *buf);
     int (*flush)(void *ctx);
@@ -159,6 +164,7 @@ struct fat_vol {
     /* geometry, fixed at mount */
     uint32_t bps;           /* bytes per sector */
     uint32_t bps_blocks;    /* device blocks per sector */
+    uint32_t xfer_max;      /* most sectors in one request */
     uint32_t spc;           /* sectors per cluster */
     uint32_t cluster_bytes; /* bps * spc */
     uint32_t total_sectors;

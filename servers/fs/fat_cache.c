@@ -9,30 +9,27 @@
 /* Source for zero fills: one sector of the largest size. */
 static const uint8_t zeros[FAT_SECTOR_MAX];
 
-/* Requests are split so a block count never overflows 32 bits. */
-#define DEV_CHUNK_BLOCKS 0x10000u
-
 static int in_volume(const struct fat_vol *v, uint32_t sector, uint32_t count)
 {
     return count != 0 && sector < v->total_sectors && count <= v->total_sectors - sector;
 }
 
-/* Precondition: the range was checked with in_volume. */
+/* In requests of at most xfer_max sectors. Precondition: the range was
+ * checked with in_volume. */
 static int dev_xfer(struct fat_vol *v, uint32_t sector, uint32_t count, uint8_t *rbuf,
                     const uint8_t *wbuf)
 {
-    uint64_t block = (uint64_t)sector * v->bps_blocks;
-    uint64_t left = (uint64_t)count * v->bps_blocks;
     size_t done = 0;
-    while (left) {
-        uint32_t n = left > DEV_CHUNK_BLOCKS ? DEV_CHUNK_BLOCKS : (uint32_t)left;
-        int rc = rbuf ? v->dev.read(v->dev.ctx, block, n, rbuf + done)
-                      : v->dev.write(v->dev.ctx, block, n, wbuf + done);
+    while (count) {
+        uint32_t n = count > v->xfer_max ? v->xfer_max : count;
+        uint64_t block = (uint64_t)sector * v->bps_blocks;
+        int rc = rbuf ? v->dev.read(v->dev.ctx, block, n * v->bps_blocks, rbuf + done)
+                      : v->dev.write(v->dev.ctx, block, n * v->bps_blocks, wbuf + done);
         if (rc != 0)
             return -E_IO;
-        block += n;
-        left -= n;
-        done += (size_t)n * FAT_DEV_BLOCK;
+        sector += n;
+        count -= n;
+        done += (size_t)n * v->bps;
     }
     return 0;
 }

@@ -8,7 +8,8 @@
  * equal and, after the script, a second check that finds nothing to fix.
  *
  * Input: byte 0 flags (bit 0: mount with FAT_MOUNT_CHECK, bit 1:
- * read-only, bit 2: a 4-slot cache), byte 1 the script length L, L script
+ * read-only, bit 2: a 4-slot cache, bit 3: a device with 4096-byte sectors,
+ * bit 4: at most 8 blocks a request), byte 1 the script length L, L script
  * bytes, then the image. The device is the image padded with zeros up to
  * the size its boot sector gives (at most 4 MiB).
  */
@@ -30,6 +31,7 @@
 
 static uint8_t *disk;
 static uint64_t disk_blocks;
+static uint32_t dev_align, dev_max; /* the device's sector (blocks) and largest request */
 /* Where writes may go, in blocks: worked out here from the boot sector,
  * independently of the library (empty if it is nonsense, so a volume the
  * library refuses is never written). */
@@ -66,11 +68,19 @@ static void layout(const uint8_t *b, size_t n)
     allow.data_hi = (data + (uint64_t)allow.clusters * spc) * k;
 }
 
+/* A request the device takes: inside it, whole device sectors, not too large. */
+static void check_request(uint64_t block, uint32_t count)
+{
+    if (count == 0 || block > disk_blocks || count > disk_blocks - block)
+        abort();
+    if (block % dev_align || count % dev_align || (dev_max && count > dev_max))
+        abort();
+}
+
 static int d_read(void *ctx, uint64_t block, uint32_t count, void *buf)
 {
     (void)ctx;
-    if (count == 0 || block > disk_blocks || count > disk_blocks - block)
-        abort();
+    check_request(block, count);
     memcpy(buf, disk + block * FAT_DEV_BLOCK, (size_t)count * FAT_DEV_BLOCK);
     return 0;
 }
@@ -83,8 +93,7 @@ static int in_range(uint64_t b, uint64_t lo, uint64_t hi)
 static int d_write(void *ctx, uint64_t block, uint32_t count, const void *buf)
 {
     (void)ctx;
-    if (count == 0 || block > disk_blocks || count > disk_blocks - block)
-        abort();
+    check_request(block, count);
     for (uint64_t b = block; b < block + count; b++)
         if (!in_range(b, 0, allow.boot_hi) && !in_range(b, allow.fsinfo_lo, allow.fsinfo_hi) &&
             !in_range(b, allow.fat_lo, allow.fat_hi) && !in_range(b, allow.data_lo, allow.data_hi))
@@ -114,7 +123,12 @@ static int do_mount(unsigned flags)
 {
     struct fat_config cfg;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.dev = (struct fat_dev){NULL, disk_blocks, d_read, d_write, d_flush};
+    cfg.dev = (struct fat_dev){.blocks = disk_blocks,
+                               .sector_size = dev_align * FAT_DEV_BLOCK,
+                               .max_blocks = dev_max,
+                               .read = d_read,
+                               .write = d_write,
+                               .flush = d_flush};
     cfg.cache = cache;
     cfg.cache_bytes = (flags & 4) ? 4 * 512 : sizeof(cache);
     cfg.scratch = scratch;
@@ -283,6 +297,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     unsigned flags = data[0];
+    dev_align = flags & 8 ? 8 : 1; /* a device with 4096-byte sectors */
+    dev_max = flags & 16 ? 8 : 0;  /* and small requests */
     size_t len = data[1];
     if (size - 2 < len)
         return 0;

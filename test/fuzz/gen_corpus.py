@@ -537,7 +537,7 @@ write("fat", "read-only", fat_input(2, SCRIPT_RW, clean.image()))
 write("fat", "tiny-cache", fat_input(5, SCRIPT_NS + SCRIPT_RW[:60], clean.image()))
 SMALL = {"a": {"x.bin": b"4096-byte sectors" * 20}, "LONG FILE NAME.txt": b"x" * 100}
 v4k = volume(SMALL, bps=4096, nfats=1, clusters=40)
-write("fat", "sectors-4096", fat_input(1, SCRIPT_RW, v4k.image(), v4k, "sectors-4096"))
+write("fat", "sectors-4096", fat_input(1 | 8 | 16, SCRIPT_RW, v4k.image(), v4k, "sectors-4096"))
 vbig = volume(SMALL, spc=8, nfats=1, clusters=60)
 write("fat", "one-fat-big-clusters", fat_input(1, SCRIPT_NS, vbig.image(), vbig, "big-clusters"))
 # What a crash leaves, under the dirty mark: a chain longer than its size,

@@ -64,11 +64,26 @@ static void oob(const char *op, uint64_t block, uint32_t count, uint64_t blocks)
     abort();
 }
 
+/* A request the device would refuse: outside it, across its sectors, or
+ * larger than it takes. */
+static void check_request(const struct tdev *d, const char *op, uint64_t block, uint32_t count)
+{
+    uint32_t a = d->align ? d->align : 1;
+    if (count == 0 || block > d->blocks || count > d->blocks - block)
+        oob(op, block, count, d->blocks);
+    if (block % a || count % a || (d->max_blocks && count > d->max_blocks)) {
+        fprintf(stderr,
+                "FAT device: %s of %u blocks at %llu: not whole %u-block sectors, or "
+                "more than %u blocks\n",
+                op, count, (unsigned long long)block, a, d->max_blocks);
+        abort();
+    }
+}
+
 static int td_read(void *ctx, uint64_t block, uint32_t count, void *buf)
 {
     struct tdev *d = ctx;
-    if (count == 0 || block > d->blocks || count > d->blocks - block)
-        oob("read", block, count, d->blocks);
+    check_request(d, "read", block, count);
     if (d->dead)
         return -E_IO;
     d->reads++;
@@ -88,8 +103,7 @@ static int td_read(void *ctx, uint64_t block, uint32_t count, void *buf)
 static int td_write(void *ctx, uint64_t block, uint32_t count, const void *buf)
 {
     struct tdev *d = ctx;
-    if (count == 0 || block > d->blocks || count > d->blocks - block)
-        oob("write", block, count, d->blocks);
+    check_request(d, "write", block, count);
     if (d->dead)
         return -E_IO;
     d->writes++;
@@ -157,7 +171,15 @@ static int td_flush(void *ctx)
 
 struct fat_dev tdev_ops(struct tdev *d)
 {
-    struct fat_dev dev = {d, d->blocks, td_read, td_write, td_flush};
+    struct fat_dev dev;
+    memset(&dev, 0, sizeof(dev));
+    dev.ctx = d;
+    dev.blocks = d->blocks;
+    dev.sector_size = (d->align ? d->align : 1) * FAT_DEV_BLOCK;
+    dev.max_blocks = d->max_blocks;
+    dev.read = td_read;
+    dev.write = td_write;
+    dev.flush = td_flush;
     return dev;
 }
 

@@ -22,6 +22,8 @@ struct tdev {
     uint8_t *durable; /* what survives a power cut (NULL: no crash model) */
     int fd;           /* file mode */
     uint64_t blocks;
+    uint32_t align;      /* the device's sector in blocks (0: 1); requests must respect it */
+    uint32_t max_blocks; /* most blocks per request (0: no limit) */
     long budget; /* blocks that may still be written (< 0: no limit); at 0 the next write or flush
                     finds the power gone */
     int dead;    /* the power went: every call fails */

@@ -276,6 +276,14 @@ static void test_mount_rejects(void **state)
     d.blocks /= 2;
     assert_int_equal(mount_t(t, &d, 0), -E_RANGE);
     d.blocks *= 2;
+    /* a device with larger sectors than the volume's, or tiny requests */
+    d.align = 8;
+    assert_int_equal(mount_t(t, &d, 0), -E_INVAL);
+    d.align = 0;
+    d.max_blocks = 1;
+    assert_int_equal(mount_t(t, &d, 0), 0);
+    assert_int_equal(fat_unmount(&t->v), 0);
+    d.max_blocks = 0;
     /* too little cache */
     assert_int_equal(tvol_mount(t, &d, 0, 3 * 512), -E_INVAL);
     assert_int_equal(tvol_mount(t, &d, 0, 4 * 512), 0);
@@ -291,17 +299,19 @@ struct geometry {
     const char *name;
     unsigned long kib;
     const char *opts;
-    int file_mode; /* large: the device reads and writes the file */
-    int mtools;    /* mtools refuses FAT32 with fewer than 65525 clusters */
+    int file_mode;       /* large: the device reads and writes the file */
+    int mtools;          /* mtools refuses FAT32 with fewer than 65525 clusters */
+    uint32_t align;      /* the device's sector, in blocks */
+    uint32_t max_blocks; /* the device's largest request */
 };
 
 static const struct geometry geometries[] = {
-    {"64m-512", 64 * KIB, "", 0, 1},
-    {"300m-4k-clusters", 300 * KIB, "-s 8", 1, 1},
-    {"300m-4k-sectors", 300 * KIB, "-S 4096 -s 1", 1, 1},
-    {"40m-one-fat", 40 * KIB, "-s 1 -f 1", 0, 1},
-    {"2m-tiny", 2 * KIB, "-s 1", 0, 0},
-    {"8m-2k-sectors", 8 * KIB, "-S 2048 -s 2", 0, 0},
+    {"64m-512", 64 * KIB, "", 0, 1, 1, 0},
+    {"300m-4k-clusters", 300 * KIB, "-s 8", 1, 1, 1, 8192},
+    {"300m-4k-sectors", 300 * KIB, "-S 4096 -s 1", 1, 1, 8, 256},
+    {"40m-one-fat", 40 * KIB, "-s 1 -f 1", 0, 1, 1, 1},
+    {"2m-tiny", 2 * KIB, "-s 1", 0, 0, 1, 0},
+    {"8m-2k-sectors", 8 * KIB, "-S 2048 -s 2", 0, 0, 4, 12},
 };
 
 static void run_geometry(const struct geometry *g)
@@ -315,6 +325,8 @@ static void run_geometry(const struct geometry *g)
         tdev_file(&d, img);
     else
         tdev_load(&d, img, 0);
+    d.align = g->align;
+    d.max_blocks = g->max_blocks;
     struct tvol *t = calloc(1, sizeof(*t));
     assert_int_equal(mount_t(t, &d, 0), 0);
     struct fat_vol *v = &t->v;
