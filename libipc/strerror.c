@@ -32,6 +32,12 @@ static const char *const names[E_MAX] = {
     [E_GRANT_DEPTH] = "indirect grant chain too deep",
     [E_IO] = "device I/O error",
     [E_NOACCEPT] = "receiver does not accept a handle",
+    [E_NOSPC] = "no space left",
+    [E_NOTDIR] = "not a directory",
+    [E_ISDIR] = "is a directory",
+    [E_NOTEMPTY] = "directory not empty",
+    [E_NAMETOOLONG] = "name too long",
+    [E_CORRUPT] = "file system corrupt",
 };
 
 const char *ipc_strerror(long err)

@@ -37,7 +37,14 @@
 #define E_IO            28  /* the device failed the request, or misbehaved and was reset
                                while it was in flight: its effect is unknown */
 #define E_NOACCEPT      29  /* the receiver did not accept a capability (IPC_INFO_ACCEPT) */
-#define E_MAX           30
+/* storage: the FAT file-system core (servers/fs) and its server */
+#define E_NOSPC         30  /* no free cluster left, or the directory is full */
+#define E_NOTDIR        31  /* a path component or the target is not a directory */
+#define E_ISDIR         32  /* the target is a directory */
+#define E_NOTEMPTY      33  /* directory not empty */
+#define E_NAMETOOLONG   34  /* a name over 255 UTF-16 units, or a path too long */
+#define E_CORRUPT       35  /* the on-disk structures are inconsistent */
+#define E_MAX           36
 /* clang-format on */
 
 #endif

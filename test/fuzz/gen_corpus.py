@@ -2,12 +2,15 @@
 """Seed inputs for the fuzzers: a few valid and a few near-miss inputs per
 target, so fuzzing starts past the magic numbers and size checks. Writes
 corpus/<target>/seed-*; run it again after changing an input format (it
-never touches the regress-* files)."""
+never touches the regress-* files). With --images DIR it also writes the
+FAT32 seeds' volumes there, padded to full size, for fsck.fat to judge."""
 
 import os
 import struct
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+IMAGES = sys.argv[sys.argv.index("--images") + 1] if "--images" in sys.argv else None
 
 
 def write(target, name, data):
@@ -332,3 +335,220 @@ write("virtq", "restart-slow-reset", vdev(features=32, reset_delay=50, flips=3) 
 write("virtq", "no-version-1", vdev(features=16) + IO)
 write("virtq", "features-refused", vdev(features=0xE0) + IO)
 write("virtq", "read-only-no-flush", vdev(features=3) + IO)
+
+# ---- tiny FAT32 volumes and operation scripts (fuzz_fat.c) ----
+
+PATHS = ["/", "/a", "/a/b", "/A/B/c.txt", "/LONG FILE NAME.txt", "/a/x.bin", "/sub",
+         "/sub/deeper", "/caf\u00e9", "/new file with a long name", "/x", "/a/b/ren"]
+P = {p: i for i, p in enumerate(PATHS)}
+O_CREATE, O_EXCL, O_TRUNC, O_DIR = 1, 2, 4, 8
+
+
+def lfn_checksum(sfn):
+    s = 0
+    for b in sfn:
+        s = (((s & 1) << 7) + (s >> 1) + b) & 0xFF
+    return s
+
+
+def short_name(name, taken):
+    """An 8.3 alias: the name itself if it is one, else BASE~N.EXT."""
+    base, _, ext = name.rpartition(".") if "." in name[1:] else (name, "", "")
+    ok = lambda s, n: 0 < len(s) <= n and all(c.isalnum() or c in "_-~" for c in s) and s.isascii()
+    if ok(base, 8) and (not ext or ok(ext, 3)) and name == name.upper():
+        sfn = base.ljust(8).encode() + ext.ljust(3).encode()
+        taken.add(sfn)
+        return sfn, False
+    clean = lambda s: "".join(c if c.isascii() and c.isalnum() else "_" for c in s.upper())
+    b, e = clean(base.replace(" ", "")), clean(ext)[:3]
+    n = 1
+    while True:
+        sfn = (b[:8 - len(str(n)) - 1] + "~" + str(n)).ljust(8).encode() + e.ljust(3).encode()
+        if sfn not in taken:
+            taken.add(sfn)
+            return sfn, True
+        n += 1
+
+
+def dir_entry(sfn, attr, cluster, size):
+    # times: 2024-05-06 07:08:10
+    t, d = (7 << 11) | (8 << 5) | 5, ((2024 - 1980) << 9) | (5 << 5) | 6
+    return sfn + struct.pack("<BBBHHHHHHHI", attr, 0, 0, t, d, d, cluster >> 16, t, d,
+                             cluster & 0xFFFF, size)
+
+
+def lfn_entries(name, sfn):
+    units = list(name.encode("utf-16-le"))
+    u = [units[i] | units[i + 1] << 8 for i in range(0, len(units), 2)]
+    n = (len(u) + 12) // 13
+    u += [0] + [0xFFFF] * (n * 13 - len(u) - 1) if len(u) % 13 else []
+    out, chk = b"", lfn_checksum(sfn)
+    for k in range(n, 0, -1):
+        part = u[(k - 1) * 13:k * 13]
+        out += struct.pack("<B5HBBB6HH2H", k | (0x40 if k == n else 0), *part[:5], 0x0F, 0, chk,
+                           *part[5:11], 0, *part[11:13])
+    return out
+
+
+class Volume:
+    def __init__(self, bps=512, spc=1, reserved=2, nfats=2, clusters=100):
+        self.bps, self.spc, self.reserved, self.nfats, self.clusters = bps, spc, reserved, nfats, clusters
+        self.fatsz = ((clusters + 2) * 4 + bps - 1) // bps
+        self.fat = [0] * (clusters + 2)
+        self.fat[0], self.fat[1] = 0x0FFFFFF8, 0x0FFFFFFF
+        self.data = {}  # cluster -> bytes
+        self.next = 2
+
+    def alloc(self, n):
+        first = self.next
+        for i in range(n):
+            self.fat[first + i] = first + i + 1 if i + 1 < n else 0x0FFFFFFF
+        self.next += n
+        return first
+
+    def cb(self):
+        return self.bps * self.spc
+
+    def put(self, first, content):
+        for i in range(0, max(len(content), 1), self.cb()):
+            c = first + i // self.cb()
+            self.data[c] = content[i:i + self.cb()]
+
+    def tree(self, spec, cluster=None, parent=0):
+        """spec: {name: bytes | dict}; returns the directory's first cluster."""
+        taken, body = set(), b""
+        ents = []
+        for name, val in spec.items():
+            sfn, lfn = short_name(name, taken)
+            ents.append((name, sfn, lfn, val))
+        need = 2 + sum(1 + (((len(n.encode('utf-16-le')) // 2) + 12) // 13 if l else 0)
+                       for n, s, l, v in ents)
+        nclu = max(1, (need * 32 + self.cb() - 1) // self.cb())
+        if cluster is None:
+            cluster = self.alloc(nclu)
+            body = dir_entry(b".          ", 0x10, cluster, 0)
+            body += dir_entry(b"..         ", 0x10, 0 if parent == 2 else parent, 0)
+        else:
+            cluster = self.alloc(nclu)
+        for name, sfn, lfn, val in ents:
+            if lfn:
+                body += lfn_entries(name, sfn)
+            if isinstance(val, dict):
+                sub = self.tree(val, None, cluster)
+                body += dir_entry(sfn, 0x10, sub, 0)
+            else:
+                first = self.alloc((len(val) + self.cb() - 1) // self.cb()) if val else 0
+                if val:
+                    self.put(first, val)
+                body += dir_entry(sfn, 0x20, first, len(val))
+        self.put(cluster, body.ljust(nclu * self.cb(), b"\0"))
+        return cluster
+
+    def image(self, dirty=False):
+        bps, total = self.bps, self.reserved + self.nfats * self.fatsz + self.clusters * self.spc
+        boot = b"\xEB\x58\x90GRANITE " + struct.pack("<HBHBHHBHHHII", bps, self.spc, self.reserved,
+                                                      self.nfats, 0, 0, 0xF8, 0, 32, 2, 0, total)
+        boot += struct.pack("<IHHIHH12sBBBI11s8s", self.fatsz, 0, 0, 2, 1 if self.reserved > 1 else 0,
+                            0, b"", 0x80, 0, 0x29, 0x6772616E, b"NO NAME    ", b"FAT32   ")
+        boot = boot.ljust(510, b"\0") + b"\x55\xAA"
+        img = bytearray(total * bps)
+        img[:512] = boot
+        if self.reserved > 1:
+            fsinfo = struct.pack("<I480xII", 0x41615252, 0x61417272, self.fat.count(0))
+            fsinfo += struct.pack("<I12xI", self.next, 0xAA550000)
+            img[bps:bps + 512] = fsinfo
+        fat = list(self.fat)
+        if dirty:
+            fat[1] &= ~0x08000000
+        raw = struct.pack("<%dI" % len(fat), *fat)
+        for k in range(self.nfats):
+            off = (self.reserved + k * self.fatsz) * bps
+            img[off:off + len(raw)] = raw
+        data = (self.reserved + self.nfats * self.fatsz) * bps
+        for c, content in self.data.items():
+            off = data + (c - 2) * self.cb()
+            img[off:off + len(content)] = content
+        return bytes(img).rstrip(b"\0")
+
+
+def fat_input(flags, script, img, vol=None, name=None):
+    assert len(script) <= 255
+    if IMAGES and vol is not None:
+        size = (vol.reserved + vol.nfats * vol.fatsz + vol.clusters * vol.spc) * vol.bps
+        with open(os.path.join(IMAGES, name + ".img"), "wb") as f:
+            f.write(img.ljust(size, b"\0"))
+    return bytes([flags, len(script)]) + bytes(script) + img
+
+
+def op_open(slot, flags, path):
+    return [0, slot, flags, P[path]]
+
+
+def op_rw(op, slot, off, length, mult=0):
+    return [op, slot, off & 0xFF, off >> 8, mult, length & 0xFF, length >> 8]
+
+
+TREE = {
+    "a": {"x.bin": bytes(range(256)) * 3, "b": {"c.txt": b"hello, granite\n"}},
+    "LONG FILE NAME.txt": b"long name " * 70,
+    "sub": {"deeper": {}},
+    "caf\u00e9": b"\xc3\xa9" * 40,
+    "README.TXT": b"",
+}
+
+SCRIPT_RW = (op_open(0, O_CREATE, "/new file with a long name") + op_rw(3, 0, 0, 1500)
+             + op_rw(2, 0, 100, 700) + [4, 0, 0x20, 0, 0] + op_open(1, 0, "/a/x.bin")
+             + op_rw(3, 1, 500, 900) + [11, 0] + [1, 0] + [6, 2] + op_open(2, O_DIR, "/a")
+             + [6, 2] + [5, 1] + [5, 0, P["/LONG FILE NAME.txt"]] + [14, 0])
+SCRIPT_NS = ([7, 0, P["/x"]] + [10, 0, P["/x"], P["/a/b/ren"]] + [10, 0, P["/a"], P["/a/b/ren"]]
+             + [9, 0, P["/caf\u00e9"]] + [8, 0, P["/sub/deeper"]] + [8, 0, P["/sub"]]
+             + [10, 0, P["/LONG FILE NAME.txt"], P["/x"]] + [13, 0] + [6, 0]
+             + op_open(0, 0, "/x") + op_rw(15, 0, 0, 0, 1) + [12, 0] + [4, 0, 0, 0, 0] + [9, 0, P["/x"]])
+
+def volume(tree, **kw):
+    vol = Volume(**kw)
+    vol.next = 2
+    root_spec = dict(tree)
+    # the root: no "." or "..", first cluster 2
+    taken, ents = set(), []
+    vol.alloc(1)
+    body = b""
+    for name, val in root_spec.items():
+        sfn, lfn = short_name(name, taken)
+        if lfn:
+            body += lfn_entries(name, sfn)
+        if isinstance(val, dict):
+            body += dir_entry(sfn, 0x10, vol.tree(val, None, 2), 0)
+        else:
+            first = vol.alloc((len(val) + vol.cb() - 1) // vol.cb()) if val else 0
+            if val:
+                vol.put(first, val)
+            body += dir_entry(sfn, 0x20, first, len(val))
+    assert len(body) <= vol.cb()
+    vol.put(2, body)
+    return vol
+
+
+clean = volume(TREE)
+write("fat", "rw-checked", fat_input(1, SCRIPT_RW, clean.image(), clean, "clean"))
+write("fat", "rw-plain", fat_input(0, SCRIPT_RW, clean.image()))
+write("fat", "namespace", fat_input(1, SCRIPT_NS, clean.image()))
+write("fat", "read-only", fat_input(2, SCRIPT_RW, clean.image()))
+write("fat", "tiny-cache", fat_input(5, SCRIPT_NS + SCRIPT_RW[:60], clean.image()))
+SMALL = {"a": {"x.bin": b"4096-byte sectors" * 20}, "LONG FILE NAME.txt": b"x" * 100}
+v4k = volume(SMALL, bps=4096, nfats=1, clusters=40)
+write("fat", "sectors-4096", fat_input(1 | 8 | 16, SCRIPT_RW, v4k.image(), v4k, "sectors-4096"))
+vbig = volume(SMALL, spc=8, nfats=1, clusters=60)
+write("fat", "one-fat-big-clusters", fat_input(1, SCRIPT_NS, vbig.image(), vbig, "big-clusters"))
+# What a crash leaves, under the dirty mark: a chain longer than its size,
+# a lost chain, an orphan long-name run, a stale "..", FAT copies that differ.
+crashed = volume(TREE)
+lost = crashed.alloc(3)
+crashed.put(lost, b"lost data" * 100)
+first_file = [c for c in crashed.data if crashed.data[c].startswith(b"long name")][0]
+crashed.fat[first_file + 1] = lost  # the 700-byte file's chain runs on
+img = bytearray(crashed.image(dirty=True))
+fat2 = (crashed.reserved + crashed.fatsz) * crashed.bps
+img[fat2 + 4 * 50:fat2 + 4 * 51] = struct.pack("<I", 0x0FFFFFFF)
+write("fat", "after-a-crash", fat_input(0, SCRIPT_RW, bytes(img)))
+write("fat", "after-a-crash-checked", fat_input(1, SCRIPT_NS, bytes(img)))
