@@ -472,6 +472,8 @@ class Worker:
                     need.append("fuzzers")
             if cmd and cmd[0].startswith(self.build) and os.path.basename(cmd[0]).startswith("test-"):
                 need.append(os.path.basename(cmd[0]))
+            elif not cmd and t["name"].startswith("host."):  # not built yet: ctest cannot say
+                need.append("test-" + t["name"][5:])
             out[t["name"]] = need
         return out
 
