@@ -15,6 +15,9 @@ long kcall_dispatch(struct thread *cur);
 void irq_deliver(int irq);
 void irq_thread_dying(struct thread *t);
 
+/* Some living thread has an IRQ bound: an interrupt may still wake it. */
+int irq_waiter_exists(void);
+
 /* TSC frequency measured at boot (kHz), for KC_TIME. */
 extern uint64_t tsc_khz;
 
