@@ -60,18 +60,19 @@ static void sizes(void)
         snprintf(what, sizeof(what), "server copies %lu bytes from us", n);
         check(what, ask(GT_COPY_FROM, (uint64_t)id, 0, n, 0, 0, &sum), (long)n);
         check("  ... and the bytes match", sum == test_checksum(buf + off, n), 1);
+        check("  ... and none past them", ask(GT_GUARDS, 0, 0, n, 0, 0, 0), 0);
         grant_revoke((uint64_t)id);
-        /* Server writes to us. */
+        /* Server writes to us. Guard bytes that are not zero around the
+         * grant: a copy one byte too long would show. */
         for (uint64_t i = 0; i < GT_BUF; i++)
-            buf[i] = 0;
+            buf[i] = GT_GUARD;
         id = grant_create(server_pid, buf + off, n, GRANT_F_WRITE);
         snprintf(what, sizeof(what), "server copies %lu bytes to us", n);
         check(what, ask(GT_COPY_TO, (uint64_t)id, 0, n, k + 7, 0, 0), (long)n);
         uint64_t bad = 0;
-        for (uint64_t i = 0; i < n; i++)
-            bad += buf[off + i] != gt_pattern(k + 7, i);
-        bad += off && buf[off - 1] != 0;         /* nothing before ... */
-        bad += off + n < GT_BUF && buf[off + n]; /* ... or after the grant */
+        for (uint64_t i = 0; i < GT_BUF; i++)
+            bad +=
+                i >= off && i - off < n ? buf[i] != gt_pattern(k + 7, i - off) : buf[i] != GT_GUARD;
         check("  ... and exactly those bytes changed", (long)bad, 0);
         grant_revoke((uint64_t)id);
     }
@@ -116,6 +117,28 @@ static void misuse(void)
     check("offset + length overflowing", ask(GT_COPY_FROM, (uint64_t)id, 8, ~0ull - 4, 0, 0, 0),
           -E_GRANT_RANGE);
     check("exactly the whole range", ask(GT_COPY_FROM, (uint64_t)id, 0, 100, 0, 0, 0), 100);
+    check("  ... and none past it", ask(GT_GUARDS, 0, 0, 100, 0, 0, 0), 0);
+    check("up to the end from an offset", ask(GT_COPY_FROM, (uint64_t)id, 37, 63, 0, 0, &sum), 63);
+    check("  ... the right bytes", sum == test_checksum(buf + 37, 63), 1);
+    check("  ... and none past them", ask(GT_GUARDS, 0, 0, 63, 0, 0, 0), 0);
+    grant_revoke((uint64_t)id);
+    for (uint64_t i = 0; i < 300; i++)
+        buf[i] = GT_GUARD;
+    id = grant_create(server_pid, buf + 100, 100, GRANT_F_WRITE);
+    check("write up to the end from an offset", ask(GT_COPY_TO, (uint64_t)id, 40, 60, 5, 0, 0), 60);
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < 300; i++)
+        bad += i >= 140 && i < 200 ? buf[i] != gt_pattern(5, i - 140) : buf[i] != GT_GUARD;
+    check("  ... and exactly those bytes changed", (long)bad, 0);
+    check("write one byte past the end", ask(GT_COPY_TO, (uint64_t)id, 40, 61, 5, 0, 0),
+          -E_GRANT_RANGE);
+    check("write at the end, nothing", ask(GT_COPY_TO, (uint64_t)id, 100, 0, 5, 0, 0), 0);
+    check("write at the end, one byte", ask(GT_COPY_TO, (uint64_t)id, 100, 1, 5, 0, 0),
+          -E_GRANT_RANGE);
+    bad = 0;
+    for (uint64_t i = 0; i < 300; i++)
+        bad += i >= 140 && i < 200 ? 0 : buf[i] != GT_GUARD;
+    check("  ... refused copies changed nothing", (long)bad, 0);
     grant_revoke((uint64_t)id);
 
     /* Unmapped pages: ours (the granter's) and the server's. */

@@ -18,13 +18,16 @@ static long serve(struct ipc_msg *m)
     uint64_t sum = 0;
     switch (ipc_info_label(m->info)) {
     case GT_COPY_FROM:
+        for (uint64_t i = 0; i < GT_BUF; i++)
+            buf[i] = GT_GUARD;
         rc = grant_copy_from(client, id, off, buf, len);
         if (rc > 0)
             sum = test_checksum(buf, (uint64_t)rc);
         break;
     case GT_COPY_TO:
-        for (uint64_t i = 0; i < len && i < GT_BUF; i++)
-            buf[i] = gt_pattern(m->w[4], i);
+        /* Past len, bytes that differ from the client's guard bytes. */
+        for (uint64_t i = 0; i < GT_BUF; i++)
+            buf[i] = i < len ? gt_pattern(m->w[4], i) : (uint8_t)~GT_GUARD;
         rc = grant_copy_to(client, id, off, buf, len);
         break;
     case GT_FROM_UNMAPPED:
@@ -42,6 +45,11 @@ static long serve(struct ipc_msg *m)
     case GT_REVOKE:
         rc = grant_revoke(id);
         break;
+    case GT_GUARDS: /* after a GT_COPY_FROM of len bytes into buf */
+        rc = 0;
+        for (uint64_t i = len; i < GT_BUF; i++)
+            rc += buf[i] != GT_GUARD;
+        break;
     }
     m->info = ipc_info(16, 0);
     m->w[1] = sum;
@@ -51,6 +59,7 @@ static long serve(struct ipc_msg *m)
 static const struct server_op ops[] = {
     {GT_COPY_FROM, serve},     {GT_COPY_TO, serve},     {GT_FROM_UNMAPPED, serve},
     {GT_MAKE_INDIRECT, serve}, {GT_MAKE_DIRECT, serve}, {GT_REVOKE, serve},
+    {GT_GUARDS, serve},
 };
 
 int main(void)

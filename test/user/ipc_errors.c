@@ -55,6 +55,49 @@ static void deaf(void *arg)
         kc_sleep(1000);
 }
 
+/* Answers every call through the slow path (a separate receive and reply)
+ * with each word changed in its own way, 64 bytes, label + 1. */
+static void echo_slow(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct ipc_msg m = {0};
+        if (ipc_recv(IPC_ANY, &m) < 0)
+            continue;
+        for (int i = 0; i < IPC_MSG_WORDS; i++)
+            m.w[i] = ~m.w[i] + (uint64_t)i * 0x0101010101010101ull;
+        m.info = ipc_info(IPC_MSG_BYTES, ipc_info_label(m.info) + 1) | ipc_info_timeout(1000);
+        ipc_reply(m.badge, &m);
+    }
+}
+
+/* Full 64-byte messages both ways, word by word: a call that takes the
+ * slow path (it has a timeout) and one that may take the fast path. */
+static void full_messages(void)
+{
+    long e = thread_create(echo_slow, 0, 0);
+    uint64_t badge = 0;
+    kc_cap_identify((uint64_t)e, &badge);
+    for (int round = 0; round < 2; round++) {
+        struct ipc_msg m = ipc_msg_make(40 + round, IPC_MSG_WORDS);
+        if (round == 0)
+            m.info |= ipc_info_timeout(1000);
+        for (int i = 0; i < IPC_MSG_WORDS; i++)
+            m.w[i] = 0x1122334455667788ull * (uint64_t)(i + 1) + (uint64_t)round;
+        struct ipc_msg sent = m;
+        long rc = ipc_call((uint64_t)e, &m);
+        int bad = rc != 0;
+        for (int i = 0; i < IPC_MSG_WORDS; i++)
+            bad += m.w[i] != ~sent.w[i] + (uint64_t)i * 0x0101010101010101ull;
+        bad += ipc_info_len(m.info) != IPC_MSG_BYTES || ipc_info_label(m.info) != 41u + round;
+        bad += m.badge != badge;
+        bad += (m.info >> IPC_INFO_TIMEOUT_SHIFT) != 0; /* the timeout is stripped */
+        check(round == 0 ? "64-byte call and reply on the slow path, word by word"
+                         : "64-byte call and reply, word by word",
+              bad, 0);
+    }
+}
+
 static volatile uint64_t got_info, got_bits, got_badge = 1;
 
 static void notify_waiter(void *arg)
@@ -123,6 +166,8 @@ int main(void)
     check("passing a handle we do not have", ipc_call((uint64_t)d, &m), -E_BADHANDLE);
     m = ipc_msg_make(1, 1);
     check("reply to a thread that is not calling us", ipc_reply(1, &m), -E_DEAD);
+
+    full_messages();
 
     /* Non-blocking and timeouts. */
     m = ipc_msg_make(0, 0);

@@ -21,6 +21,7 @@
 #include "../../servers/hello/hello.h"
 
 static int failures;
+static const void *main_code; /* an address in our (read-only) code */
 
 static void check(const char *name, int ok, const char *detail)
 {
@@ -97,6 +98,9 @@ static void memory_checks(void)
             want /= 2;
             continue;
         }
+        /* Leave a mark in every page: the next owner must not see it. */
+        for (uint64_t pg = 0; pg < want; pg++)
+            ((uint64_t *)chunks[n])[pg * 512 + pg % 512] = 0x6d61726b00000000ull | pg;
         sizes[n++] = want;
         total += want;
     }
@@ -109,6 +113,28 @@ static void memory_checks(void)
         mem_free_pages(chunks[i], sizes[i]);
     mem_stats(&s1);
     check("mem.everything_back_after_oom", s1.free_pages == s0.free_pages && s1.my_pages == 0, 0);
+
+    /* Take as much again: more than the pool has left untouched, so some of
+     * the marked frames come back to us, and every page must be zero. */
+    uint64_t dirty = 0, again = 0;
+    int m = 0;
+    for (uint64_t want = MEM_MAX_ALLOC_PAGES; want > 0 && m < 128 && again < total;) {
+        uint64_t *c = mem_alloc_pages(want, &rc);
+        if (!c) {
+            want /= 2;
+            continue;
+        }
+        for (uint64_t pg = 0; pg < want; pg++)
+            for (uint64_t w = 0; w < 512; w += 64)
+                dirty += c[pg * 512 + w] != 0 || c[pg * 512 + pg % 512] != 0;
+        chunks[m] = c;
+        sizes[m++] = want;
+        again += want;
+    }
+    snprintf(d, sizeof(d), "%lu of %lu pages taken again hold old data", dirty, again);
+    check("mem.pages_zeroed_on_reuse", again == total && dirty == 0, d);
+    for (int i = 0; i < m; i++)
+        mem_free_pages(chunks[i], sizes[i]);
 
     check_rc("mem.malformed_zero_pages", call("mem", MEM_ALLOC, 0, 0, 0), -E_RANGE);
     check_rc("mem.malformed_huge", call("mem", MEM_ALLOC, 0, 1ull << 40, 0), -E_RANGE);
@@ -141,6 +167,48 @@ static void hello_checks(void)
     long rc = h < 0 ? h : ipc_call_data((uint64_t)h, HELLO_GREET, "again", 5, &m);
     check("hello.still_serving",
           rc == 0 && (long)m.w[0] == 0 && memcmp(&m.w[2], "Hello, again!", 13) == 0, 0);
+}
+
+/* Every privileged kernel operation is refused to a process without its
+ * privilege (we have only PRIV_LOG), with arguments that would otherwise
+ * succeed: our module line gives us port 0x80 and IRQ 5, which need
+ * PRIV_IO and PRIV_IRQ as well. */
+static void privilege_checks(void)
+{
+    struct kc_module_info mi;
+    uint32_t me, pid;
+    uint64_t badge, b, e, st;
+    uint32_t v;
+    kc_self(&me, 0, 0, 0);
+    check_rc("priv.module_info_refused", kc_module_info(0, &mi), -E_PERM);
+    check_rc("priv.spawn_refused", kc_spawn(1000, 0, 0, 0, 0, 0, "x", 0), -E_PERM);
+    check_rc("priv.kill_refused", kc_kill(1), -E_PERM);
+    check_rc("priv.wait_death_refused", kc_wait_death(&pid, &v, &st, &badge), -E_PERM);
+    check_rc("priv.map_refused", kc_map(me, 0x4000000000ull, 0, 1, 0), -E_PERM);
+    check_rc("priv.unmap_refused", kc_unmap(me, 0x4000000000ull, 1), -E_PERM);
+    check_rc("priv.meminfo_refused", kc_meminfo(&b, &e, &st), -E_PERM);
+    check_rc("priv.io_in_refused", kc_io_in(0x80, 1, &v), -E_PERM);
+    check_rc("priv.io_out_refused", kc_io_out(0x80, 1, 0), -E_PERM);
+    check_rc("priv.io_write_refused", kc_io_write(0x80, 0x80, 0, "x", 1), -E_PERM);
+    check_rc("priv.irq_bind_refused", kc_irq_bind(5, 3), -E_PERM);
+    check_rc("priv.irq_ack_refused", kc_irq_ack(5), -E_PERM);
+    check_rc("priv.shutdown_refused", kc_shutdown(1), -E_PERM);
+}
+
+/* The kernel never writes into a page of ours that is not writable: our
+ * code and read-only data are mapped, user, and read-only. */
+static const char read_only[64] = "read-only";
+
+static void read_only_checks(void)
+{
+    struct kc_proc_info pi;
+    check_rc("uaccess.args_into_code_refused", kc_args((char *)(uintptr_t)main_code, 16), -E_FAULT);
+    check_rc("uaccess.args_into_rodata_refused", kc_args((char *)(uintptr_t)read_only, 16),
+             -E_FAULT);
+    check_rc("uaccess.proc_info_into_code_refused",
+             kc_proc_info(0, (struct kc_proc_info *)(uintptr_t)main_code), -E_FAULT);
+    check("uaccess.rodata_unchanged", strcmp(read_only, "read-only") == 0, 0);
+    check_rc("uaccess.proc_info_into_writable", kc_proc_info(0, &pi), 0);
 }
 
 static long kill_server(const char *name)
@@ -229,11 +297,14 @@ static void restart_checks(void)
 
 int main(void)
 {
+    main_code = (const void *)(uintptr_t)main;
     if (name_lookup_wait("hello", 500) < 0 || name_lookup_wait("mem", 500) < 0) {
         printf("servers.check: the server set did not come up\n");
         return 1;
     }
     console_checks();
+    privilege_checks();
+    read_only_checks();
     memory_checks();
     name_checks();
     hello_checks();

@@ -442,16 +442,28 @@ int main(void)
         regs[4] = (regs[4] & 0xffffffffull) | (1ull << IPC_INFO_TIMEOUT_SHIFT);
         if (next() % 1024)
             regs[4] |= IPC_INFO_NONBLOCK;
+        /* Most kernel calls name a real operation, so that each one (and
+         * its privilege check) is tried thousands of times. */
+        if (regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL && next() % 4)
+            regs[4] = (regs[4] & ~IPC_INFO_LABEL_MASK) | (next() % (KC_COUNT + 2))
+                                                             << IPC_INFO_LABEL_SHIFT;
         /* Kernel operations that would end or clone this process, or lose
          * the handles we print through, are not garbage but suicide; random
-         * kernel-log writes would only scribble on the console. */
+         * kernel-log writes would only scribble on the console (without
+         * PRIV_LOG they are refused, which is worth checking). */
         uint32_t op = (uint32_t)(regs[4] >> IPC_INFO_LABEL_SHIFT) & 0xffff;
         if (regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL &&
             (op == KC_EXIT || op == KC_THREAD_EXIT || op == KC_THREAD_CREATE || op == KC_SLEEP ||
-             op == KC_LOG ||
+             (op == KC_LOG && (me.privs & PRIV_LOG)) ||
              (op == KC_CAP_DELETE && (regs[7] == HANDLE_PARENT || regs[7] == HANDLE_NAMES))))
             regs[4] =
                 (regs[4] & ~IPC_INFO_LABEL_MASK) | ((uint64_t)KC_SELF << IPC_INFO_LABEL_SHIFT);
+        /* Buffers the kernel writes stay out of our own data and stack: they
+         * are our scratch memory, or memory that cannot be ours. */
+        int out = op == KC_ARGS ? W0 : op == KC_PROC_INFO || op == KC_MODULE_INFO ? W1 : -1;
+        if (regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL && out >= 0 &&
+            regs[out] >= USER_IMAGE_MIN && regs[out] < USER_TOP && !ours(regs[out], 256))
+            regs[out] = (uint64_t)(uintptr_t)scratch + next() % 2048;
         /* Half the grant copies go to our own table, whose answers are known. */
         if ((regs[0] == SYS_GRANT_COPY_FROM || regs[0] == SYS_GRANT_COPY_TO) && next() % 2) {
             regs[5] = me.pid;
