@@ -725,13 +725,20 @@ def main():
 
     targets = parse_targets()
     if a.sample:
-        wanted = a.ids.split(",") if a.ids else list(load_keyed(SAMPLE))
+        # sample.txt: "ID TEST # what": the test that kills the mutant, the
+        # only one built and run for it, so the sample stays quick.
+        sample = {i: "" for i in a.ids.split(",")} if a.ids else load_keyed(SAMPLE)
+        wanted = list(sample)
         found = find_by_id(targets, set(wanted))
         missing = [i for i in wanted if i not in found]
         if missing:
             sys.exit("mutate: sample ids no longer match any mutant (the code changed: pick new ones "
                      "with ./granite mutate --list): %s" % " ".join(missing))
         mutants = [found[i] for i in wanted]
+        for mu in mutants:
+            test = sample[mu.id].split("#")[0].strip()
+            if test:
+                mu.tests = [test]
     else:
         mutants = select(targets, a.seed, a.only)
     if a.list:

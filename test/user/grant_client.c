@@ -78,6 +78,45 @@ static void sizes(void)
     }
 }
 
+/* Two pages adjacent in our address space whose frames are not adjacent
+ * (the second page's frame comes first): copies must find each page's own
+ * frame, not run on in physical memory. We map them ourselves (PRIV_MAP;
+ * this image has no memory server) from the end of the user pool. */
+static void scattered(void)
+{
+    uint64_t base, end, state;
+    uint8_t *two = (uint8_t *)0x3000000000ull;
+    long rc = kc_meminfo(&base, &end, &state);
+    if (rc == 0)
+        rc = kc_map(my_pid, (uint64_t)two, end - 4096, 1, KC_MAP_WRITE | KC_MAP_ZERO);
+    if (rc == 0)
+        rc = kc_map(my_pid, (uint64_t)two + 4096, end - 8192, 1, KC_MAP_WRITE | KC_MAP_ZERO);
+    check("map two pages with their frames swapped", rc, 0);
+    if (rc < 0)
+        return;
+    for (int k = 0; k < 2; k++) {
+        uint64_t off = k ? 3 : 100, n = 8192 - off - 50, sum = 0, bad = 0;
+        for (uint64_t i = 0; i < 8192; i++)
+            two[i] = GT_GUARD;
+        int64_t id = grant_create(server_pid, two + off, n, GRANT_F_WRITE);
+        check("server writes across our swapped frames",
+              ask(GT_COPY_TO, (uint64_t)id, 0, n, 11 + k, 0, 0), (long)n);
+        for (uint64_t i = 0; i < 8192; i++)
+            bad += i >= off && i - off < n ? two[i] != gt_pattern(11 + k, i - off)
+                                           : two[i] != GT_GUARD;
+        check("  ... and exactly those bytes changed", (long)bad, 0);
+        grant_revoke((uint64_t)id);
+        for (uint64_t i = 0; i < 8192; i++)
+            two[i] = gt_pattern(21 + k, i);
+        id = grant_create(server_pid, two + off, n, GRANT_F_READ);
+        check("server reads across our swapped frames",
+              ask(GT_COPY_FROM, (uint64_t)id, 0, n, 0, 0, &sum), (long)n);
+        check("  ... the right bytes", sum == test_checksum(two + off, n), 1);
+        grant_revoke((uint64_t)id);
+    }
+    kc_unmap(my_pid, (uint64_t)two, 2);
+}
+
 static void misuse(void)
 {
     uint64_t sum;
@@ -227,6 +266,7 @@ int main(void)
     server_pid = (uint32_t)ipc_handle_pid((uint64_t)server);
     kc_self(&my_pid, 0, 0, 0);
     sizes();
+    scattered();
     misuse();
     /* The refused calls broke nothing: a plain copy still works. */
     int64_t id = grant_create(server_pid, buf, 4096, GRANT_F_READ);
