@@ -512,7 +512,7 @@ class Worker:
 
 FAIL_LINE = re.compile(r"(CHECK \S+ FAIL.*|TEST \S+ FAIL.*|PANIC.*|kernel EXCEPTION.*|DEADLOCK.*|"
                        r"assertion .*failed.*|\[  FAILED  \] \S+|\[  ERROR   \] .*|"
-                       r"ERROR: AddressSanitizer.*|runtime error:.*|.*: [0-9]+ checks failed.*)")
+                       r"ERROR: AddressSanitizer.*|runtime error:.*|.*: [1-9][0-9]* checks failed.*)")
 
 
 def classify(out):
@@ -533,7 +533,8 @@ def classify(out):
             fails = ["last line: " + m.group(1).strip()] if m else []
         return "assert", v + (": " + fails[0] if fails else "")
     if fails:
-        return "assert", fails[0]
+        failed = re.search(r"\[  FAILED  \] (\S+)", out)  # cmocka: name the test too
+        return "assert", ("%s: " % failed.group(1) if failed else "") + fails[0]
     last = [l for l in out.splitlines() if l.strip()]
     return "assert", "test failed: " + (last[-1][:200] if last else "?")
 
