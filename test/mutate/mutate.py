@@ -750,7 +750,7 @@ def main():
         print("%d mutants" % len(mutants))
         return 0
 
-    base = a.build_dir
+    base = os.path.abspath(a.build_dir)
     if a.fresh or a.sample:
         shutil.rmtree(os.path.join(base, "state.jsonl"), ignore_errors=True)
         if os.path.exists(os.path.join(base, "state.jsonl")):
