@@ -209,6 +209,21 @@ static void read_only_checks(void)
              kc_proc_info(0, (struct kc_proc_info *)(uintptr_t)main_code), -E_FAULT);
     check("uaccess.rodata_unchanged", strcmp(read_only, "read-only") == 0, 0);
     check_rc("uaccess.proc_info_into_writable", kc_proc_info(0, &pi), 0);
+
+    /* The kernel writes exactly what it says, not to the end of the page. */
+    static uint8_t page[4096] __attribute__((aligned(4096)));
+    memset(page, 0xa5, sizeof(page));
+    long len = kc_args((char *)page + 100, 6);
+    int bad = page[105] != 0;
+    for (int i = 0; i < 4096; i++)
+        bad += (i < 100 || i > 105) && page[i] != 0xa5;
+    check("uaccess.args_writes_exactly", len > 6 && bad == 0, 0);
+    memset(page, 0xa5, sizeof(page));
+    kc_proc_info(0, (struct kc_proc_info *)(page + 200));
+    bad = 0;
+    for (int i = 0; i < 4096; i++)
+        bad += (i < 200 || i >= 200 + (int)sizeof(pi)) && page[i] != 0xa5;
+    check("uaccess.proc_info_writes_exactly", bad == 0, 0);
 }
 
 static long kill_server(const char *name)
