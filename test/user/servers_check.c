@@ -6,6 +6,7 @@
  * which are restarted while their client gets an error instead of hanging.
  * Prints "CHECK <name> PASS|FAIL" per check; exit status = failures.
  */
+#include <abi/layout.h>
 #include <abi/proto/console.h>
 #include <abi/proto/mem.h>
 #include <abi/proto/name.h>
@@ -139,6 +140,8 @@ static void memory_checks(void)
     check_rc("mem.malformed_zero_pages", call("mem", MEM_ALLOC, 0, 0, 0), -E_RANGE);
     check_rc("mem.malformed_huge", call("mem", MEM_ALLOC, 0, 1ull << 40, 0), -E_RANGE);
     check_rc("mem.malformed_free", call("mem", MEM_FREE, 0, 0x123000, 4), -E_INVAL);
+    check_rc("mem.malformed_free_at_heap_end", call("mem", MEM_FREE, 0, USER_HEAP_MAX, 1),
+             -E_INVAL);
     check_rc("mem.malformed_died_not_from_boot", call("mem", BOOT_DIED, 0, 1, 0), -E_PERM);
     check_rc("mem.malformed_unknown_op", call("mem", 0x2ff, 0, 0, 0), -E_NOSYS);
     p = mem_alloc_pages(1, &err);
@@ -156,6 +159,14 @@ static void name_checks(void)
     m = ipc_msg_make(0x1ff, 1);
     check_rc("boot.malformed_unknown_op", ipc_call_status(HANDLE_NAMES, &m), -E_NOSYS);
     check("boot.still_serving", name_lookup("hello") >= 0, 0);
+
+    /* Programs started on request ("ondemand" on their module line). */
+    m = ipc_msg_make(BOOT_SPAWN, 4);
+    name_pack(&m, "hello.again");
+    check_rc("boot.spawn_on_demand", ipc_call_status(HANDLE_NAMES, &m), 0);
+    m = ipc_msg_make(BOOT_SPAWN, 4);
+    name_pack(&m, "nobody-here");
+    check_rc("boot.spawn_unknown", ipc_call_status(HANDLE_NAMES, &m), -E_NOENT);
 }
 
 static void hello_checks(void)
