@@ -590,7 +590,7 @@ def run_mutant(w, mu, state, log, sample):
             for name in mu.tests:
                 cap = None
                 if not sample and name in state.baseline:
-                    cap = int(3 * state.baseline[name] + 60)  # room for a busy machine
+                    cap = int(4 * state.baseline[name] + 90)  # room for a busy machine
                 passed, out, secs = w.run_test(name, cap)
                 if passed:
                     continue

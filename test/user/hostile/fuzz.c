@@ -442,6 +442,11 @@ int main(void)
         regs[4] = (regs[4] & 0xffffffffull) | (1ull << IPC_INFO_TIMEOUT_SHIFT);
         if (next() % 1024)
             regs[4] |= IPC_INFO_NONBLOCK;
+        /* Some calls to threads have no timeout and no flag, so that the
+         * fast path's checks see random handles too (every thread we can
+         * name, the boot server and libipc's servers, answers a call). */
+        if (regs[0] == SYS_IPC_CALL && regs[5] != HANDLE_KERNEL && next() % 8 == 0)
+            regs[4] &= ~IPC_INFO_SLOW_BITS;
         /* Most kernel calls name a real operation, so that each one (and
          * its privilege check) is tried thousands of times. */
         if (regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL && next() % 4)
