@@ -160,10 +160,25 @@ static void name_checks(void)
     check_rc("boot.malformed_unknown_op", ipc_call_status(HANDLE_NAMES, &m), -E_NOSYS);
     check("boot.still_serving", name_lookup("hello") >= 0, 0);
 
-    /* Programs started on request ("ondemand" on their module line). */
+    /* Programs started on request ("ondemand" on their module line): one
+     * that exits, one that faults; the boot server counts both deaths. */
+    struct ipc_msg st = ipc_msg_make(BOOT_STATS, 1);
+    ipc_call_status(HANDLE_NAMES, &st);
+    uint64_t deaths = st.w[2], faults = st.w[3];
     m = ipc_msg_make(BOOT_SPAWN, 4);
     name_pack(&m, "hello.again");
     check_rc("boot.spawn_on_demand", ipc_call_status(HANDLE_NAMES, &m), 0);
+    m = ipc_msg_make(BOOT_SPAWN, 4);
+    name_pack(&m, "fault.again");
+    check_rc("boot.spawn_one_that_faults", ipc_call_status(HANDLE_NAMES, &m), 0);
+    for (int i = 0; i < 500 && (st.w[2] < deaths + 2 || st.w[3] < faults + 1); i++) {
+        kc_sleep(1);
+        st = ipc_msg_make(BOOT_STATS, 1);
+        ipc_call_status(HANDLE_NAMES, &st);
+    }
+    char d[64];
+    snprintf(d, sizeof(d), "%lu deaths, %lu faults more", st.w[2] - deaths, st.w[3] - faults);
+    check("boot.stats_count_deaths_and_faults", st.w[2] == deaths + 2 && st.w[3] == faults + 1, d);
     m = ipc_msg_make(BOOT_SPAWN, 4);
     name_pack(&m, "nobody-here");
     check_rc("boot.spawn_unknown", ipc_call_status(HANDLE_NAMES, &m), -E_NOENT);
