@@ -117,6 +117,35 @@ static void scattered(void)
     kc_unmap(my_pid, (uint64_t)two, 2);
 }
 
+/* KC_MAP's checks (docs/abi.md 6.4), and who pays for the page tables a
+ * mapping needs: the process mapped into, every kernel frame of them. */
+static void map_checks(void)
+{
+    uint64_t base, end, state, k0[7], k1[7], va = 0x5000000000ull, pa;
+    struct kc_proc_info before, after;
+    kc_meminfo(&base, &end, &state);
+    pa = end - 4 * 4096;
+    check("map into no process", kc_map(0, va, pa, 1, 0), -E_NOENT);
+    check("map outside the heap window", kc_map(my_pid, 0x400000, pa, 1, 0), -E_RANGE);
+    check("map a frame outside the pool", kc_map(my_pid, va, base - 4096, 1, 0), -E_RANGE);
+    check("map with an unknown flag", kc_map(my_pid, va, pa, 1, 8), -E_INVAL);
+    check("map writable and executable", kc_map(my_pid, va, pa, 1, KC_MAP_WRITE | KC_MAP_EXEC),
+          -E_INVAL);
+    kc_proc_info(my_pid & ID_SLOT_MASK, &before);
+    kc_stats(k0);
+    check("map executable", kc_map(my_pid, va, pa, 1, KC_MAP_EXEC), 0);
+    kc_stats(k1);
+    kc_proc_info(my_pid & ID_SLOT_MASK, &after);
+    check("  ... its new page tables are charged to us",
+          (long)(after.kernel_pages - before.kernel_pages), (long)(k0[4] - k1[4]));
+    check("  ... and tables were needed", k0[4] > k1[4], 1);
+    check("  ... and the page is counted as mapped",
+          (long)(after.mapped_pages - before.mapped_pages), 1);
+    check("map over a mapped page", kc_map(my_pid, va, pa + 4096, 1, 0), -E_EXIST);
+    check("unmap it", kc_unmap(my_pid, va, 1), 1);
+    check("unmap it again", kc_unmap(my_pid, va, 1), 0);
+}
+
 static void misuse(void)
 {
     uint64_t sum;
@@ -267,6 +296,7 @@ int main(void)
     kc_self(&my_pid, 0, 0, 0);
     sizes();
     scattered();
+    map_checks();
     misuse();
     /* The refused calls broke nothing: a plain copy still works. */
     int64_t id = grant_create(server_pid, buf, 4096, GRANT_F_READ);
