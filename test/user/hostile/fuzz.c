@@ -44,6 +44,29 @@ static uint64_t next(void)
     return test_rand(&rng);
 }
 
+static char args[128]; /* our module line's arguments */
+
+/* A number at s: decimal, or hex after 0x. */
+static uint64_t parse_num(const char *s)
+{
+    int hex = s[0] == '0' && s[1] == 'x';
+    uint64_t v = 0;
+    for (s += hex ? 2 : 0;; s++) {
+        int c = *s | 0x20;
+        int d = *s >= '0' && *s <= '9' ? *s - '0' : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return v;
+        v = v * (hex ? 16 : 10) + (uint64_t)d;
+    }
+}
+
+/* The number after key in args; dflt if key is absent. */
+static uint64_t arg_num(const char *key, uint64_t dflt)
+{
+    const char *s = strstr(args, key);
+    return s ? parse_num(s + strlen(key)) : dflt;
+}
+
 static uint64_t pids[16];
 static int npids;
 
@@ -128,8 +151,16 @@ static void learn_pids(void)
 static struct {
     uint32_t pid, tid, privs, boot_tid;
     long args_len;
-    uint64_t unsure; /* handles >= 3 that may hold a capability (bit = handle) */
+    uint64_t unsure;             /* handles >= 3 that may hold a capability (bit = handle) */
+    uint64_t io_base, io_count;  /* our ports ("io=" on our module line) */
+    uint64_t irq_mask, irq_mine; /* our IRQs ("irq="), and those bound to us */
 } me;
+
+/* Inside our port range (kcall_io.c port_ok). */
+static int port_ok(uint64_t port, uint64_t width)
+{
+    return port <= 0xffff && port >= me.io_base && port + width <= me.io_base + me.io_count;
+}
 
 /* Our grant table: one grant of each kind a copy can be refused for. */
 #define OUR_SLOTS 8
@@ -233,6 +264,14 @@ static long predict_reply_target(uint64_t badge)
     return UNKNOWN;
 }
 
+/* Is [a, a + n) inside memory we own and keep mapped? */
+static int ours(uint64_t a, uint64_t n)
+{
+    uint64_t s = (uint64_t)(uintptr_t)scratch, g = (uint64_t)(uintptr_t)granted;
+    return (a >= s && n <= sizeof(scratch) && a - s <= sizeof(scratch) - n) ||
+           (a >= g && n <= sizeof(granted) && a - g <= sizeof(granted) - n);
+}
+
 /* Kernel-endpoint operations (docs/abi.md 6): the label is the operation. */
 static long predict_kcall(const uint64_t *r)
 {
@@ -272,17 +311,32 @@ static long predict_kcall(const uint64_t *r)
         if (w1 == 0)
             return me.args_len;
         return w0 < USER_IMAGE_MIN || w0 >= USER_TOP ? -E_FAULT : UNKNOWN;
+    case KC_IO_IN:
+    case KC_IO_OUT:
+        if (w1 != 1 && w1 != 2 && w1 != 4)
+            return -E_INVAL;
+        return port_ok(w0, w1) ? 0 : -E_PERM;
+    case KC_IO_WRITE: { /* w2 = ready mask (0 here), w3 = buffer, w4 = length */
+        uint64_t buf = r[R12], len = r[R13];
+        if (!port_ok(w0, 1) || !port_ok(w1, 1))
+            return -E_PERM;
+        if (len > 4096)
+            return -E_RANGE;
+        if (len == 0)
+            return 0;
+        if (buf < USER_IMAGE_MIN || buf >= USER_TOP)
+            return -E_FAULT;
+        return ours(buf, len) ? (long)len : UNKNOWN;
+    }
+    case KC_IRQ_BIND: /* nobody else may bind our IRQs: never -E_BUSY */
+        if (w0 >= 16 || w0 == 0 || w0 == 2 || w1 >= 63)
+            return -E_RANGE;
+        return me.irq_mask >> w0 & 1 ? 0 : -E_PERM;
+    case KC_IRQ_ACK:
+        return w0 < 16 && (me.irq_mine >> w0 & 1) ? 0 : -E_PERM;
     default:
         return UNKNOWN;
     }
-}
-
-/* Is [a, a + n) inside memory we own and keep mapped? */
-static int ours(uint64_t a, uint64_t n)
-{
-    uint64_t s = (uint64_t)(uintptr_t)scratch, g = (uint64_t)(uintptr_t)granted;
-    return (a >= s && n <= sizeof(scratch) && a - s <= sizeof(scratch) - n) ||
-           (a >= g && n <= sizeof(granted) && a - g <= sizeof(granted) - n);
 }
 
 /* Grant copies (docs/abi.md 7.2): a granter that cannot exist, or our own
@@ -380,6 +434,8 @@ static void learn(const uint64_t *r, long rc)
         me.unsure &= ~(1ull << r[W0]);
     if (op == KC_GRANT_TABLE)
         register_table(); /* someone else's table now: ours again */
+    if (op == KC_IRQ_BIND)
+        me.irq_mine |= 1ull << r[W0];
 }
 
 /* Handles libipc filled (the console's, looked up for printf). */
@@ -397,6 +453,13 @@ static void learn_self(void)
     kc_self(&me.pid, &me.tid, &me.privs, 0);
     me.boot_tid = kc_cap_identify(HANDLE_PARENT, &badge) == 0 ? badge_tid(badge) : 0;
     me.args_len = kc_args(0, 0);
+    if (me.privs & PRIV_IO) {
+        const char *io = strstr(args, "io="), *colon = io ? strchr(io, ':') : 0;
+        me.io_base = arg_num("io=", 0);
+        me.io_count = colon ? parse_num(colon + 1) : 0; /* "io=base:count" */
+    }
+    if (me.privs & PRIV_IRQ)
+        me.irq_mask = 1ull << arg_num("irq=", 64);
     setup_table();
     register_table();
     learn_handles();
@@ -406,7 +469,6 @@ static long counts[E_MAX + 1];
 
 int main(void)
 {
-    char args[128];
     kc_args(args, sizeof(args));
     const char *s = strstr(args, "seed=");
     rng = 0x9e3779b97f4a7c15ull;
@@ -417,11 +479,7 @@ int main(void)
         rng = v ? v : rng;
     }
     uint64_t seed = rng;
-    long calls = 1000000;
-    const char *c = strstr(args, "calls=");
-    if (c)
-        for (calls = 0, c += 6; *c >= '0' && *c <= '9'; c++)
-            calls = calls * 10 + (*c - '0');
+    long calls = (long)arg_num("calls=", 1000000);
     learn_pids();
     printf("fuzz: seed 0x%lx, %ld calls with random registers, %d real pids known\n", seed, calls,
            npids);
@@ -463,6 +521,22 @@ int main(void)
              (op == KC_CAP_DELETE && (regs[7] == HANDLE_PARENT || regs[7] == HANDLE_NAMES))))
             regs[4] =
                 (regs[4] & ~IPC_INFO_LABEL_MASK) | ((uint64_t)KC_SELF << IPC_INFO_LABEL_SHIFT);
+        /* Device operations: often our own port and IRQ or their neighbours,
+         * with widths and bits around the limits; KC_IO_WRITE never waits
+         * for a ready bit (a mask would spin on a port that never sets it). */
+        if (regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL) {
+            if ((op == KC_IO_IN || op == KC_IO_OUT || op == KC_IO_WRITE) && next() % 2) {
+                regs[W0] = 0x7e + next() % 4;
+                regs[W1] = op == KC_IO_WRITE ? 0x7f + next() % 3 : next() % 6;
+                regs[R13] = next() % 4 ? next() % 16 : 4097;
+            }
+            if ((op == KC_IRQ_BIND || op == KC_IRQ_ACK) && next() % 2) {
+                regs[W0] = next() % 18;
+                regs[W1] = 60 + next() % 5;
+            }
+            if (op == KC_IO_WRITE)
+                regs[R10] = 0;
+        }
         /* Buffers the kernel writes stay out of our own data and stack: they
          * are our scratch memory, or memory that cannot be ours. */
         int out = op == KC_ARGS ? W0 : op == KC_PROC_INFO || op == KC_MODULE_INFO ? W1 : -1;
