@@ -51,6 +51,15 @@ static long call(const char *server, uint32_t label, uint64_t w0, uint64_t w1, u
     return ipc_call_status((uint64_t)h, &m);
 }
 
+static char line_read[64];
+static volatile long line_rc = 1;
+
+static void line_reader(void *arg)
+{
+    (void)arg;
+    line_rc = console_readline(line_read, sizeof(line_read));
+}
+
 static void console_checks(void)
 {
     check_rc("console.write_short", console_write("servers.check: short line\n", 26), 26);
@@ -64,9 +73,14 @@ static void console_checks(void)
              -E_GRANT_INVALID);
     check_rc("console.malformed_unknown_op", call("console", 0x3ff, 0, 0, 0), -E_NOSYS);
     check_rc("console.still_serving", console_write("servers.check: still here\n", 26), 26);
-    char line[64];
-    long n = console_readline(line, sizeof(line));
-    check("console.readline", n == 13 && strcmp(line, "hello granite") == 0, line);
+    /* The line is typed once "console.still_serving" is printed. A reader
+     * thread waits for it, we wait for the reader: 30 s at most, so an
+     * input path that never delivers is a failed check, not a hang. */
+    thread_create(line_reader, 0, 0);
+    for (int i = 0; i < 3000 && line_rc == 1; i++)
+        kc_sleep(1);
+    check("console.readline", line_rc == 13 && strcmp(line_read, "hello granite") == 0,
+          line_rc == 1 ? "no line within 30 s" : line_read);
 }
 
 static void memory_checks(void)
