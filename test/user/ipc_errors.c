@@ -98,6 +98,44 @@ static void full_messages(void)
     }
 }
 
+/* The server a caller calls: answers its one call late, with label 'A'. */
+static volatile int stranger_go;
+
+static void slow_server(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    if (ipc_recv(IPC_ANY, &m) < 0)
+        return;
+    stranger_go = 1;
+    kc_sleep(5);
+    m.info = ipc_info(8, 'A');
+    ipc_reply(m.badge, &m);
+}
+
+/* A thread the caller never called tries to answer it (reply_recv with no
+ * flag and no timeout: the fast path's case), with label 'B'. */
+static void stranger(void *arg)
+{
+    uint64_t caller_badge = (uint64_t)(uintptr_t)arg;
+    while (!stranger_go)
+        kc_sleep(1);
+    struct ipc_msg m = ipc_msg_make('B', 1);
+    ipc_reply_recv(caller_badge, &m); /* refused, ignored: then waits forever */
+}
+
+static void reply_from_a_stranger(void)
+{
+    uint64_t badge = 0;
+    kc_self(0, 0, 0, &badge);
+    long a = thread_create(slow_server, 0, 0);
+    thread_create(stranger, (void *)(uintptr_t)badge, 0);
+    struct ipc_msg m = ipc_msg_make(1, 1);
+    long rc = ipc_call((uint64_t)a, &m);
+    check("only the thread we called answers our call", rc == 0 ? (long)ipc_info_label(m.info) : rc,
+          'A');
+}
+
 static volatile uint64_t got_info, got_bits, got_badge = 1;
 
 static void notify_waiter(void *arg)
@@ -168,6 +206,10 @@ int main(void)
     check("reply to a thread that is not calling us", ipc_reply(1, &m), -E_DEAD);
 
     full_messages();
+    reply_from_a_stranger();
+    check("delete a handle", kc_cap_delete((uint64_t)d), 0);
+    check("delete it again", kc_cap_delete((uint64_t)d), -E_BADHANDLE);
+    d = thread_create(deaf, 0, 0);
 
     /* Non-blocking and timeouts. */
     m = ipc_msg_make(0, 0);

@@ -33,12 +33,16 @@ static int spawn_bounds(void)
     uint32_t hog = (uint32_t)kc_module_find("hostile.hog"), me_privs = 0;
     struct kc_module_info mi;
     kc_self(0, 0, &me_privs, 0);
+    uint32_t n = 0; /* the number of modules: the first index refused */
+    while (kc_module_info(n, &mi) == 0)
+        n++;
     struct {
         const char *what;
         long got, want;
     } c[] = {
         {"module index past the end", kc_spawn(1000, 0, 0, 0, 0, 0, "x", 0), -E_NOENT},
         {"module info past the end", kc_module_info(1000, &mi), -E_NOENT},
+        {"the module index one past the last", kc_spawn(n, 0, 0, 0, 0, 0, "x", 0), -E_NOENT},
         {"a privilege we lack", kc_spawn(hog, me_privs | PRIV_MAP, 0, 0, 0, 0, "x", 0), -E_PERM},
         {"a priority above ours", kc_spawn(hog, 0, 30, 0, 0, 0, "x", 0), -E_PERM},
         {"an IRQ we lack", kc_spawn(hog, 0, 0, 0, 0, 1u << 5, "x", 0), -E_PERM},

@@ -553,6 +553,10 @@ int main(void)
         long want = predict(regs);
         long rc = garbage_syscall(regs);
         learn(regs, rc);
+        /* A refused kernel call answers with RDI = RDX = RSI = 0 (docs/abi.md 6). */
+        if (want != UNKNOWN && rc < 0 && regs[0] == SYS_IPC_CALL && regs[5] == HANDLE_KERNEL &&
+            (garbage_out_rsi || garbage_out_rdx))
+            want = UNKNOWN - 1; /* counts as a mismatch */
         if (want != UNKNOWN) {
             predicted++;
             if (rc == want) {
