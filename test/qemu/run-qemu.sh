@@ -52,7 +52,6 @@ if [ ${#inputs[@]} -gt 0 ]; then
             fi
             printf '%b' "${inputs[$i]}"
         done
-    printf '%b' "$input"
         exec sleep "$timeout" # keep the console's input open; killed when QEMU ends
     ) >"$fifo" &
     writer=$!
