@@ -192,7 +192,8 @@ static void name_checks(void)
     }
     char d[64];
     snprintf(d, sizeof(d), "%lu deaths, %lu faults more", st.w[2] - deaths, st.w[3] - faults);
-    check("boot.stats_count_deaths_and_faults", st.w[2] == deaths + 2 && st.w[3] == faults + 1, d);
+    /* Other tests may end meanwhile (more deaths); nothing else faults. */
+    check("boot.stats_count_deaths_and_faults", st.w[2] >= deaths + 2 && st.w[3] == faults + 1, d);
     m = ipc_msg_make(BOOT_SPAWN, 4);
     name_pack(&m, "nobody-here");
     check_rc("boot.spawn_unknown", ipc_call_status(HANDLE_NAMES, &m), -E_NOENT);
