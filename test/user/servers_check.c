@@ -101,6 +101,24 @@ static void memory_checks(void)
     mem_stats(&s1);
     check("mem.free_returns_pages", s1.free_pages == s0.free_pages, 0);
 
+    /* Freeing one allocation frees exactly that one: another one's pages
+     * stay ours, with their contents. */
+    uint64_t *a = mem_alloc_pages(2, &err), *b = mem_alloc_pages(3, &err);
+    int kept = a && b;
+    for (int i = 0; kept && i < 3 * 512; i++)
+        b[i] = 0xb0b0000000000000ull | (uint64_t)i;
+    kept = kept && mem_free_pages(a, 2) == 2;
+    mem_stats(&s1);
+    kept = kept && s1.my_pages == 3 && s1.free_pages == s0.free_pages - 3;
+    uint64_t *c = mem_alloc_pages(3, &err); /* may reuse a's frames, never b's */
+    for (int i = 0; kept && i < 3 * 512; i++)
+        kept = b[i] == (0xb0b0000000000000ull | (uint64_t)i);
+    check("mem.free_frees_only_that_allocation", kept, 0);
+    if (b)
+        mem_free_pages(b, 3);
+    if (c)
+        mem_free_pages(c, 3);
+
     /* Out of memory: take 16 MiB at a time until refused, then halve the
      * request down to one page, so every last page we may have is taken. */
     void *chunks[128];
