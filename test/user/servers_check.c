@@ -197,10 +197,13 @@ static void name_checks(void)
     struct ipc_msg st = ipc_msg_make(BOOT_STATS, 1);
     ipc_call_status(HANDLE_NAMES, &st);
     uint64_t deaths = st.w[2], faults = st.w[3];
+    /* With a time limit: a request the boot server drops must not hang us. */
     m = ipc_msg_make(BOOT_SPAWN, 4);
+    m.info |= ipc_info_timeout(3000);
     name_pack(&m, "hello.again");
     check_rc("boot.spawn_on_demand", ipc_call_status(HANDLE_NAMES, &m), 0);
     m = ipc_msg_make(BOOT_SPAWN, 4);
+    m.info |= ipc_info_timeout(3000);
     name_pack(&m, "fault.again");
     check_rc("boot.spawn_one_that_faults", ipc_call_status(HANDLE_NAMES, &m), 0);
     for (int i = 0; i < 500 && (st.w[2] < deaths + 2 || st.w[3] < faults + 1); i++) {
