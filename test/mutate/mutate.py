@@ -712,7 +712,8 @@ def main():
                     "each worker has its own scratch tree and build)")
     ap.add_argument("--max", type=int, help="stop after running this many mutants")
     ap.add_argument("--retry-survivors", action="store_true",
-                    help="run survivors and time-out kills again (after adding tests)")
+                    help="run survivors (but those shown equivalent) and time-out kills again, "
+                         "after tests were added")
     ap.add_argument("--fresh", action="store_true", help="forget earlier results")
     ap.add_argument("--list", action="store_true", help="print the drawn mutants and stop")
     ap.add_argument("--ids", help="with --sample: these mutant ids (comma-separated) instead of "
@@ -764,8 +765,10 @@ def main():
         with lock:
             print("[%5.0fs] %s" % (time.time() - t_start, msg), flush=True)
 
+    equivalent = load_keyed(EQUIVALENT)
     todo = [m for m in mutants if m.id not in state.results or
-            (a.retry_survivors and state.results[m.id]["status"] in ("survived", "timeout"))]
+            (a.retry_survivors and state.results[m.id]["status"] in ("survived", "timeout") and
+             m.id not in equivalent)]
     if a.max is not None:
         todo = todo[:a.max]
     log("%d mutants drawn, %d to run, %d worker(s), state %s" % (len(mutants), len(todo), a.jobs,
@@ -808,7 +811,6 @@ def main():
             print(e, file=sys.stderr)
         return 2
 
-    equivalent = load_keyed(EQUIVALENT)
     rpath = os.path.join(base, "report.md")
     tot = report(rpath, mutants, state, equivalent, a.seed,
                  "Mutation sample" if a.sample else "Mutation campaign")
