@@ -25,10 +25,12 @@ static long serve(struct ipc_msg *m)
             sum = test_checksum(buf, (uint64_t)rc);
         break;
     case GT_COPY_TO:
-        /* Past len, bytes that differ from the client's guard bytes. */
+        /* From buf + w5; around the bytes, bytes that differ from the
+         * client's guard bytes. */
         for (uint64_t i = 0; i < GT_BUF; i++)
-            buf[i] = i < len ? gt_pattern(m->w[4], i) : (uint8_t)~GT_GUARD;
-        rc = grant_copy_to(client, id, off, buf, len);
+            buf[i] = i >= m->w[5] && i - m->w[5] < len ? gt_pattern(m->w[4], i - m->w[5])
+                                                       : (uint8_t)~GT_GUARD;
+        rc = m->w[5] < GT_BUF ? grant_copy_to(client, id, off, buf + m->w[5], len) : -E_RANGE;
         break;
     case GT_FROM_UNMAPPED:
         rc = grant_copy_from(client, id, 0, (void *)0x3000000000ull, len);
