@@ -8,7 +8,7 @@
 
 #include "grant_proto.h"
 
-static uint8_t buf[GT_BUF];
+static uint8_t buf[GT_BUF] __attribute__((aligned(4096))); /* offsets below are page offsets */
 
 static long serve(struct ipc_msg *m)
 {
