@@ -115,6 +115,14 @@ void irq_deliver(int irq)
         ipc_notify_thread(t, irq_bind[irq].bit);
 }
 
+int irq_waiter_exists(void)
+{
+    for (int irq = 0; irq < NUM_IRQS; irq++)
+        if (irq_bind[irq].thread && irq_bind[irq].thread->tid == irq_bind[irq].tid)
+            return 1;
+    return 0;
+}
+
 void irq_thread_dying(struct thread *t)
 {
     for (int irq = 0; irq < NUM_IRQS; irq++)

@@ -10,6 +10,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pcpu.h"
+#include "deadlock.h"
 #include "ipc.h"
 #include "klog.h"
 
@@ -173,6 +174,7 @@ void kernel_exit(void)
         /* Idle: nothing to run. Interrupts are on only here, while the
          * kernel waits; their handlers may make a thread ready. */
         pcpu.cur = 0;
+        deadlock_check();
         __asm__ volatile("sti; hlt; cli" ::: "memory");
     }
     cur->state = TS_RUNNING;

@@ -38,17 +38,27 @@ long server_run(const struct server *s)
     const uint64_t accept = s->accept_caps ? IPC_INFO_ACCEPT : 0;
     struct ipc_msg m = {.info = accept};
     long rc = ipc_recv(IPC_ANY, &m);
+    int plain = 1; /* rc is from a receive alone, not a reply_recv */
     for (;;) {
-        if (rc < 0) { /* our receive failed (e.g. timed out): just wait again */
+        if (rc < 0 && plain) {
+            /* A blocking receive from anyone cannot fail (docs/abi.md 2.2):
+             * say so and stop, rather than spin on it. */
+            printf("%s: receive failed: %s\n", s->name ? s->name : "server", ipc_strerror(rc));
+            return rc;
+        }
+        if (rc < 0) { /* our reply was refused (it is malformed): just wait again */
             m = (struct ipc_msg){.info = accept};
             rc = ipc_recv(IPC_ANY, &m);
+            plain = 1;
             continue;
         }
+        plain = 0;
         if (m.info & IPC_INFO_NOTIFY) {
             if (s->on_notify)
                 s->on_notify(m.w[0]);
             m = (struct ipc_msg){.info = accept};
             rc = ipc_recv(IPC_ANY, &m);
+            plain = 1;
             continue;
         }
         uint64_t badge = m.badge;
@@ -59,6 +69,7 @@ long server_run(const struct server *s)
         if (status == SERVER_DEFER) {
             m = (struct ipc_msg){.info = accept};
             rc = ipc_recv(IPC_ANY, &m);
+            plain = 1;
             continue;
         }
         /* Handlers set m->info to the reply length they want; at least w0. */

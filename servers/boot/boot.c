@@ -461,8 +461,11 @@ int main(void)
          * table by pushing handles at us. */
         m.info = IPC_INFO_ACCEPT;
         long rc = ipc_recv(IPC_ANY, &m);
-        if (rc < 0)
-            continue;
+        if (rc < 0) { /* cannot fail (docs/abi.md 2.2): end the system, do not spin */
+            printf("boot: receive failed: %s\n", ipc_strerror(rc));
+            stdio_flush();
+            return 1;
+        }
         if (m.info & IPC_INFO_NOTIFY) {
             if (m.w[0] & NOTIFY_BIT_DEATH)
                 reap();

@@ -2,7 +2,8 @@
  * long garbage_syscall(const uint64_t regs[16]): SYSCALL with every
  * register (RSP and RBP included) loaded from regs, in the order
  * rax rbx rcx rdx rsi rdi rbp r8 r9 r10 r11 r12 r13 r14 r15 rsp.
- * Returns RAX; restores our own stack afterwards.
+ * Returns RAX; restores our own stack afterwards, and leaves RSI and RDX
+ * as the call returned them in garbage_out_rsi and garbage_out_rdx.
  */
     .text
     .global garbage_syscall
@@ -31,6 +32,8 @@ garbage_syscall:
     mov 120(%rdi), %rsp
     mov 40(%rdi), %rdi
     syscall
+    mov %rsi, garbage_out_rsi(%rip)
+    mov %rdx, garbage_out_rdx(%rip)
     mov saved_rsp(%rip), %rsp
     pop %r15
     pop %r14
@@ -43,3 +46,6 @@ garbage_syscall:
     .bss
     .align 8
 saved_rsp: .skip 8
+    .global garbage_out_rsi, garbage_out_rdx
+garbage_out_rsi: .skip 8
+garbage_out_rdx: .skip 8

@@ -9,6 +9,7 @@
 #include <ipc/kcall.h>
 #include <ipc/name.h>
 #include <ipc/stdio.h>
+#include <ipc/thread.h>
 
 #include "grant_proto.h"
 
@@ -60,21 +61,92 @@ static void sizes(void)
         snprintf(what, sizeof(what), "server copies %lu bytes from us", n);
         check(what, ask(GT_COPY_FROM, (uint64_t)id, 0, n, 0, 0, &sum), (long)n);
         check("  ... and the bytes match", sum == test_checksum(buf + off, n), 1);
+        check("  ... and none past them", ask(GT_GUARDS, 0, 0, n, 0, 0, 0), 0);
         grant_revoke((uint64_t)id);
-        /* Server writes to us. */
+        /* Server writes to us. Guard bytes that are not zero around the
+         * grant: a copy one byte too long would show. */
         for (uint64_t i = 0; i < GT_BUF; i++)
-            buf[i] = 0;
+            buf[i] = GT_GUARD;
         id = grant_create(server_pid, buf + off, n, GRANT_F_WRITE);
         snprintf(what, sizeof(what), "server copies %lu bytes to us", n);
         check(what, ask(GT_COPY_TO, (uint64_t)id, 0, n, k + 7, 0, 0), (long)n);
         uint64_t bad = 0;
-        for (uint64_t i = 0; i < n; i++)
-            bad += buf[off + i] != gt_pattern(k + 7, i);
-        bad += off && buf[off - 1] != 0;         /* nothing before ... */
-        bad += off + n < GT_BUF && buf[off + n]; /* ... or after the grant */
+        for (uint64_t i = 0; i < GT_BUF; i++)
+            bad +=
+                i >= off && i - off < n ? buf[i] != gt_pattern(k + 7, i - off) : buf[i] != GT_GUARD;
         check("  ... and exactly those bytes changed", (long)bad, 0);
         grant_revoke((uint64_t)id);
     }
+}
+
+/* Two pages adjacent in our address space whose frames are not adjacent
+ * (the second page's frame comes first): copies must find each page's own
+ * frame, not run on in physical memory. We map them ourselves (PRIV_MAP;
+ * this image has no memory server) from the end of the user pool. */
+static void scattered(void)
+{
+    uint64_t base, end, state;
+    uint8_t *two = (uint8_t *)0x3000000000ull;
+    long rc = kc_meminfo(&base, &end, &state);
+    if (rc == 0)
+        rc = kc_map(my_pid, (uint64_t)two, end - 4096, 1, KC_MAP_WRITE | KC_MAP_ZERO);
+    if (rc == 0)
+        rc = kc_map(my_pid, (uint64_t)two + 4096, end - 8192, 1, KC_MAP_WRITE | KC_MAP_ZERO);
+    check("map two pages with their frames swapped", rc, 0);
+    if (rc < 0)
+        return;
+    /* The server copies from its buffer at offset 0, 0 and 2: the last
+     * makes its side's page end one byte after ours. */
+    for (int k = 0; k < 3; k++) {
+        uint64_t off = k ? 3 : 100, n = 8192 - off - 50, sum = 0, bad = 0, from = k == 2 ? 2 : 0;
+        for (uint64_t i = 0; i < 8192; i++)
+            two[i] = GT_GUARD;
+        int64_t id = grant_create(server_pid, two + off, n, GRANT_F_WRITE);
+        check("server writes across our swapped frames",
+              ask(GT_COPY_TO, (uint64_t)id, 0, n, 11 + k, from, 0), (long)n);
+        for (uint64_t i = 0; i < 8192; i++)
+            bad += i >= off && i - off < n ? two[i] != gt_pattern(11 + k, i - off)
+                                           : two[i] != GT_GUARD;
+        check("  ... and exactly those bytes changed", (long)bad, 0);
+        grant_revoke((uint64_t)id);
+        for (uint64_t i = 0; i < 8192; i++)
+            two[i] = gt_pattern(21 + k, i);
+        id = grant_create(server_pid, two + off, n, GRANT_F_READ);
+        check("server reads across our swapped frames",
+              ask(GT_COPY_FROM, (uint64_t)id, 0, n, 0, 0, &sum), (long)n);
+        check("  ... the right bytes", sum == test_checksum(two + off, n), 1);
+        grant_revoke((uint64_t)id);
+    }
+    kc_unmap(my_pid, (uint64_t)two, 2);
+}
+
+/* KC_MAP's checks (docs/abi.md 6.4), and who pays for the page tables a
+ * mapping needs: the process mapped into, every kernel frame of them. */
+static void map_checks(void)
+{
+    uint64_t base, end, state, k0[7], k1[7], va = 0x5000000000ull, pa;
+    struct kc_proc_info before, after;
+    kc_meminfo(&base, &end, &state);
+    pa = end - 4 * 4096;
+    check("map into no process", kc_map(0, va, pa, 1, 0), -E_NOENT);
+    check("map outside the heap window", kc_map(my_pid, 0x400000, pa, 1, 0), -E_RANGE);
+    check("map a frame outside the pool", kc_map(my_pid, va, base - 4096, 1, 0), -E_RANGE);
+    check("map with an unknown flag", kc_map(my_pid, va, pa, 1, 8), -E_INVAL);
+    check("map writable and executable", kc_map(my_pid, va, pa, 1, KC_MAP_WRITE | KC_MAP_EXEC),
+          -E_INVAL);
+    kc_proc_info(my_pid & ID_SLOT_MASK, &before);
+    kc_stats(k0);
+    check("map executable", kc_map(my_pid, va, pa, 1, KC_MAP_EXEC), 0);
+    kc_stats(k1);
+    kc_proc_info(my_pid & ID_SLOT_MASK, &after);
+    check("  ... its new page tables are charged to us",
+          (long)(after.kernel_pages - before.kernel_pages), (long)(k0[4] - k1[4]));
+    check("  ... and tables were needed", k0[4] > k1[4], 1);
+    check("  ... and the page is counted as mapped",
+          (long)(after.mapped_pages - before.mapped_pages), 1);
+    check("map over a mapped page", kc_map(my_pid, va, pa + 4096, 1, 0), -E_EXIST);
+    check("unmap it", kc_unmap(my_pid, va, 1), 1);
+    check("unmap it again", kc_unmap(my_pid, va, 1), 0);
 }
 
 static void misuse(void)
@@ -116,6 +188,28 @@ static void misuse(void)
     check("offset + length overflowing", ask(GT_COPY_FROM, (uint64_t)id, 8, ~0ull - 4, 0, 0, 0),
           -E_GRANT_RANGE);
     check("exactly the whole range", ask(GT_COPY_FROM, (uint64_t)id, 0, 100, 0, 0, 0), 100);
+    check("  ... and none past it", ask(GT_GUARDS, 0, 0, 100, 0, 0, 0), 0);
+    check("up to the end from an offset", ask(GT_COPY_FROM, (uint64_t)id, 37, 63, 0, 0, &sum), 63);
+    check("  ... the right bytes", sum == test_checksum(buf + 37, 63), 1);
+    check("  ... and none past them", ask(GT_GUARDS, 0, 0, 63, 0, 0, 0), 0);
+    grant_revoke((uint64_t)id);
+    for (uint64_t i = 0; i < 300; i++)
+        buf[i] = GT_GUARD;
+    id = grant_create(server_pid, buf + 100, 100, GRANT_F_WRITE);
+    check("write up to the end from an offset", ask(GT_COPY_TO, (uint64_t)id, 40, 60, 5, 0, 0), 60);
+    uint64_t bad = 0;
+    for (uint64_t i = 0; i < 300; i++)
+        bad += i >= 140 && i < 200 ? buf[i] != gt_pattern(5, i - 140) : buf[i] != GT_GUARD;
+    check("  ... and exactly those bytes changed", (long)bad, 0);
+    check("write one byte past the end", ask(GT_COPY_TO, (uint64_t)id, 40, 61, 5, 0, 0),
+          -E_GRANT_RANGE);
+    check("write at the end, nothing", ask(GT_COPY_TO, (uint64_t)id, 100, 0, 5, 0, 0), 0);
+    check("write at the end, one byte", ask(GT_COPY_TO, (uint64_t)id, 100, 1, 5, 0, 0),
+          -E_GRANT_RANGE);
+    bad = 0;
+    for (uint64_t i = 0; i < 300; i++)
+        bad += i >= 140 && i < 200 ? 0 : buf[i] != GT_GUARD;
+    check("  ... refused copies changed nothing", (long)bad, 0);
     grant_revoke((uint64_t)id);
 
     /* Unmapped pages: ours (the granter's) and the server's. */
@@ -194,6 +288,50 @@ static void misuse(void)
           -E_RANGE);
 }
 
+/* An echo thread answering with reply_recv, and a thread that only yields:
+ * a peer of the same priority that is ready nearly all the time. */
+static void echo_rr(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    long rc = ipc_recv(IPC_ANY, &m);
+    while (rc == 0) {
+        m.info = ipc_info(8, 1);
+        rc = ipc_reply_recv(m.badge, &m);
+    }
+}
+
+static volatile int spin_stop;
+
+static void yielder(void *arg)
+{
+    (void)arg;
+    while (!spin_stop)
+        kc_yield();
+}
+
+/* The fast path's priority checks are >=: a ready thread of the same
+ * priority does not send a call or its reply to the slow path (docs/abi.md
+ * 3.1 and 3.2, check 10). Nothing else here uses the fast path meanwhile. */
+static void fast_path_with_a_peer_ready(void)
+{
+    long e = thread_create(echo_rr, 0, 0);
+    thread_create(yielder, 0, 0);
+    kc_yield();
+    uint64_t before[7], after[7];
+    kc_stats(before);
+    for (int i = 0; i < 200; i++) {
+        struct ipc_msg m = ipc_msg_make(5, 1);
+        ipc_call((uint64_t)e, &m);
+    }
+    kc_stats(after);
+    spin_stop = 1;
+    char what[96];
+    snprintf(what, sizeof(what), "fast path with a peer ready: %lu calls, %lu replies of 200 fast",
+             after[0] - before[0], after[1] - before[1]);
+    check(what, after[0] - before[0] >= 150 && after[1] - before[1] >= 150, 1);
+}
+
 int main(void)
 {
     server = name_lookup_wait("grant.server", 500);
@@ -203,7 +341,10 @@ int main(void)
     }
     server_pid = (uint32_t)ipc_handle_pid((uint64_t)server);
     kc_self(&my_pid, 0, 0, 0);
+    fast_path_with_a_peer_ready();
     sizes();
+    scattered();
+    map_checks();
     misuse();
     /* The refused calls broke nothing: a plain copy still works. */
     int64_t id = grant_create(server_pid, buf, 4096, GRANT_F_READ);

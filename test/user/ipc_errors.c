@@ -74,6 +74,87 @@ static void receive_plain(void *arg)
     ipc_recv(IPC_ANY, &m);
 }
 
+/* Answers every call through the slow path (a separate receive and reply)
+ * with each word changed in its own way, 64 bytes, label + 1. */
+static void echo_slow(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct ipc_msg m = {0};
+        if (ipc_recv(IPC_ANY, &m) < 0)
+            continue;
+        for (int i = 0; i < IPC_MSG_WORDS; i++)
+            m.w[i] = ~m.w[i] + (uint64_t)i * 0x0101010101010101ull;
+        m.info = ipc_info(IPC_MSG_BYTES, ipc_info_label(m.info) + 1) | ipc_info_timeout(1000);
+        ipc_reply(m.badge, &m);
+    }
+}
+
+/* Full 64-byte messages both ways, word by word: a call that takes the
+ * slow path (it has a timeout) and one that may take the fast path. */
+static void full_messages(void)
+{
+    long e = thread_create(echo_slow, 0, 0);
+    uint64_t badge = 0;
+    kc_cap_identify((uint64_t)e, &badge);
+    for (int round = 0; round < 2; round++) {
+        struct ipc_msg m = ipc_msg_make(40 + round, IPC_MSG_WORDS);
+        if (round == 0)
+            m.info |= ipc_info_timeout(1000);
+        for (int i = 0; i < IPC_MSG_WORDS; i++)
+            m.w[i] = 0x1122334455667788ull * (uint64_t)(i + 1) + (uint64_t)round;
+        struct ipc_msg sent = m;
+        long rc = ipc_call((uint64_t)e, &m);
+        int bad = rc != 0;
+        for (int i = 0; i < IPC_MSG_WORDS; i++)
+            bad += m.w[i] != ~sent.w[i] + (uint64_t)i * 0x0101010101010101ull;
+        bad += ipc_info_len(m.info) != IPC_MSG_BYTES || ipc_info_label(m.info) != 41u + round;
+        bad += m.badge != badge;
+        bad += (m.info >> IPC_INFO_TIMEOUT_SHIFT) != 0; /* the timeout is stripped */
+        check(round == 0 ? "64-byte call and reply on the slow path, word by word"
+                         : "64-byte call and reply, word by word",
+              bad, 0);
+    }
+}
+
+/* The server a caller calls: answers its one call late, with label 'A'. */
+static volatile int stranger_go;
+
+static void slow_server(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    if (ipc_recv(IPC_ANY, &m) < 0)
+        return;
+    stranger_go = 1;
+    kc_sleep(5);
+    m.info = ipc_info(8, 'A');
+    ipc_reply(m.badge, &m);
+}
+
+/* A thread the caller never called tries to answer it (reply_recv with no
+ * flag and no timeout: the fast path's case), with label 'B'. */
+static void stranger(void *arg)
+{
+    uint64_t caller_badge = (uint64_t)(uintptr_t)arg;
+    while (!stranger_go)
+        kc_sleep(1);
+    struct ipc_msg m = ipc_msg_make('B', 1);
+    ipc_reply_recv(caller_badge, &m); /* refused, ignored: then waits forever */
+}
+
+static void reply_from_a_stranger(void)
+{
+    uint64_t badge = 0;
+    kc_self(0, 0, 0, &badge);
+    long a = thread_create(slow_server, 0, 0);
+    thread_create(stranger, (void *)(uintptr_t)badge, 0);
+    struct ipc_msg m = ipc_msg_make(1, 1);
+    long rc = ipc_call((uint64_t)a, &m);
+    check("only the thread we called answers our call", rc == 0 ? (long)ipc_info_label(m.info) : rc,
+          'A');
+}
+
 static volatile uint64_t got_info, got_bits, got_badge = 1;
 
 static void notify_waiter(void *arg)
@@ -167,6 +248,11 @@ int main(void)
           (f & CAP_SLOT_MASK) == (e & CAP_SLOT_MASK) && f != e ? 0 : -1, 0);
     m = ipc_msg_make(1, 1);
     check("the deleted handle names nothing", ipc_call((uint64_t)e, &m), -E_BADHANDLE);
+    full_messages();
+    reply_from_a_stranger();
+    check("delete a handle", kc_cap_delete((uint64_t)d), 0);
+    check("delete it again", kc_cap_delete((uint64_t)d), -E_BADHANDLE);
+    d = thread_create(deaf, 0, 0);
 
     /* Non-blocking and timeouts. */
     m = ipc_msg_make(0, 0);

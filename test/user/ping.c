@@ -1,6 +1,7 @@
 /*
  * ipc.pingpong: 1,000,000 call/reply_recv round trips to "pong" with a full
- * 64-byte message, every reply checked word by word. Also reports the round
+ * 64-byte message, every reply checked word by word, with its badge (pong's)
+ * and no handle (RDX = 0) both ways. Also reports the round
  * trip time: median and minimum over batches of 64 between lfence;rdtsc.
  */
 #include <ipc/ipc.h>
@@ -22,7 +23,8 @@ int main(void)
         printf("ping: no pong server: %s\n", ipc_strerror(pong));
         return 1;
     }
-    uint64_t bad = 0, errors = 0, seq = 0, before[7], after[7];
+    uint64_t bad = 0, errors = 0, seq = 0, before[7], after[7], pong_badge = 0;
+    kc_cap_identify((uint64_t)pong, &pong_badge);
     struct ipc_msg m;
     kc_stats(before);
     for (int b = 0; b < BATCHES; b++) {
@@ -40,6 +42,7 @@ int main(void)
             for (int w = 0; w < IPC_MSG_WORDS; w++)
                 bad += m.w[w] != ~(seq * 8 + (uint64_t)w);
             bad += ipc_info_len(m.info) != IPC_MSG_BYTES || ipc_info_label(m.info) != 7;
+            bad += m.cap != 0 || m.badge != pong_badge;
         }
         samples[b] = (uint32_t)((measure_rdtsc() - t0) / BATCH);
     }

@@ -6,6 +6,7 @@
  * which are restarted while their client gets an error instead of hanging.
  * Prints "CHECK <name> PASS|FAIL" per check; exit status = failures.
  */
+#include <abi/layout.h>
 #include <abi/proto/console.h>
 #include <abi/proto/mem.h>
 #include <abi/proto/name.h>
@@ -22,6 +23,7 @@
 #include "../../servers/hello/hello.h"
 
 static int failures;
+static const void *main_code; /* an address in our (read-only) code */
 
 static void check(const char *name, int ok, const char *detail)
 {
@@ -50,6 +52,15 @@ static long call(const char *server, uint32_t label, uint64_t w0, uint64_t w1, u
     return ipc_call_status((uint64_t)h, &m);
 }
 
+static char line_read[64];
+static volatile long line_rc = 1;
+
+static void line_reader(void *arg)
+{
+    (void)arg;
+    line_rc = console_readline(line_read, sizeof(line_read));
+}
+
 static void console_checks(void)
 {
     check_rc("console.write_short", console_write("servers.check: short line\n", 26), 26);
@@ -63,9 +74,14 @@ static void console_checks(void)
              -E_GRANT_INVALID);
     check_rc("console.malformed_unknown_op", call("console", 0x3ff, 0, 0, 0), -E_NOSYS);
     check_rc("console.still_serving", console_write("servers.check: still here\n", 26), 26);
-    char line[64];
-    long n = console_readline(line, sizeof(line));
-    check("console.readline", n == 13 && strcmp(line, "hello granite") == 0, line);
+    /* The line is typed once "console.still_serving" is printed. A reader
+     * thread waits for it, we wait for the reader: 30 s at most, so an
+     * input path that never delivers is a failed check, not a hang. */
+    thread_create(line_reader, 0, 0);
+    for (int i = 0; i < 3000 && line_rc == 1; i++)
+        kc_sleep(1);
+    check("console.readline", line_rc == 13 && strcmp(line_read, "hello granite") == 0,
+          line_rc == 1 ? "no line within 30 s" : line_read);
 }
 
 static void memory_checks(void)
@@ -99,6 +115,24 @@ static void memory_checks(void)
           0);
     check_rc("mem.grown_frees_whole", h ? mem_free_pages(h, 5) : -1, 5);
 
+    /* Freeing one allocation frees exactly that one: another one's pages
+     * stay ours, with their contents. */
+    uint64_t *a = mem_alloc_pages(2, &err), *b = mem_alloc_pages(3, &err);
+    int kept = a && b;
+    for (int i = 0; kept && i < 3 * 512; i++)
+        b[i] = 0xb0b0000000000000ull | (uint64_t)i;
+    kept = kept && mem_free_pages(a, 2) == 2;
+    mem_stats(&s1);
+    kept = kept && s1.my_pages == 3 && s1.free_pages == s0.free_pages - 3;
+    uint64_t *c = mem_alloc_pages(3, &err); /* may reuse a's frames, never b's */
+    for (int i = 0; kept && i < 3 * 512; i++)
+        kept = b[i] == (0xb0b0000000000000ull | (uint64_t)i);
+    check("mem.free_frees_only_that_allocation", kept, 0);
+    if (b)
+        mem_free_pages(b, 3);
+    if (c)
+        mem_free_pages(c, 3);
+
     /* Out of memory: take 16 MiB at a time until refused, then halve the
      * request down to one page, so every last page we may have is taken. */
     void *chunks[128];
@@ -111,6 +145,9 @@ static void memory_checks(void)
             want /= 2;
             continue;
         }
+        /* Leave a mark in every page: the next owner must not see it. */
+        for (uint64_t pg = 0; pg < want; pg++)
+            ((uint64_t *)chunks[n])[pg * 512 + pg % 512] = 0x6d61726b00000000ull | pg;
         sizes[n++] = want;
         total += want;
     }
@@ -124,9 +161,33 @@ static void memory_checks(void)
     mem_stats(&s1);
     check("mem.everything_back_after_oom", s1.free_pages == s0.free_pages && s1.my_pages == 0, 0);
 
+    /* Take as much again: more than the pool has left untouched, so some of
+     * the marked frames come back to us, and every page must be zero. */
+    uint64_t dirty = 0, again = 0;
+    int m = 0;
+    for (uint64_t want = MEM_MAX_ALLOC_PAGES; want > 0 && m < 128 && again < total;) {
+        uint64_t *c = mem_alloc_pages(want, &rc);
+        if (!c) {
+            want /= 2;
+            continue;
+        }
+        for (uint64_t pg = 0; pg < want; pg++)
+            for (uint64_t w = 0; w < 512; w += 64)
+                dirty += c[pg * 512 + w] != 0 || c[pg * 512 + pg % 512] != 0;
+        chunks[m] = c;
+        sizes[m++] = want;
+        again += want;
+    }
+    snprintf(d, sizeof(d), "%lu of %lu pages taken again hold old data", dirty, again);
+    check("mem.pages_zeroed_on_reuse", again == total && dirty == 0, d);
+    for (int i = 0; i < m; i++)
+        mem_free_pages(chunks[i], sizes[i]);
+
     check_rc("mem.malformed_zero_pages", call("mem", MEM_ALLOC, 0, 0, 0), -E_RANGE);
     check_rc("mem.malformed_huge", call("mem", MEM_ALLOC, 0, 1ull << 40, 0), -E_RANGE);
     check_rc("mem.malformed_free", call("mem", MEM_FREE, 0, 0x123000, 4), -E_INVAL);
+    check_rc("mem.malformed_free_at_heap_end", call("mem", MEM_FREE, 0, USER_HEAP_MAX, 1),
+             -E_INVAL);
     check_rc("mem.malformed_died_not_from_boot", call("mem", BOOT_DIED, 0, 1, 0), -E_PERM);
     check_rc("mem.malformed_unknown_op", call("mem", 0x2ff, 0, 0, 0), -E_NOSYS);
     p = mem_alloc_pages(1, &err);
@@ -144,6 +205,33 @@ static void name_checks(void)
     m = ipc_msg_make(0x1ff, 1);
     check_rc("boot.malformed_unknown_op", ipc_call_status(HANDLE_NAMES, &m), -E_NOSYS);
     check("boot.still_serving", name_lookup("hello") >= 0, 0);
+
+    /* Programs started on request ("ondemand" on their module line): one
+     * that exits, one that faults; the boot server counts both deaths. */
+    struct ipc_msg st = ipc_msg_make(BOOT_STATS, 1);
+    ipc_call_status(HANDLE_NAMES, &st);
+    uint64_t deaths = st.w[2], faults = st.w[3];
+    /* With a time limit: a request the boot server drops must not hang us. */
+    m = ipc_msg_make(BOOT_SPAWN, 4);
+    m.info |= ipc_info_timeout(3000);
+    name_pack(&m, "hello.again");
+    check_rc("boot.spawn_on_demand", ipc_call_status(HANDLE_NAMES, &m), 0);
+    m = ipc_msg_make(BOOT_SPAWN, 4);
+    m.info |= ipc_info_timeout(3000);
+    name_pack(&m, "fault.again");
+    check_rc("boot.spawn_one_that_faults", ipc_call_status(HANDLE_NAMES, &m), 0);
+    for (int i = 0; i < 500 && (st.w[2] < deaths + 2 || st.w[3] < faults + 1); i++) {
+        kc_sleep(1);
+        st = ipc_msg_make(BOOT_STATS, 1);
+        ipc_call_status(HANDLE_NAMES, &st);
+    }
+    char d[64];
+    snprintf(d, sizeof(d), "%lu deaths, %lu faults more", st.w[2] - deaths, st.w[3] - faults);
+    /* Other tests may end meanwhile (more deaths); nothing else faults. */
+    check("boot.stats_count_deaths_and_faults", st.w[2] >= deaths + 2 && st.w[3] == faults + 1, d);
+    m = ipc_msg_make(BOOT_SPAWN, 4);
+    name_pack(&m, "nobody-here");
+    check_rc("boot.spawn_unknown", ipc_call_status(HANDLE_NAMES, &m), -E_NOENT);
 }
 
 static void hello_checks(void)
@@ -155,6 +243,63 @@ static void hello_checks(void)
     long rc = h < 0 ? h : ipc_call_data((uint64_t)h, HELLO_GREET, "again", 5, &m);
     check("hello.still_serving",
           rc == 0 && (long)m.w[0] == 0 && memcmp(&m.w[2], "Hello, again!", 13) == 0, 0);
+}
+
+/* Every privileged kernel operation is refused to a process without its
+ * privilege (we have only PRIV_LOG), with arguments that would otherwise
+ * succeed: our module line gives us port 0x80 and IRQ 5, which need
+ * PRIV_IO and PRIV_IRQ as well. */
+static void privilege_checks(void)
+{
+    struct kc_module_info mi;
+    uint32_t me, pid;
+    uint64_t badge, b, e, st;
+    uint32_t v;
+    kc_self(&me, 0, 0, 0);
+    check_rc("priv.module_info_refused", kc_module_info(0, &mi), -E_PERM);
+    check_rc("priv.spawn_refused", kc_spawn(1000, 0, 0, 0, 0, 0, "x", 0), -E_PERM);
+    check_rc("priv.kill_refused", kc_kill(1), -E_PERM);
+    check_rc("priv.wait_death_refused", kc_wait_death(&pid, &v, &st, &badge), -E_PERM);
+    check_rc("priv.map_refused", kc_map(me, 0x4000000000ull, 0, 1, 0), -E_PERM);
+    check_rc("priv.unmap_refused", kc_unmap(me, 0x4000000000ull, 1), -E_PERM);
+    check_rc("priv.meminfo_refused", kc_meminfo(&b, &e, &st), -E_PERM);
+    check_rc("priv.io_in_refused", kc_io_in(0x80, 1, &v), -E_PERM);
+    check_rc("priv.io_out_refused", kc_io_out(0x80, 1, 0), -E_PERM);
+    check_rc("priv.io_write_refused", kc_io_write(0x80, 0x80, 0, "x", 1), -E_PERM);
+    check_rc("priv.irq_bind_refused", kc_irq_bind(5, 3), -E_PERM);
+    check_rc("priv.irq_ack_refused", kc_irq_ack(5), -E_PERM);
+    check_rc("priv.shutdown_refused", kc_shutdown(1), -E_PERM);
+}
+
+/* The kernel never writes into a page of ours that is not writable: our
+ * code and read-only data are mapped, user, and read-only. */
+static const char read_only[64] = "read-only";
+
+static void read_only_checks(void)
+{
+    struct kc_proc_info pi;
+    check_rc("uaccess.args_into_code_refused", kc_args((char *)(uintptr_t)main_code, 16), -E_FAULT);
+    check_rc("uaccess.args_into_rodata_refused", kc_args((char *)(uintptr_t)read_only, 16),
+             -E_FAULT);
+    check_rc("uaccess.proc_info_into_code_refused",
+             kc_proc_info(0, (struct kc_proc_info *)(uintptr_t)main_code), -E_FAULT);
+    check("uaccess.rodata_unchanged", strcmp(read_only, "read-only") == 0, 0);
+    check_rc("uaccess.proc_info_into_writable", kc_proc_info(0, &pi), 0);
+
+    /* The kernel writes exactly what it says, not to the end of the page. */
+    static uint8_t page[4096] __attribute__((aligned(4096)));
+    memset(page, 0xa5, sizeof(page));
+    long len = kc_args((char *)page + 100, 6);
+    int bad = page[105] != 0;
+    for (int i = 0; i < 4096; i++)
+        bad += (i < 100 || i > 105) && page[i] != 0xa5;
+    check("uaccess.args_writes_exactly", len > 6 && bad == 0, 0);
+    memset(page, 0xa5, sizeof(page));
+    kc_proc_info(0, (struct kc_proc_info *)(page + 200));
+    bad = 0;
+    for (int i = 0; i < 4096; i++)
+        bad += (i < 200 || i >= 200 + (int)sizeof(pi)) && page[i] != 0xa5;
+    check("uaccess.proc_info_writes_exactly", bad == 0, 0);
 }
 
 static long kill_server(const char *name)
@@ -255,11 +400,14 @@ static void time_checks(void)
 
 int main(void)
 {
+    main_code = (const void *)(uintptr_t)main;
     if (name_lookup_wait("hello", 500) < 0 || name_lookup_wait("mem", 500) < 0) {
         printf("servers.check: the server set did not come up\n");
         return 1;
     }
     console_checks();
+    privilege_checks();
+    read_only_checks();
     memory_checks();
     name_checks();
     hello_checks();

@@ -32,7 +32,8 @@ struct server {
     int accept_caps;
 };
 
-/* Run forever. Returns only if the name cannot be registered. Unknown
+/* Run forever. Returns only if the name cannot be registered, or if a
+ * receive that cannot fail does (the kernel broke its contract). Unknown
  * labels are answered with -E_NOSYS. */
 long server_run(const struct server *s);
 

@@ -26,6 +26,38 @@ static void reap_until(uint32_t pid)
     }
 }
 
+/* KC_SPAWN never gives a child more than its parent has, nor a module
+ * that does not exist: each refused before anything starts. */
+static int spawn_bounds(void)
+{
+    uint32_t hog = (uint32_t)kc_module_find("hostile.hog"), me_privs = 0;
+    struct kc_module_info mi;
+    kc_self(0, 0, &me_privs, 0);
+    uint32_t n = 0; /* the number of modules: the first index refused */
+    while (kc_module_info(n, &mi) == 0)
+        n++;
+    struct {
+        const char *what;
+        long got, want;
+    } c[] = {
+        {"module index past the end", kc_spawn(1000, 0, 0, 0, 0, 0, "x", 0), -E_NOENT},
+        {"module info past the end", kc_module_info(1000, &mi), -E_NOENT},
+        {"the module index one past the last", kc_spawn(n, 0, 0, 0, 0, 0, "x", 0), -E_NOENT},
+        {"a privilege we lack", kc_spawn(hog, me_privs | PRIV_MAP, 0, 0, 0, 0, "x", 0), -E_PERM},
+        {"a priority above ours", kc_spawn(hog, 0, 30, 0, 0, 0, "x", 0), -E_PERM},
+        {"an IRQ we lack", kc_spawn(hog, 0, 0, 0, 0, 1u << 5, "x", 0), -E_PERM},
+        {"a port we lack", kc_spawn(hog, 0, 0, 0x80, 1, 0, "x", 0), -E_PERM},
+    };
+    int bad = 0;
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        if (c[i].got != c[i].want) {
+            bad++;
+            printf("exhaustion: FAIL spawn with %s: got %ld, want %ld\n", c[i].what, c[i].got,
+                   c[i].want);
+        }
+    return bad;
+}
+
 static void snapshot(uint64_t out[4])
 {
     uint64_t k[7];
@@ -46,6 +78,8 @@ int main(void)
          i++)
         kc_sleep(1);
     kc_sleep(20);
+    if (spawn_bounds())
+        return 1;
     uint64_t before[4], after[4];
     snapshot(before);
 
