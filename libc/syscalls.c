@@ -139,6 +139,16 @@ int rename(const char *from, const char *to)
     return (int)ret(granite_fs->rename(from, to));
 }
 
+int mkdir(const char *path, mode_t mode)
+{
+    return (int)ret(granite_fs->mkdir(path, (int)mode));
+}
+
+int rmdir(const char *path)
+{
+    return (int)ret(granite_fs->rmdir(path));
+}
+
 DIR *opendir(const char *path)
 {
     int fd = (int)ret(granite_fs->opendir(path));

@@ -38,6 +38,7 @@ static const char *const names[E_MAX] = {
     [E_NOTEMPTY] = "directory not empty",
     [E_NAMETOOLONG] = "name too long",
     [E_CORRUPT] = "file system corrupt",
+    [E_STALE] = "stale handle (server restarted)",
 };
 
 const char *ipc_strerror(long err)

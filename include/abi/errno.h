@@ -44,7 +44,8 @@
 #define E_NOTEMPTY      33  /* directory not empty */
 #define E_NAMETOOLONG   34  /* a name over 255 UTF-16 units, or a path too long */
 #define E_CORRUPT       35  /* the on-disk structures are inconsistent */
-#define E_MAX           36
+#define E_STALE         36  /* a file handle from an earlier instance of its server: reopen */
+#define E_MAX           37
 /* clang-format on */
 
 #endif

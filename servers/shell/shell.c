@@ -14,6 +14,7 @@
 #include <ipc/stdio.h>
 
 #include "../hello/hello.h"
+#include "fs_cmds.h"
 
 typedef int (*command_fn)(const char *args);
 
@@ -244,6 +245,7 @@ static int cmd_poweroff(const char *args)
     (void)args;
     printf("shell: powering off\n");
     stdio_flush();
+    fs_cmds_sync();
     kc_shutdown(0);
     return 1;
 }
@@ -261,6 +263,13 @@ static const struct {
     {"kill", cmd_kill, "kill NAME: kill a server (restartable ones come back)"},
     {"bench", cmd_bench, "run the IPC benchmark (bench images only)"},
     {"demo", cmd_demo, "exercise console, memory, names and grants end to end"},
+    {"ls", cmd_ls, "ls [DIR]: list a directory of the disk"},
+    {"cat", cmd_cat, "cat FILE: print a file"},
+    {"write", cmd_write, "write FILE TEXT: make FILE hold TEXT and a newline"},
+    {"rm", cmd_rm, "rm PATH: remove a file or an empty directory"},
+    {"mkdir", cmd_mkdir, "mkdir DIR: make a directory"},
+    {"mv", cmd_mv, "mv FROM TO: rename or move"},
+    {"df", cmd_df, "disk size and free space"},
     {"poweroff", cmd_poweroff, "stop the machine"},
 };
 

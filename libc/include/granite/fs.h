@@ -1,8 +1,7 @@
 /*
  * The file-system hook of Granite's C library: every file call that is not
- * on the console (fd 0-2) goes through granite_fs. Until a file-system
- * server exists the hook answers as an empty disk (ENOENT, EBADF); the
- * storage work points it at its client (libc/fs.c).
+ * on the console (fd 0-2) goes through granite_fs, which libc/fs.c points
+ * at the file-system server's client.
  */
 #ifndef GRANITE_FS_H
 #define GRANITE_FS_H
@@ -24,13 +23,15 @@ struct granite_fs_ops {
     int (*stat)(const char *path, struct stat *st);
     int (*unlink)(const char *path);
     int (*rename)(const char *from, const char *to);
+    int (*mkdir)(const char *path, int mode);
+    int (*rmdir)(const char *path);
     /* Directories: open one, then read entries until 0 (end) or -errno. */
     int (*opendir)(const char *path);
     int (*readdir)(int dirfd, struct dirent *out);
     int (*closedir)(int dirfd);
 };
 
-/* The hook itself: the storage work replaces the default (fs.c). */
+/* The hook itself (fs.c). */
 extern const struct granite_fs_ops *granite_fs;
 
 #endif

@@ -14,7 +14,7 @@
 struct dirent {
     ino_t d_ino;
     unsigned char d_type;
-    char d_name[256];
+    char d_name[768]; /* a FAT long name in UTF-8: 255 UTF-16 units and a NUL */
 };
 
 typedef struct {
