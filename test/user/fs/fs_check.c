@@ -362,6 +362,28 @@ static void dead_client(void)
     check_rc("dead_clients_files_closed", fs_unlink("/held.txt"), 0);
 }
 
+/* Lua's io library on the disk (lua.disk, a chunk on its module line),
+ * and `lua FILE` run from the disk (lua.file): both started here, before
+ * the server is killed, and judged by the boot server. */
+static void lua_on_disk(void)
+{
+    const char *script = "print('lua.file: running ' .. arg[0] .. ' from the disk') "
+                         "os.exit(dofile('/lib.lua') == 42 and 0 or 1)\n";
+    const char *lib = "return 6 * 7\n";
+    long rc = write_file("/run.lua", script, strlen(script));
+    if (rc >= 0)
+        rc = write_file("/lib.lua", lib, strlen(lib));
+    check_rc("lua_script_written", rc, (long)strlen(lib));
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "lua.file" : "lua.disk";
+        rc = boot_call(BOOT_SPAWN, name);
+        for (int t = 0; t < 3000 && rc == 0 && kc_process_running(name); t++)
+            kc_sleep(2);
+        check(i ? "lua_file_ran" : "lua_disk_ran", rc == 0 && !kc_process_running(name),
+              ipc_strerror(rc));
+    }
+}
+
 /* ---- the server killed in the middle of writes ---- */
 
 #define KILL_CHUNK (64u << 10)
@@ -448,6 +470,8 @@ int main(void)
     revoke_race();
     limits();
     dead_client();
+    if (strstr(args, "lua"))
+        lua_on_disk();
     if (strstr(args, "kill"))
         server_killed();
     check_rc("sync", fs_sync(), 0);
