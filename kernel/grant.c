@@ -31,7 +31,7 @@ static int read_entry(void *ctx, uint32_t pid, uint64_t index, struct grant_entr
     return uaccess_read(p, p->grant_table + index * sizeof(*out), out, sizeof(*out));
 }
 
-static const struct grant_source kernel_source = {table_slots, read_entry, 0};
+const struct grant_source grant_kernel_source = {table_slots, read_entry, 0};
 
 long kc_grant_table(struct thread *cur)
 {
@@ -81,7 +81,8 @@ static long grant_copy(struct thread *cur, uint32_t access)
     uint32_t granter = (uint32_t)cur->regs.rdi;
     uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.r8, len = cur->regs.r9;
     struct grant_target t;
-    int rc = grant_verify(&kernel_source, cur->proc->pid, granter, id, offset, len, access, &t);
+    int rc =
+        grant_verify(&grant_kernel_source, cur->proc->pid, granter, id, offset, len, access, &t);
     if (rc < 0)
         return rc;
     /* The kernel is not preemptible: one call copies at most this much. */

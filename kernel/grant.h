@@ -5,7 +5,11 @@
 #ifndef GRANT_H
 #define GRANT_H
 
+#include "grant_verify.h"
 #include "proc.h"
+
+/* Grant tables as the kernel reads them: in each granter's own memory. */
+extern const struct grant_source grant_kernel_source;
 
 long sys_grant_copy_from(struct thread *cur);
 long sys_grant_copy_to(struct thread *cur);

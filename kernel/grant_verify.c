@@ -7,8 +7,9 @@
 
 #include <abi/errno.h>
 
-int grant_verify(const struct grant_source *src, uint32_t caller, uint32_t granter, uint64_t id,
-                 uint64_t offset, uint64_t len, uint32_t access, struct grant_target *out)
+int grant_verify_chain(const struct grant_source *src, uint32_t caller, uint32_t granter,
+                       uint64_t id, uint64_t offset, uint64_t len, uint32_t access,
+                       struct grant_target *out, struct grant_link *links, uint32_t *nlinks)
 {
     for (int depth = 0;; depth++) {
         if (depth > GRANT_MAX_DEPTH)
@@ -33,6 +34,10 @@ int grant_verify(const struct grant_source *src, uint32_t caller, uint32_t grant
             return -E_GRANT_ACCESS;
         if (offset > e.len || len > e.len - offset)
             return -E_GRANT_RANGE;
+        if (links) {
+            links[depth] = (struct grant_link){granter, id};
+            *nlinks = (uint32_t)depth + 1;
+        }
         if (!(e.flags & GRANT_F_INDIRECT)) {
             /* The bytes must not run past the top of the address space:
              * neither their start nor their end may wrap. */
@@ -52,4 +57,10 @@ int grant_verify(const struct grant_source *src, uint32_t caller, uint32_t grant
         granter = e.src_pid;
         id = e.src_id;
     }
+}
+
+int grant_verify(const struct grant_source *src, uint32_t caller, uint32_t granter, uint64_t id,
+                 uint64_t offset, uint64_t len, uint32_t access, struct grant_target *out)
+{
+    return grant_verify_chain(src, caller, granter, id, offset, len, access, out, 0, 0);
 }

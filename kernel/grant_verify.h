@@ -24,6 +24,12 @@ struct grant_target {
     uint64_t addr;    /* first byte there */
 };
 
+/* One grant of a chain: whose table, which id. */
+struct grant_link {
+    uint32_t pid;
+    uint64_t id;
+};
+
 /*
  * May `caller` copy `len` bytes at `offset` of grant `id` of `granter`,
  * reading (GRANT_F_READ) or writing (GRANT_F_WRITE)? Checks, in order:
@@ -35,5 +41,12 @@ struct grant_target {
  */
 int grant_verify(const struct grant_source *src, uint32_t caller, uint32_t granter, uint64_t id,
                  uint64_t offset, uint64_t len, uint32_t access, struct grant_target *out);
+
+/* grant_verify that also records the grants the check went through, the
+ * caller's first: links[0 .. *nlinks - 1], at most GRANT_MAX_DEPTH + 1
+ * (map grants keep it, so that revoking any link finds the mapping). */
+int grant_verify_chain(const struct grant_source *src, uint32_t caller, uint32_t granter,
+                       uint64_t id, uint64_t offset, uint64_t len, uint32_t access,
+                       struct grant_target *out, struct grant_link *links, uint32_t *nlinks);
 
 #endif

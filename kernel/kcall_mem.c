@@ -9,6 +9,7 @@
 #include <common/string.h>
 
 #include "arch/x86_64/vm.h"
+#include "grant_map.h"
 #include "kcall_impl.h"
 #include "kmem.h"
 
@@ -64,6 +65,8 @@ long kc_unmap(struct thread *cur)
         return -E_NOENT;
     if (!heap_range_ok(va, pages))
         return -E_RANGE;
+    /* The pages may go to someone else next: no grantee keeps them. */
+    grant_map_source_gone(p, va, pages);
     /* Page tables left empty are freed (and uncharged) at once. */
     uint64_t n = vm_unmap_range(p->cr3, va, pages, &p->quota);
     p->mapped_pages -= n;

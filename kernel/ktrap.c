@@ -5,6 +5,8 @@
  */
 #include "ktrap.h"
 
+#include <abi/layout.h>
+
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/pcpu.h"
@@ -69,8 +71,16 @@ void ktrap_user_fault(struct trap_frame *f)
     kprintf("kernel: \"%s\" (pid %x, thread %x): %s (vector %lu, error 0x%lx) at rip %lx, rsp %lx",
             t->proc->name, t->proc->pid, t->tid, trap_name(f->vector), f->vector, f->error, f->rip,
             f->rsp);
-    if (f->vector == VEC_PF)
-        kprintf(", address %lx", read_cr2());
+    if (f->vector == VEC_PF) {
+        uint64_t a = read_cr2();
+        kprintf(", address %lx", a);
+        /* Say why, for the one region whose pages come and go under a
+         * process's feet: its granter took them back, or they are read-only. */
+        if (a >= USER_MAP_MIN && a < USER_MAP_MAX)
+            kprintf(" in the grant-map window (%s)",
+                    f->error & 1 ? "write to a read-only grant mapping"
+                                 : "no grant mapping there: unmapped, revoked or granter gone");
+    }
     kprintf("\n");
     proc_kill(t->proc, DEATH_FAULT, f->vector);
     kernel_exit();

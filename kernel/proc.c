@@ -145,6 +145,8 @@ static uint64_t stack_top(uint32_t index)
 static void thread_free_stack(struct proc *p, uint32_t index)
 {
     uint64_t top = stack_top(index);
+    /* Its frames are freed now: no grantee may keep them mapped. */
+    grant_map_source_gone(p, top - USER_STACK_SIZE, USER_STACK_SIZE / 4096);
     vm_unmap_range(p->cr3, top - USER_STACK_SIZE, USER_STACK_SIZE / 4096, &p->quota);
 }
 
@@ -356,6 +358,9 @@ void proc_kill(struct proc *p, uint32_t reason, uint64_t detail)
         write_cr3(vm_kernel_pml4);
         pcpu.cr3 = vm_kernel_pml4;
     }
+    /* Before any frame of ours is freed: no window keeps our pages, and
+     * no mapping passed on by us outlives us. */
+    grant_map_proc_dying(p);
     char name[KC_NAME_MAX];
     strncpy_safe(name, p->name, sizeof(name));
     uint32_t pid = p->pid;

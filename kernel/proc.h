@@ -69,6 +69,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "grant_map.h"
 #include "quota.h"
 
 struct proc;
@@ -208,6 +209,12 @@ struct proc {
     uint64_t stack_slots;              /* bit i: user stack slot i in use */
     uint64_t mapped_pages;             /* user-pool pages, mapped by the memory server */
     uint64_t grant_table, grant_slots; /* registered with KC_GRANT_TABLE */
+
+    /* Map grants (grant_map.c): the mappings in our window, part of the
+     * process slot like the capabilities; and how many mappings, in
+     * anyone's window, are of our own pages. */
+    struct grant_map gmaps[GRANT_MAPS_MAX];
+    uint32_t gmaps_out;
 
     /* Deaths of processes we reaped, waiting for KC_WAIT_DEATH. */
     struct death deaths[64];

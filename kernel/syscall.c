@@ -7,6 +7,7 @@
 #include <abi/syscall.h>
 
 #include "grant.h"
+#include "grant_map.h"
 #include "ipc.h"
 #include "sched.h"
 
@@ -21,6 +22,9 @@ static const syscall_fn syscall_table[SYS_COUNT] = {
     [SYS_IPC_NOTIFY] = sys_ipc_notify,
     [SYS_GRANT_COPY_FROM] = sys_grant_copy_from,
     [SYS_GRANT_COPY_TO] = sys_grant_copy_to,
+    [SYS_GRANT_MAP] = sys_grant_map,
+    [SYS_GRANT_UNMAP] = sys_grant_unmap,
+    [SYS_GRANT_REVOKE] = sys_grant_revoke,
 };
 
 /* Precondition: cur is pcpu.cur and its registers are saved in cur->regs. */

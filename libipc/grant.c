@@ -4,6 +4,7 @@
  * kernel never sees a half-made grant and a revoked id never works again.
  * A small lock serialises the threads of one process.
  */
+#include <abi/layout.h>
 #include <common/string.h>
 #include <ipc/grant.h>
 #include <ipc/kcall.h>
@@ -65,7 +66,8 @@ static int64_t make(const struct grant_entry *e)
 int64_t grant_create(uint32_t grantee, const void *addr, size_t len, uint32_t access)
 {
     struct grant_entry e = {
-        .flags = GRANT_F_USED | GRANT_F_VALID | (access & (GRANT_F_READ | GRANT_F_WRITE)),
+        .flags =
+            GRANT_F_USED | GRANT_F_VALID | (access & (GRANT_F_READ | GRANT_F_WRITE | GRANT_F_MAP)),
         .grantee = grantee,
         .addr = (uint64_t)addr,
         .len = len,
@@ -78,7 +80,7 @@ int64_t grant_create_indirect(uint32_t grantee, uint32_t src_pid, uint64_t src_i
 {
     struct grant_entry e = {
         .flags = GRANT_F_USED | GRANT_F_VALID | GRANT_F_INDIRECT |
-                 (access & (GRANT_F_READ | GRANT_F_WRITE)),
+                 (access & (GRANT_F_READ | GRANT_F_WRITE | GRANT_F_MAP)),
         .grantee = grantee,
         .src_pid = src_pid,
         .addr = offset,
@@ -95,7 +97,8 @@ long grant_revoke(uint64_t id)
         return -E_GRANT_INDEX;
     take();
     long rc = 0;
-    if (!table[i].flags)
+    uint32_t flags = table[i].flags;
+    if (!flags)
         rc = -E_GRANT_INVALID;
     else if (table[i].gen != grant_id_gen(id))
         rc = -E_GRANT_STALE;
@@ -104,6 +107,83 @@ long grant_revoke(uint64_t id)
         table[i].gen = table[i].gen + 1 ? table[i].gen + 1 : 1;
     }
     give();
+    /* No new mapping can be made through the entry now; the kernel takes
+     * away those that exist. */
+    if (rc == 0 && (flags & GRANT_F_MAP))
+        rc = grant_revoke_maps(id);
+    return rc < 0 ? rc : 0;
+}
+
+long grant_revoke_maps(uint64_t id)
+{
+    uint64_t rax = SYS_GRANT_REVOKE;
+    __asm__ volatile("syscall"
+                     : "+a"(rax)
+                     : "S"(id)
+                     : "rcx", "r11", "rdi", "rdx", "r8", "r9", "r10", "r12", "r13", "r14", "r15",
+                       "rbx", "memory");
+    return (long)rax;
+}
+
+long grant_map(uint32_t granter, uint64_t id, uint64_t offset, void *local, size_t len,
+               uint32_t flags)
+{
+    uint64_t rax = SYS_GRANT_MAP;
+    register uint64_t r8 __asm__("r8") = (uint64_t)local;
+    register uint64_t r9 __asm__("r9") = len;
+    register uint64_t r10 __asm__("r10") = flags;
+    __asm__ volatile("syscall"
+                     : "+a"(rax), "+r"(r8), "+r"(r9), "+r"(r10)
+                     : "D"((uint64_t)granter), "S"(id), "d"(offset)
+                     : "rcx", "r11", "r12", "r13", "r14", "r15", "rbx", "memory");
+    return (long)rax;
+}
+
+long grant_unmap(void *local)
+{
+    uint64_t rax = SYS_GRANT_UNMAP;
+    register uint64_t r8 __asm__("r8") = (uint64_t)local;
+    __asm__ volatile("syscall"
+                     : "+a"(rax), "+r"(r8)
+                     :
+                     : "rcx", "r11", "rdi", "rsi", "rdx", "r9", "r10", "r12", "r13", "r14", "r15",
+                       "rbx", "memory");
+    return (long)rax;
+}
+
+/* The map window, cut into GRANT_MAPS_MAX areas of GRANT_MAP_MAX bytes:
+ * as many as the kernel keeps mappings, each big enough for any one. */
+static volatile uint32_t areas_used;
+
+static void *area(uint32_t i)
+{
+    return (void *)(USER_MAP_MIN + (uint64_t)i * GRANT_MAP_MAX);
+}
+
+void *grant_map_any(uint32_t granter, uint64_t id, uint64_t offset, size_t len, uint32_t flags,
+                    long *err)
+{
+    take();
+    uint32_t free = ~areas_used & ((1ull << GRANT_MAPS_MAX) - 1);
+    uint32_t i = free ? (uint32_t)__builtin_ctz(free) : 0;
+    if (free)
+        areas_used |= 1u << i;
+    give();
+    long rc = free ? grant_map(granter, id, offset, area(i), len, flags) : -E_LIMIT;
+    if (rc == 0)
+        return area(i);
+    if (free)
+        __atomic_fetch_and(&areas_used, ~(1u << i), __ATOMIC_RELEASE);
+    *err = rc;
+    return 0;
+}
+
+long grant_unmap_any(void *local)
+{
+    long rc = grant_unmap(local);
+    uint64_t i = ((uint64_t)local - USER_MAP_MIN) / GRANT_MAP_MAX;
+    if (rc >= 0 && i < GRANT_MAPS_MAX && local == area((uint32_t)i))
+        __atomic_fetch_and(&areas_used, ~(1u << i), __ATOMIC_RELEASE);
     return rc;
 }
 
@@ -149,10 +229,14 @@ long ipc_call_data(uint64_t handle, uint32_t label, const void *data, size_t len
     long pid = ipc_handle_pid(handle);
     if (pid < 0)
         return pid;
-    int64_t id = grant_create((uint32_t)pid, data, len, GRANT_F_READ);
+    /* Whole pages from IPC_MAP_MIN up may be mapped instead of copied:
+     * the server then sees exactly these bytes, nothing else of ours. */
+    int map = len >= IPC_MAP_MIN && len <= GRANT_MAP_MAX && !(((uint64_t)data | len) & 0xfff);
+    int64_t id = grant_create((uint32_t)pid, data, len, GRANT_F_READ | (map ? GRANT_F_MAP : 0));
     if (id < 0)
         return id;
     reply->w[1] = (uint64_t)id;
+    reply->w[2] = map ? IPC_DATA_MAPPABLE : 0;
     long rc = ipc_call(handle, reply);
     grant_revoke((uint64_t)id);
     return rc;
@@ -170,4 +254,30 @@ long ipc_msg_data(const struct ipc_msg *m, void *buf, size_t cap)
         return (long)len;
     }
     return grant_copy_from(badge_pid(m->badge), m->w[1], 0, buf, len);
+}
+
+long ipc_msg_view(const struct ipc_msg *m, struct ipc_view *v, void *buf, size_t cap)
+{
+    v->mapped = 0;
+    if (m->w[1] && m->w[2] == IPC_DATA_MAPPABLE && m->w[0] <= cap) {
+        long err = 0;
+        void *p = grant_map_any(badge_pid(m->badge), m->w[1], 0, m->w[0], 0, &err);
+        if (p) {
+            v->data = p;
+            v->len = m->w[0];
+            v->mapped = p;
+            return (long)v->len;
+        }
+    }
+    long n = ipc_msg_data(m, buf, cap);
+    v->data = buf;
+    v->len = n < 0 ? 0 : (size_t)n;
+    return n;
+}
+
+void ipc_view_end(struct ipc_view *v)
+{
+    if (v->mapped)
+        grant_unmap_any(v->mapped);
+    v->mapped = 0;
 }

@@ -22,7 +22,7 @@
 
 static uint32_t samples[MAX_BATCHES];
 static int batches = 301, warmup = 20;
-static uint8_t buf[BENCH_BUF];
+static uint8_t buf[BENCH_BUF] __attribute__((aligned(4096))); /* whole pages: mappable */
 static uint32_t my_tid;
 
 typedef void (*run_fn)(void *ctx, uint64_t per);
@@ -155,6 +155,19 @@ static void run_copy(void *ctx, uint64_t per)
         grant_copy_from(c->pid, c->id, 0, buf, c->len);
 }
 
+/* Map, read one byte of every page, unmap. */
+static void run_map(void *ctx, uint64_t per)
+{
+    struct copy_ctx *c = ctx;
+    volatile uint8_t *w = (volatile uint8_t *)USER_MAP_MIN;
+    for (uint64_t i = 0; i < per; i++) {
+        grant_map(c->pid, c->id, 0, (void *)w, c->len, 0);
+        for (uint64_t off = 0; off < c->len; off += 4096)
+            (void)w[off];
+        grant_unmap((void *)w);
+    }
+}
+
 static void run_data(void *ctx, uint64_t per)
 {
     struct copy_ctx *c = ctx;
@@ -246,6 +259,12 @@ static void grant_copies(void)
                      live > 1 ? "_4096_live_grants" : "");
             measure(name, "copy", run_copy, &c, per, sizes[s] == BENCH_BUF ? batches / 3 : batches);
         }
+        if (live == 1) {
+            c.len = 4096;
+            measure("grant.map_4KiB", "xfer", run_map, &c, 64, batches);
+            c.len = BENCH_BUF;
+            measure("grant.map_1MiB", "xfer", run_map, &c, 4, batches);
+        }
         stop(&h);
     }
     struct helper h;
@@ -255,6 +274,8 @@ static void grant_copies(void)
         measure("ipc.large_send_4KiB", "xfer", run_data, &c, 16, batches);
         c.len = 65536;
         measure("ipc.large_send_64KiB", "xfer", run_data, &c, 4, batches);
+        c.len = BENCH_BUF;
+        measure("ipc.large_send_1MiB", "xfer", run_data, &c, 4, batches / 3);
         stop(&h);
     }
 }

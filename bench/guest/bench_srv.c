@@ -9,7 +9,7 @@
 
 #include "bench_proto.h"
 
-static uint8_t buf[BENCH_BUF];
+static uint8_t buf[BENCH_BUF] __attribute__((aligned(4096))); /* mappable */
 static struct grant_entry big_table[4096];
 
 static void serve_data(void)
@@ -18,9 +18,17 @@ static void serve_data(void)
     long rc = ipc_recv(IPC_ANY, &m);
     for (;;) {
         if (rc == 0) {
-            long n = ipc_msg_data(&m, buf, sizeof(buf));
-            m.info = ipc_info(8, 0);
+            /* The data as libipc delivers it (mapped or copied), each of
+             * its pages read once. */
+            struct ipc_view v;
+            long n = ipc_msg_view(&m, &v, buf, sizeof(buf));
+            uint64_t sum = 0;
+            for (size_t i = 0; n > 0 && i < v.len; i += 4096)
+                sum += ((const volatile uint8_t *)v.data)[i];
+            ipc_view_end(&v);
+            m.info = ipc_info(16, 0);
             m.w[0] = (uint64_t)n;
+            m.w[1] = sum;
         } else {
             m.info = 0;
         }
@@ -52,7 +60,8 @@ int main(void)
         for (uint64_t i = 1; i < arg; i++)
             grant_create(0x7fffffff, buf, 64, GRANT_F_READ);
         memset(buf, 0xa5, sizeof(buf));
-        int64_t id = grant_create((uint32_t)parent, buf, sizeof(buf), GRANT_F_READ | GRANT_F_WRITE);
+        int64_t id = grant_create((uint32_t)parent, buf, sizeof(buf),
+                                  GRANT_F_READ | GRANT_F_WRITE | GRANT_F_MAP);
         m = ipc_msg_make(BENCH_READY, 3);
         m.w[1] = (uint64_t)id;
         ipc_call(HANDLE_PARENT, &m);

@@ -16,11 +16,14 @@
 #define GRANT_F_READ     (1u << 2) /* grantee may copy from it */
 #define GRANT_F_WRITE    (1u << 3) /* grantee may copy to it */
 #define GRANT_F_INDIRECT (1u << 4) /* passes on a grant the granter was given */
-#define GRANT_F_ALL      0x1fu
+#define GRANT_F_MAP      (1u << 5) /* grantee may map the pages (SYS_GRANT_MAP) */
+#define GRANT_F_ALL      0x3fu
 
 #define GRANT_MAX_SLOTS  65536        /* largest table the kernel accepts */
 #define GRANT_MAX_DEPTH  4            /* indirect links followed at most */
 #define GRANT_COPY_MAX   (16ull << 20) /* bytes per copy call */
+#define GRANT_MAP_MAX    (16ull << 20) /* bytes per map call */
+#define GRANT_MAPS_MAX   16            /* live mappings per grantee process */
 /* clang-format on */
 
 struct grant_entry {
@@ -58,6 +61,16 @@ static inline uint32_t grant_id_gen(uint64_t id)
  * R9 = length. RAX out: bytes copied, or -E_*: first the grant checks
  * (E_GRANT_*, in the order docs/grants.md gives), then E_RANGE for more
  * than GRANT_COPY_MAX bytes, then E_FAULT for a missing page.
+ *
+ * Map grants (docs/grants.md, "Map grants"): SYS_GRANT_MAP, RDI = granter
+ * pid, RSI = grant id, RDX = offset in the grant, R8 = local address in the
+ * map window (abi/layout.h), R9 = length, R10 = 0 (read-only) or
+ * GRANT_F_WRITE; offset, address and length whole pages. RAX out: 0 or -E_*.
+ * SYS_GRANT_UNMAP, R8 = the local address a mapping starts at: RAX = pages
+ * unmapped or -E_NOENT. SYS_GRANT_REVOKE, RSI = an id of the caller's own
+ * table: every mapping made through it (directly or down an indirect chain)
+ * is removed; RAX = mappings removed. libipc's grant_revoke makes that call
+ * after clearing the entry when the grant carried GRANT_F_MAP.
  */
 
 #endif

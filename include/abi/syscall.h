@@ -16,7 +16,10 @@
 #define SYS_IPC_NOTIFY       6 /* OR bits into a thread's notify word  */
 #define SYS_GRANT_COPY_FROM  7 /* copy from a granter's memory         */
 #define SYS_GRANT_COPY_TO    8 /* copy into a granter's memory         */
-#define SYS_COUNT            9
+#define SYS_GRANT_MAP        9 /* map a granter's pages into our window */
+#define SYS_GRANT_UNMAP     10 /* remove one of our grant mappings     */
+#define SYS_GRANT_REVOKE    11 /* remove every mapping through our grant */
+#define SYS_COUNT           12
 
 /* Benchmark kernel only (GRANITE_BENCH); any other kernel answers
  * -E_NOSYS. The floor: how little a kernel entry and a thread switch can

@@ -154,6 +154,8 @@ if [ $teeth = 0 ]; then
         run grants.any-id.old-make grants.pml fail "-DGRANTEE_FORGES -DMAKE_AS_WRITTEN" "$SAFE" ""
         # indirect chains: loops end in -E_GRANT_DEPTH, successes are sound
         run grants.chain grants.pml pass "-DCHAIN" "$SAFE" ""
+        # map grants: no access through a revoked mapping, a dead granter's, or a freed page's
+        run grants.map grants.pml pass "-DMAP" "$SAFE" ""
     fi
 else
     if [ "$what" = ipc ] || [ "$what" = all ]; then
@@ -184,6 +186,12 @@ else
         done
         for p in 3 4 5 6; do
             run "grants.chain.probe.$p" grants.pml fail "-DCHAIN -DPROBE=$p" "$TEETH_SAFE" ""
+        done
+        for m in UNMAP_FIRST NO_KERNEL_REVOKE SOURCE_KEEPS DEATH_KEEPS; do
+            run "grants.map.mutant.$m" grants.pml fail "-DMAP -DMUTANT_$m" "$TEETH_SAFE" ""
+        done
+        for p in 7 8; do
+            run "grants.map.probe.$p" grants.pml fail "-DMAP -DPROBE=$p" "$TEETH_SAFE" ""
         done
     fi
 fi

@@ -61,7 +61,7 @@
 #define REACH(n) skip
 #endif
 
-#ifndef CHAIN
+#if !defined(CHAIN) && !defined(MAP)
 /* ================================================================ */
 /* Table race: libipc's stores against the kernel's check            */
 /* ================================================================ */
@@ -339,7 +339,7 @@ active proctype granter()
     od
 }
 
-#else /* CHAIN */
+#elif defined(CHAIN)
 /* ================================================================ */
 /* Indirect grants: the chain walk of grant_verify()                 */
 /* ================================================================ */
@@ -482,4 +482,193 @@ init
         od
     }
 }
-#endif /* CHAIN */
+#else /* MAP */
+/* ================================================================ */
+/* Map grants: mappings against revoke, unmap and the granter's death */
+/* ================================================================ */
+
+/*
+ * kernel/grant_map.c against libipc's grant_revoke(). The granter makes
+ * map grants for the grantee and revokes them (libipc: flags = 0, the
+ * generation bumped, then SYS_GRANT_REVOKE, three steps a preemption may
+ * split); it may also unmap the granted page (the memory server's
+ * KC_UNMAP: grant_map_source_gone) or die (proc_kill:
+ * grant_map_proc_dying). The grantee maps any id at all (SYS_GRANT_MAP:
+ * verify, then record the mapping), touches its mappings (a load or store:
+ * the CPU walks the grantee's page table; no kernel entry) and unmaps them.
+ *
+ * Property: whenever the grantee touches a mapping, the grant it was made
+ * through is not revoked (grant_revoke has not returned), the granter is
+ * alive, and the page is still the granter's. A revoked mapping is never
+ * reached: the touch faults instead.
+ */
+#define NSLOTS 2
+#define GMAX 3
+#ifndef NOPS
+#define NOPS 4
+#endif
+#define P_G 1           /* the granter */
+#define P_A 2           /* the grantee */
+#define ID(i, g) ((i) * GMAX + (g))
+#define F_MAP 32
+
+byte t_flags[NSLOTS], t_gen[NSLOTS];
+bool granter_alive = true, page_there = true;
+
+/* Ghost: each id's life as the granter sees it. */
+#define G_NONE     0
+#define G_LIVE     2
+#define G_REVOKING 3   /* flags cleared; SYS_GRANT_REVOKE not yet returned */
+#define G_REVOKED  4   /* grant_revoke() returned */
+byte g_state[NSLOTS * GMAX];
+
+/* The grantee's records (struct grant_map): one mapping per table slot
+ * at most (the same pages are never mapped twice), with the id it was
+ * made through; `mapped` also stands for the page-table entries. */
+bool mapped[NSLOTS];
+byte m_gen[NSLOTS];
+
+hidden byte k_idx, k_gen;
+
+/* sys_grant_map(): grant_verify_chain with GRANT_F_MAP | GRANT_F_READ. */
+inline sys_grant_map()
+{
+    if
+    :: !granter_alive -> skip          /* -E_GRANT_NOTABLE */
+    :: granter_alive && (t_flags[k_idx] & (F_USED | F_VALID | F_READ | F_MAP)) !=
+                        (F_USED | F_VALID | F_READ | F_MAP) -> skip   /* INVALID / ACCESS */
+    :: granter_alive && (t_flags[k_idx] & (F_USED | F_VALID | F_READ | F_MAP)) ==
+                        (F_USED | F_VALID | F_READ | F_MAP) && t_gen[k_idx] != k_gen -> skip /* STALE */
+    :: granter_alive && (t_flags[k_idx] & (F_USED | F_VALID | F_READ | F_MAP)) ==
+                        (F_USED | F_VALID | F_READ | F_MAP) && t_gen[k_idx] == k_gen ->
+        if
+        :: mapped[k_idx] -> skip       /* -E_EXIST: the same pages twice */
+        :: !page_there -> skip         /* -E_FAULT: the source page is missing */
+        :: !mapped[k_idx] && page_there ->
+            REACH(7);
+            mapped[k_idx] = true;
+            m_gen[k_idx] = k_gen
+        fi
+    fi
+}
+
+active proctype grantee()
+{
+end:
+    do
+    /* SYS_GRANT_MAP with any id */
+    :: d_step {
+        if
+        :: k_idx = 0
+        :: k_idx = 1
+        fi;
+        if
+        :: k_gen = 0
+        :: k_gen = 1
+        :: k_gen = 2
+        fi;
+        sys_grant_map();
+        k_idx = 0; k_gen = 0
+       }
+    /* a load or store through a mapping: the property */
+    :: d_step {
+        if
+        :: mapped[0] -> k_idx = 0
+        :: mapped[1] -> k_idx = 1
+        :: else -> k_idx = NSLOTS
+        fi;
+        if
+        :: k_idx < NSLOTS ->
+            REACH(8);
+            assert(g_state[ID(k_idx, m_gen[k_idx])] != G_REVOKED);
+            assert(granter_alive && page_there)
+        :: else -> skip   /* nothing mapped there: a page fault */
+        fi;
+        k_idx = 0
+       }
+    /* SYS_GRANT_UNMAP */
+    :: d_step {
+        if
+        :: mapped[0] -> mapped[0] = false
+        :: mapped[1] -> mapped[1] = false
+        :: else -> skip
+        fi
+       }
+    od
+}
+
+/* drop(): every record made through (slot, gen), or all of them. */
+inline drop_naming(slot, gen, all)
+{
+    if
+    :: mapped[0] && (all || (slot == 0 && m_gen[0] == gen)) -> mapped[0] = false
+    :: else -> skip
+    fi;
+    if
+    :: mapped[1] && (all || (slot == 1 && m_gen[1] == gen)) -> mapped[1] = false
+    :: else -> skip
+    fi
+}
+
+active proctype granter()
+{
+    byte ops = 0, i, gen;
+    do
+    :: ops < NOPS && granter_alive ->
+        if
+        /* grant_create(grantee, page, 4096, GRANT_F_READ | GRANT_F_MAP):
+         * fields first, flags last (the table race above checks that) */
+        :: d_step {
+               (t_flags[0] == 0 || t_flags[1] == 0) ->
+               i = (t_flags[0] == 0 -> 0 : 1);
+               gen = t_gen[i];
+               assert(g_state[ID(i, gen)] == G_NONE);
+               t_flags[i] = F_USED | F_VALID | F_READ | F_MAP;
+               g_state[ID(i, gen)] = G_LIVE
+           }
+        /* grant_revoke(id) */
+        :: atomic {
+               (t_flags[0] != 0 || t_flags[1] != 0) ->
+               if
+               :: t_flags[0] != 0 -> i = 0
+               :: t_flags[1] != 0 -> i = 1
+               fi;
+               gen = t_gen[i]
+           };
+#ifdef MUTANT_UNMAP_FIRST
+            /* the kernel's half before the table's: a map in between survives */
+            d_step { drop_naming(i, gen, false) };
+#endif
+            d_step { t_flags[i] = 0; g_state[ID(i, gen)] = G_REVOKING };
+            d_step {
+                if
+                :: t_gen[i] + 1 < GMAX -> t_gen[i] = t_gen[i] + 1
+                :: else -> t_flags[i] = 255   /* out of modelled generations: retire the slot */
+                fi
+            };
+#if !defined(MUTANT_NO_KERNEL_REVOKE) && !defined(MUTANT_UNMAP_FIRST)
+            /* SYS_GRANT_REVOKE: every mapping made through this id */
+            d_step { drop_naming(i, gen, false) };
+#endif
+            d_step { g_state[ID(i, gen)] = G_REVOKED; i = 0; gen = 0 }
+        /* KC_UNMAP of the granted page: grant_map_source_gone first */
+        :: d_step {
+               page_there ->
+#ifndef MUTANT_SOURCE_KEEPS
+               drop_naming(0, 0, true);
+#endif
+               page_there = false
+           }
+        /* death: grant_map_proc_dying before the frames are freed */
+        :: d_step {
+#ifndef MUTANT_DEATH_KEEPS
+               drop_naming(0, 0, true);
+#endif
+               granter_alive = false
+           }
+        fi;
+        ops++
+    :: else -> break
+    od
+}
+#endif /* MAP */

@@ -22,6 +22,7 @@
 #define PTE_PS   (1ull << 7)
 #define PTE_G    (1ull << 8)
 #define PTE_OWNED (1ull << 9) /* software bit: frame belongs to the kernel pool, free it with the space */
+#define PTE_GRANTED (1ull << 10) /* software bit: another process's page, mapped by SYS_GRANT_MAP */
 #define PTE_NX   (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 /* clang-format on */

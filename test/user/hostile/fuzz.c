@@ -178,7 +178,8 @@ static void setup_table(void)
     table[2] = (struct grant_entry){0, 0, 0, 0, 0, 0, 0, 0}; /* never made */
     table[3] = (struct grant_entry){ok | GRANT_F_WRITE, 2, me.pid, 0, g + 4096, 100, 0, 0};
     table[4] = (struct grant_entry){GRANT_F_USED | GRANT_F_WRITE, 1, me.pid, 0, g, 4096, 0, 0};
-    table[5] = (struct grant_entry){ok | GRANT_F_WRITE | 0x20, 1, me.pid, 0, g, 4096, 0, 0};
+    table[5] =
+        (struct grant_entry){ok | GRANT_F_WRITE | (GRANT_F_ALL + 1), 1, me.pid, 0, g, 4096, 0, 0};
     /* READ of memory nobody maps: copies from it stop before writing. */
     table[6] = (struct grant_entry){ok | GRANT_F_READ, 3, me.pid, 0, 0x1000, 0x2000, 0, 0};
     /* An indirect grant that passes on itself: a loop. */
@@ -351,16 +352,14 @@ static long predict_kcall(const uint64_t *r)
     }
 }
 
-/* Grant copies (docs/abi.md 7.2): a granter that cannot exist, or our own
- * table, whose every entry we know. */
-static long predict_grant(const uint64_t *r, uint32_t access)
+/* grant_verify over our own table, whose every entry we know (docs/abi.md
+ * 7.2): 0 with *addr the granted bytes' address, an error, or UNKNOWN. */
+static long verify_ours(uint32_t granter, uint64_t id, uint64_t offset, uint64_t len,
+                        uint32_t access, uint64_t *addr)
 {
-    uint32_t granter = (uint32_t)r[RDI], caller = me.pid;
-    uint64_t id = r[RSI], offset = r[RDX], local = r[R8], len = r[R9];
+    uint32_t caller = me.pid;
     if (granter == 0 || (granter & ID_SLOT_MASK) >= ABI_MAX_PROCS || granter >> ID_SLOT_BITS == 0)
         return -E_GRANT_NOTABLE;
-    if (granter != me.pid)
-        return UNKNOWN;
     const struct grant_entry *e;
     for (int depth = 0;; depth++) {
         if (depth > GRANT_MAX_DEPTH)
@@ -390,7 +389,18 @@ static long predict_grant(const uint64_t *r, uint32_t access)
         granter = e->src_pid;
         id = e->src_id;
     }
-    uint64_t addr = e->addr + offset;
+    *addr = e->addr + offset;
+    return 0;
+}
+
+/* Grant copies (docs/abi.md 7.2): a granter that cannot exist, or our own
+ * table. */
+static long predict_grant(const uint64_t *r, uint32_t access)
+{
+    uint64_t local = r[R8], len = r[R9], addr = 0;
+    long rc = verify_ours((uint32_t)r[RDI], r[RSI], r[RDX], len, access, &addr);
+    if (rc != 0)
+        return rc;
     if (len > GRANT_COPY_MAX)
         return -E_RANGE;
     if (len == 0)
@@ -402,6 +412,24 @@ static long predict_grant(const uint64_t *r, uint32_t access)
     if (local < USER_IMAGE_MIN)
         return -E_FAULT; /* the first page of our side is missing */
     return ours(local, len) ? (long)len : UNKNOWN;
+}
+
+/* Map grants (docs/grants.md): the checks before the grant's, then the
+ * grant's; none of our entries carries GRANT_F_MAP, so no map succeeds. */
+static long predict_map(const uint64_t *r)
+{
+    uint64_t offset = r[RDX], local = r[R8], len = r[R9], flags = r[R10], addr = 0;
+    if (flags & ~(uint64_t)GRANT_F_WRITE)
+        return -E_INVAL;
+    if (len == 0 || ((offset | local | len) & 0xfff))
+        return -E_INVAL;
+    if (len > GRANT_MAP_MAX)
+        return -E_RANGE;
+    if (local < USER_MAP_MIN || local >= USER_MAP_MAX || len > USER_MAP_MAX - local)
+        return -E_RANGE;
+    uint32_t access = GRANT_F_MAP | GRANT_F_READ | (uint32_t)(flags & GRANT_F_WRITE);
+    long rc = verify_ours((uint32_t)r[RDI], r[RSI], offset, len, access, &addr);
+    return rc != 0 ? rc : UNKNOWN;
 }
 
 /* The exact result the ABI gives for this call, or UNKNOWN. */
@@ -427,6 +455,12 @@ static long predict(const uint64_t *r)
         return predict_grant(r, GRANT_F_READ);
     case SYS_GRANT_COPY_TO:
         return predict_grant(r, GRANT_F_WRITE);
+    case SYS_GRANT_MAP:
+        return predict_map(r);
+    case SYS_GRANT_UNMAP:
+        return -E_NOENT; /* we never map anything */
+    case SYS_GRANT_REVOKE:
+        return 0; /* none of our grants can be mapped: none was */
     default:
         return -E_NOSYS;
     }
