@@ -10,6 +10,8 @@
 #include <abi/errno.h>
 #include <abi/layout.h>
 
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/vm.h"
 #include "grant.h"
 #include "proc.h"
@@ -27,14 +29,43 @@ static uint32_t root_pid(const struct grant_map *m)
     return m->links[m->nlinks - 1].pid;
 }
 
-/* Remove mapping m of process `owner`: its pages leave owner's window
- * (with any page table left empty) and its record is free. The TLB: the
- * pages are flushed here when owner's space is loaded; when it is not, the
- * CR3 write that loads it flushes them (no PCID, and granted pages are
+/* Pages above which one flush of the whole (non-global) TLB is cheaper
+ * than a flush per page (under QEMU TCG; docs/benchmarks.md). */
+#define FLUSH_ALL_PAGES 16
+
+/* Clear `pages` PTEs of owner's window from va. The window's page tables
+ * stay (charged to owner until it dies, reused by its next mappings:
+ * making and freeing them on every map cost more than the mapping). The
+ * TLB: flushed here when owner's space is loaded; when it is not, the CR3
+ * write that loads it flushes the pages (no PCID, and granted pages are
  * never global). */
+static void clear(struct proc *owner, uint64_t va, uint64_t pages)
+{
+    uint64_t *pt = 0;
+    for (uint64_t i = 0; i < pages; i++) {
+        uint64_t a = va + i * 4096;
+        if (!pt || (a & 0x1fffff) == 0)
+            pt = vm_pte(owner->cr3, a);
+        if (pt) {
+            *pt = 0;
+            pt++;
+        }
+    }
+    if (pcpu.cr3 != owner->cr3)
+        return;
+    if (pages > FLUSH_ALL_PAGES) {
+        write_cr3(read_cr3());
+        return;
+    }
+    for (uint64_t i = 0; i < pages; i++)
+        invlpg(va + i * 4096);
+}
+
+/* Remove mapping m of process `owner`: its pages leave owner's window and
+ * its record is free. */
 static void drop(struct proc *owner, struct grant_map *m)
 {
-    vm_unmap_range(owner->cr3, m->va, m->pages, &owner->quota);
+    clear(owner, m->va, m->pages);
     struct proc *root = proc_by_pid(root_pid(m));
     if (root)
         root->gmaps_out--;
@@ -97,15 +128,21 @@ long sys_grant_map(struct thread *cur)
     for (uint64_t i = 0; i < pages; i++)
         if (!vm_cursor_ptr(&c, t.addr + i * 4096, write))
             return -E_FAULT;
-    uint64_t pte = PTE_U | PTE_NX | PTE_GRANTED | (write ? PTE_W : 0);
+    uint64_t pte = PTE_P | PTE_U | PTE_NX | PTE_GRANTED | (write ? PTE_W : 0);
     c = vm_cursor(g->cr3);
+    uint64_t *pt = 0;
     for (uint64_t i = 0; i < pages; i++) {
-        uint64_t pa = (uint64_t)vm_cursor_ptr(&c, t.addr + i * 4096, write) - PHYSMAP_BASE;
-        /* The window's page tables are ours: charged to our budget. */
-        if (vm_map(me->cr3, local + i * 4096, pa, pte, &me->quota) < 0) {
-            vm_unmap_range(me->cr3, local, pages, &me->quota);
+        uint64_t a = local + i * 4096;
+        /* One walk per 2 MiB of the window; its tables are ours, charged
+         * to our budget. */
+        if (!pt || (a & 0x1fffff) == 0)
+            pt = vm_pte_create(me->cr3, a, &me->quota);
+        if (!pt) {
+            clear(me, local, i);
             return -E_NOMEM;
         }
+        uint64_t pa = (uint64_t)vm_cursor_ptr(&c, t.addr + i * 4096, write) - PHYSMAP_BASE;
+        *pt++ = pa | pte;
     }
     *m = (struct grant_map){local, t.addr, (uint32_t)pages, (uint8_t)nlinks, (uint8_t)write,
                             0,     {{0}}};

@@ -80,6 +80,11 @@ int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags, struct quota
     return 0;
 }
 
+uint64_t *vm_pte_create(uint64_t pml4, uint64_t va, struct quota *q)
+{
+    return walk(pml4, va, 0, 1, q);
+}
+
 uint64_t vm_unmap(uint64_t pml4, uint64_t va)
 {
     uint64_t *e = vm_pte(pml4, va);

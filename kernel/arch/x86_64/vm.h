@@ -47,6 +47,12 @@ void vm_init(uint64_t phys_max);
  * (out of frames or q's budget), or -E_EXIST if va is already mapped. */
 int vm_map(uint64_t pml4, uint64_t va, uint64_t pa, uint64_t flags, struct quota *q);
 
+/* The leaf PTE slot for user address va, making the tables on the way
+ * (charged to q); 0 when out of frames or budget. A PTE slot is the start
+ * of its page table's run: the next entries are the next pages, up to the
+ * table's end (va's 2 MiB region). */
+uint64_t *vm_pte_create(uint64_t pml4, uint64_t va, struct quota *q);
+
 /* Remove va's 4 KiB mapping and flush it from this CPU's TLB; returns the
  * physical address that was mapped, or FRAME_NONE-like 0 if none was.
  * Frees nothing (the kernel's own mappings). */
