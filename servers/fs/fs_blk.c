@@ -133,6 +133,9 @@ static int blk_flush(void *ctx)
             struct fs_blk_rec *r = &b->rec[i];
             if (r->epoch == epoch)
                 continue;
+            if (!stale && b->rewrites == 0)
+                printf("fs: the disk's epoch moved (it was reset): writing again what it had "
+                       "not made durable\n");
             stale = 1;
             rc = request(b, BLK_WRITE, r->sector, r->count, b->log + r->off, &r->epoch);
             if (rc < 0)

@@ -19,6 +19,7 @@
 #include "../testlib.h"
 
 static int failures;
+static const char *args_seen = ""; /* the module's arguments */
 
 static void check(const char *name, int ok, const char *detail)
 {
@@ -389,6 +390,63 @@ static void lua_on_disk(void)
 #define KILL_CHUNK (64u << 10)
 #define KILL_TOTAL (4u << 20)
 
+/* The disk loses its cache: the ramdisk undoes every write since the
+ * last flush before every 3rd flush and answers it in a new epoch. The
+ * server must write those again; fs.check reads it all back after the
+ * server's restart (below), from the disk. */
+#define RAMDISK_CHAOS 0x5f0
+#define EPOCH_BYTES   (1u << 20)
+
+static long ramdisk_chaos(uint64_t every, uint64_t *resets)
+{
+    long rd = name_lookup_wait("ramdisk", 100);
+    if (rd < 0)
+        return rd;
+    struct ipc_msg m = ipc_msg_make(RAMDISK_CHAOS, 2);
+    m.w[1] = every;
+    long rc = ipc_call_status((uint64_t)rd, &m);
+    kc_cap_delete((uint64_t)rd);
+    *resets = m.w[1];
+    return rc;
+}
+
+static void epoch_changes(void)
+{
+    uint64_t resets = 0, h;
+    check_rc("chaos_on", ramdisk_chaos(3, &resets), 0);
+    long rc = fs_open("/epoch.bin", FS_O_WRITE | FS_O_CREATE | FS_O_TRUNC, &h, 0);
+    static uint8_t chunk[KILL_CHUNK];
+    for (uint64_t off = 0; rc >= 0 && off < EPOCH_BYTES; off += KILL_CHUNK) {
+        fill(chunk, off, KILL_CHUNK);
+        rc = fs_write(h, chunk, KILL_CHUNK);
+    }
+    fs_close(h);
+    check_rc("epoch_writes_acknowledged", rc, KILL_CHUNK);
+    rc = fs_mkdir("/edir");
+    if (rc == 0)
+        rc = write_file("/edir/f.txt", "moved", 5) == 5 ? 0 : -E_IO;
+    if (rc == 0)
+        rc = fs_rename("/edir/f.txt", "/edir/g.txt");
+    check_rc("epoch_names_acknowledged", rc, 0);
+    ramdisk_chaos(0, &resets);
+    printf("fs_check: the ramdisk was reset %lu times under the writes\n", (unsigned long)resets);
+    check("epoch_resets_happened", resets >= 3, 0);
+}
+
+/* After the server's restart: what it acknowledged under the resets. */
+static void epoch_verify(void)
+{
+    uint8_t *back = malloc(EPOCH_BYTES);
+    long n = read_file("/epoch.bin", back, EPOCH_BYTES);
+    check("epoch_data_on_disk", n == EPOCH_BYTES && matches(back, 0, EPOCH_BYTES), 0);
+    free(back);
+    char buf[8] = {0};
+    check("epoch_names_on_disk",
+          read_file("/edir/g.txt", buf, sizeof(buf)) == 5 && memcmp(buf, "moved", 5) == 0 &&
+              fs_stat("/edir/f.txt", &(struct fs_stat){0}) == -E_NOENT,
+          0);
+}
+
 static volatile uint64_t acked;  /* bytes whose write returned */
 static volatile long writer_end; /* the error that stopped the writer */
 static volatile int writer_done;
@@ -444,6 +502,8 @@ static void server_killed(void)
           d);
     free(back);
     check_rc("works_after_restart", write_file("/after.txt", "after", 5), 5);
+    if (strstr(args_seen, "epoch"))
+        epoch_verify();
 }
 
 static void opener(void)
@@ -458,8 +518,9 @@ static void opener(void)
 
 int main(void)
 {
-    char args[128];
+    static char args[128];
     kc_args(args, sizeof(args));
+    args_seen = args;
     if (strstr(args, "role=opener")) {
         opener();
         return 0;
@@ -472,6 +533,8 @@ int main(void)
     dead_client();
     if (strstr(args, "lua"))
         lua_on_disk();
+    if (strstr(args, "epoch"))
+        epoch_changes();
     if (strstr(args, "kill"))
         server_killed();
     check_rc("sync", fs_sync(), 0);
