@@ -363,6 +363,49 @@ static void dead_client(void)
     check_rc("dead_clients_files_closed", fs_unlink("/held.txt"), 0);
 }
 
+/* The disk fills up: short writes, then -E_NOSPC, never a crash; the
+ * free count is exact, and unlinking gives the room back. */
+static void full_disk(void)
+{
+    struct fs_statfs before, full, after;
+    fs_statfs(&before);
+    uint64_t h;
+    long rc = fs_open("/fill.bin", FS_O_WRITE | FS_O_CREATE | FS_O_TRUNC, &h, 0);
+    uint8_t *chunk = malloc(FS_IO_MAX);
+    uint64_t total = 0;
+    long last = 0;
+    for (int i = 0; rc >= 0 && i < 64; i++) {
+        fill(chunk, total, FS_IO_MAX);
+        last = fs_write(h, chunk, FS_IO_MAX);
+        if (last <= 0)
+            break;
+        total += (uint64_t)last;
+    }
+    fs_close(h);
+    fs_statfs(&full);
+    printf("fs_check: the disk filled after %lu bytes; then %ld (%s)\n", (unsigned long)total, last,
+           ipc_strerror(last));
+    check_rc("full_disk_nospc", last, -E_NOSPC);
+    check("full_disk_no_free_cluster", full.free_clusters == 0, 0);
+    check_rc("full_disk_new_file_nospc", write_file("/more.txt", "x", 1), -E_NOSPC);
+    check_rc("full_disk_mkdir_nospc", fs_mkdir("/more-dir"), -E_NOSPC);
+    uint8_t *back = malloc(FS_IO_MAX);
+    rc = fs_open("/fill.bin", FS_O_READ, &h, 0);
+    int same = rc == 0;
+    for (uint64_t off = 0; same && off < total; off += FS_IO_MAX) {
+        long n = fs_read(h, back, FS_IO_MAX);
+        same = n > 0 && matches(back, off, (size_t)n);
+    }
+    fs_close(h);
+    check("full_disk_data_intact", same, 0);
+    fs_unlink("/more.txt");
+    check_rc("full_disk_unlink", fs_unlink("/fill.bin"), 0);
+    fs_statfs(&after);
+    check("full_disk_room_back", after.free_clusters == before.free_clusters, 0);
+    free(chunk);
+    free(back);
+}
+
 /* Lua's io library on the disk (lua.disk, a chunk on its module line),
  * and `lua FILE` run from the disk (lua.file): both started here, before
  * the server is killed, and judged by the boot server. */
@@ -531,6 +574,8 @@ int main(void)
     revoke_race();
     limits();
     dead_client();
+    if (strstr(args, "full"))
+        full_disk();
     if (strstr(args, "lua"))
         lua_on_disk();
     if (strstr(args, "epoch"))
