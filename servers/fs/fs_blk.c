@@ -191,6 +191,11 @@ static int blk_write(void *ctx, uint64_t block, uint32_t count, const void *buf)
     return 0;
 }
 
+void fs_blk_close(struct fs_blk *b)
+{
+    drop(b);
+}
+
 int fs_blk_open(struct fs_blk *b, const char *name, uint64_t ticks, void *log, size_t log_cap,
                 struct fat_dev *dev)
 {

@@ -47,4 +47,7 @@ struct fs_blk {
 int fs_blk_open(struct fs_blk *b, const char *name, uint64_t ticks, void *log, size_t log_cap,
                 struct fat_dev *dev);
 
+/* Let go of the block server (a mount that failed). */
+void fs_blk_close(struct fs_blk *b);
+
 #endif

@@ -20,7 +20,7 @@
 #define IDLE_TICKS    50   /* mark clean and look for dead clients after 0.5 s without work */
 #define CACHE_SECTORS 64   /* the core's block cache */
 #define LOG_BYTES     (FS_IO_MAX + (256u << 10)) /* a write request and its commit's metadata */
-#define MOUNT_TICKS   1000 /* how long the first mount waits for the block server */
+#define MOUNT_TICKS   1000 /* how long the first mount waits for a running block server */
 /* clang-format on */
 
 /* An open file: slot i, named to its owner by handle_of(i). */
@@ -74,10 +74,16 @@ static int mount(uint64_t wait)
     size_t scratch_bytes = FAT_SCRATCH_BYTES(dev.blocks);
     if (!cache)
         cache = malloc((size_t)CACHE_SECTORS * FAT_SECTOR_MAX);
-    if (!scratch)
+    static size_t scratch_have;
+    if (scratch_have < scratch_bytes) { /* a bigger disk than at the last mount */
+        free(scratch);
         scratch = malloc(scratch_bytes);
-    if (!cache || !scratch)
+        scratch_have = scratch ? scratch_bytes : 0;
+    }
+    if (!cache || !scratch) {
+        fs_blk_close(&blk);
         return -E_NOMEM;
+    }
     struct fat_config cfg = {
         .dev = dev,
         .cache = cache,
@@ -87,8 +93,10 @@ static int mount(uint64_t wait)
         .now = now,
     };
     rc = fat_mount(&vol, &cfg);
-    if (rc < 0)
+    if (rc < 0) {
+        fs_blk_close(&blk); /* each later request tries again */
         return rc;
+    }
     mounted = 1;
     struct fat_statfs st;
     fat_statfs(&vol, &st);
@@ -535,9 +543,8 @@ static long dispatch(struct ipc_msg *m)
         if (ops[i].label != label)
             continue;
         m->info = ipc_info(8, 0); /* w0 only, unless the handler says more */
-        if (!mounted && mount(0) < 0)
-            return -E_IO; /* no disk (yet) */
-        return ops[i].fn(m);
+        long rc = mounted ? 0 : mount(0);
+        return rc < 0 ? rc : ops[i].fn(m); /* no disk: -E_NOENT; a bad one: its error */
     }
     m->info = ipc_info(8, 0);
     return -E_NOSYS;
@@ -548,6 +555,22 @@ static void idle(void)
     sweep_dead();
     if (mounted && dirty && fat_mark_clean(&vol) == 0)
         dirty = 0;
+}
+
+/* The block server may not have registered yet at boot; a driver that
+ * found no device exits at once, and then there is no disk. */
+static long first_mount(void)
+{
+    long rc = -E_NOENT;
+    for (int t = 0; t < MOUNT_TICKS; t++) {
+        rc = mount(0);
+        if (rc != -E_NOENT && rc != -E_AGAIN)
+            return rc;
+        if (t >= 100 && !kc_process_running(dev_name))
+            return rc;
+        kc_sleep(1);
+    }
+    return rc;
 }
 
 static uint32_t new_instance(void)
@@ -580,7 +603,7 @@ int main(void)
         printf("fs: cannot register the name: %s\n", ipc_strerror(rc));
         return 1;
     }
-    rc = mount(MOUNT_TICKS);
+    rc = first_mount();
     if (rc < 0)
         printf("fs: no volume on \"%s\" yet: %s\n", dev_name, ipc_strerror(rc));
     for (;;) {
