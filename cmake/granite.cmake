@@ -107,12 +107,14 @@ endfunction()
 
 # granite_qemu_test(NAME test ISO iso [TIMEOUT s] [EXIT status]
 #                   [EXPECT regex ...] [REJECT regex ...]
-#                   [INPUT text ... INPUT_AFTER regex ...])
+#                   [INPUT text ... INPUT_AFTER regex ...] [DISK_MIB n [DISK_FAT]])
 # Boots the ISO under QEMU TCG with isa-debug-exit; passes when QEMU's exit
 # status is EXIT (33 = the guest reported success) and every EXPECT line
-# appears in the serial log (and no REJECT line does).
+# appears in the serial log (and no REJECT line does). DISK_MIB: a fresh
+# virtio-blk disk of n MiB for each run (zeros; DISK_FAT: mkfs.fat -F 32).
 function(granite_qemu_test)
-    cmake_parse_arguments(A "" "NAME;ISO;TIMEOUT;EXIT" "EXPECT;REJECT;INPUT;INPUT_AFTER" ${ARGN})
+    cmake_parse_arguments(A "DISK_FAT" "NAME;ISO;TIMEOUT;EXIT;DISK_MIB" "EXPECT;REJECT;INPUT;INPUT_AFTER"
+                          ${ARGN})
     if(NOT A_TIMEOUT)
         set(A_TIMEOUT 60)
     endif()
@@ -121,6 +123,12 @@ function(granite_qemu_test)
     endif()
     set(args --iso ${GRANITE_ISO_DIR}/${A_ISO}.iso --log ${CMAKE_BINARY_DIR}/test-logs/${A_NAME}.log
              --timeout ${A_TIMEOUT} --exit ${A_EXIT})
+    if(A_DISK_MIB)
+        list(APPEND args --disk-mib ${A_DISK_MIB})
+        if(A_DISK_FAT)
+            list(APPEND args --disk-fat)
+        endif()
+    endif()
     foreach(e ${A_EXPECT})
         list(APPEND args --expect "${e}")
     endforeach()

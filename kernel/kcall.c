@@ -2,8 +2,8 @@
  * The kernel endpoint (see kcall.h, abi/kcall.h). Dispatch is a bounds-
  * checked table indexed by the message label; each entry names the
  * privilege it needs, so the check happens in one place before any handler
- * runs. The handlers live in kcall_proc.c, kcall_io.c, kcall_mem.c and
- * grant.c.
+ * runs. The handlers live in kcall_proc.c, kcall_io.c, kcall_mem.c,
+ * kcall_dev.c and grant.c.
  */
 #include "kcall.h"
 
@@ -51,6 +51,8 @@ static const struct kcall kcalls[KC_COUNT] = {
     [KC_SHUTDOWN] = {kc_shutdown, PRIV_SHUTDOWN},
     [KC_ARGS] = {kc_args, 0},
     [KC_STATS] = {kc_stats, 0},
+    [KC_DEV_ASSIGN] = {kc_dev_assign, PRIV_BUS},
+    [KC_MMIO_MAP] = {kc_mmio_map, PRIV_MMIO},
 };
 
 long kcall_dispatch(struct thread *cur)

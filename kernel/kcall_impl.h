@@ -47,6 +47,10 @@ long kc_map(struct thread *cur);
 long kc_unmap(struct thread *cur);
 long kc_meminfo(struct thread *cur);
 
+/* kcall_dev.c */
+long kc_dev_assign(struct thread *cur);
+long kc_mmio_map(struct thread *cur);
+
 /* grant.c */
 long kc_grant_table(struct thread *cur);
 

@@ -85,7 +85,8 @@ long kc_irq_bind(struct thread *cur)
     uint64_t irq = ARG(0), bit = ARG(1);
     if (irq >= NUM_IRQS || irq == IRQ_TIMER || irq == 2 || bit >= 63)
         return -E_RANGE; /* 0 is the kernel's timer, 2 the cascade, bit 63 is for deaths */
-    if (!(cur->proc->irq_mask & (1u << irq)))
+    /* Its own mask from spawn, or a line the bus server handed it. */
+    if (!((cur->proc->irq_mask | cur->proc->dev_irqs) & (1u << irq)))
         return -E_PERM;
     if (irq_bind[irq].thread && thread_by_tid(irq_bind[irq].tid) && irq_bind[irq].thread != cur)
         return -E_BUSY;

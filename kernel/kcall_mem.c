@@ -34,10 +34,14 @@ long kc_map(struct thread *cur)
     if (pa % 4096 || pa < kmem_pool_base || pa > kmem_pool_end ||
         pages > (kmem_pool_end - pa) / 4096)
         return -E_RANGE;
-    if (flags & ~(uint64_t)(KC_MAP_WRITE | KC_MAP_EXEC | KC_MAP_ZERO))
+    if (flags & ~(uint64_t)(KC_MAP_WRITE | KC_MAP_EXEC | KC_MAP_ZERO | KC_MAP_DMA))
         return -E_INVAL;
     if ((flags & KC_MAP_WRITE) && (flags & KC_MAP_EXEC))
         return -E_INVAL; /* W^X holds in user space too */
+    /* DMA memory (whose physical addresses the memory server tells the
+     * target) only for drivers: they alone may program a device with them. */
+    if ((flags & KC_MAP_DMA) && !(p->privs & PRIV_DMA))
+        return -E_PERM;
     for (uint64_t i = 0; i < pages; i++) {
         uint64_t *e = vm_pte(p->cr3, va + i * 4096);
         if (e && (*e & PTE_P))

@@ -40,6 +40,32 @@ static const char *mem_type(uint32_t t)
     }
 }
 
+/* Every entry of the boot memory map, whatever its type (kmem_is_device_range). */
+static struct phys_range map_ranges[MAX_RANGES];
+static size_t map_count;
+static int map_truncated;
+
+#define PLATFORM_BASE 0xfec00000ull /* I/O APIC, HPET, local APIC */
+#define PLATFORM_END  0xff000000ull
+
+static int overlaps(uint64_t base, uint64_t end, uint64_t b, uint64_t e)
+{
+    return base < e && b < end;
+}
+
+int kmem_is_device_range(uint64_t base, uint64_t size)
+{
+    uint64_t end = base + size;
+    if (size == 0 || end < base || map_truncated)
+        return 0;
+    if (overlaps(base, end, 0, 0x100000) || overlaps(base, end, PLATFORM_BASE, PLATFORM_END))
+        return 0;
+    for (size_t i = 0; i < map_count; i++)
+        if (overlaps(base, end, map_ranges[i].base, map_ranges[i].end))
+            return 0;
+    return 1;
+}
+
 void kmem_init(const struct mb2_info *mb, uint64_t info_pa, uint64_t info_size)
 {
     struct phys_range avail[MAX_RANGES], holes[MAX_RANGES + MB2_MAX_MODULES + 4];
@@ -53,6 +79,10 @@ void kmem_init(const struct mb2_info *mb, uint64_t info_pa, uint64_t info_size)
             end = UINT64_MAX; /* a length that wraps: clamp, the allocator trims */
         kprintf("  [%016lx - %016lx) %8lu KiB  %s\n", e->base, end, e->length >> 10,
                 mem_type(e->type));
+        if (map_count < MAX_RANGES)
+            map_ranges[map_count++] = (struct phys_range){e->base, end};
+        else
+            map_truncated = 1; /* then nothing counts as a device range */
         if (e->type == MB2_MEM_AVAILABLE) {
             if (na < MAX_RANGES)
                 avail[na++] = (struct phys_range){e->base, end};

@@ -29,6 +29,11 @@ uint64_t kmem_frame_alloc_for(struct quota *q);
 /* Free a frame taken with kmem_frame_alloc_for(q) and uncharge it. */
 void kmem_frame_free_for(struct quota *q, uint64_t pa);
 
+/* Whether [base, base + size) may be a device's memory: it overlaps no
+ * entry of the boot memory map (RAM, ACPI tables, firmware), not the low
+ * MiB and not the interrupt controllers' and HPET's page range. */
+int kmem_is_device_range(uint64_t base, uint64_t size);
+
 /* End of the highest RAM address the map reports (for the physmap). */
 extern uint64_t kmem_phys_max;
 extern struct frame_alloc kmem_frames;

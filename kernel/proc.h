@@ -216,6 +216,14 @@ struct proc {
     struct grant_map gmaps[GRANT_MAPS_MAX];
     uint32_t gmaps_out;
 
+    /* Devices handed to us by the bus server (KC_DEV_ASSIGN): physical
+     * windows we may map uncached, and interrupt lines we may bind. Set
+     * only by a PRIV_BUS process; gone with us. */
+    struct dev_window {
+        uint64_t base, size; /* size 0: unused */
+    } dev_windows[KC_DEV_WINDOWS];
+    uint32_t dev_irqs; /* bit i: line i */
+
     /* Deaths of processes we reaped, waiting for KC_WAIT_DEATH. */
     struct death deaths[64];
     uint32_t ndeaths;

@@ -229,6 +229,18 @@ long kc_irq_ack(int irq)
     return KC(KC_IRQ_ACK, &m, (uint64_t)irq);
 }
 
+long kc_dev_assign(uint32_t pid, uint64_t base, uint64_t size, uint32_t irq)
+{
+    struct ipc_msg m;
+    return KC(KC_DEV_ASSIGN, &m, pid, base, size, irq);
+}
+
+long kc_mmio_map(uint64_t vaddr, uint64_t paddr, uint64_t pages)
+{
+    struct ipc_msg m;
+    return KC(KC_MMIO_MAP, &m, vaddr, paddr, pages);
+}
+
 long kc_grant_table(void *table, uint64_t slots)
 {
     struct ipc_msg m;

@@ -46,6 +46,19 @@ void *mem_alloc_pages_at(void *end, uint64_t pages, long *err)
     return rc < 0 ? 0 : (void *)m.w[1];
 }
 
+void *mem_alloc_dma(uint64_t pages, uint64_t *phys, long *err)
+{
+    struct ipc_msg req = ipc_msg_make(MEM_ALLOC_DMA, 2), m;
+    req.w[1] = pages;
+    long rc = mem_call(&req, &m);
+    if (err)
+        *err = rc < 0 ? rc : 0;
+    if (rc < 0)
+        return 0;
+    *phys = m.w[2];
+    return (void *)m.w[1];
+}
+
 long mem_free_pages(void *addr, uint64_t pages)
 {
     struct ipc_msg req = ipc_msg_make(MEM_FREE, 3), m;

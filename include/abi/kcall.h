@@ -18,7 +18,11 @@
 #define PRIV_IO        (1u << 3) /* I/O ports inside the process's port range */
 #define PRIV_IRQ       (1u << 4) /* bind interrupts inside the process's IRQ mask */
 #define PRIV_SHUTDOWN  (1u << 5) /* power the machine off */
-#define PRIV_ALL       0x3fu
+#define PRIV_BUS       (1u << 6) /* hand device windows and interrupt lines to drivers */
+#define PRIV_MMIO      (1u << 7) /* map device memory handed to the process, uncached */
+#define PRIV_DMA       (1u << 8) /* have DMA memory mapped (KC_MAP_DMA): pinned pages
+                                    whose physical addresses the process learns */
+#define PRIV_ALL       0x1ffu
 
 /*
  * Operations. In/out words are w[0..7] of the message. "buf" arguments are
@@ -71,7 +75,14 @@
                                               reply_recvs, w2 = slow-path syscalls,
                                               w3 = address-space switches, w4 = free kernel
                                               frames, w5 = processes, w6 = threads */
-#define KC_COUNT         28
+#define KC_DEV_ASSIGN    28  /* PRIV_BUS      w0 = pid, w1 = physical base, w2 = bytes (both
+                                              page-aligned; 0 = no window), w3 = IRQ line
+                                              (KC_DEV_NO_IRQ = none): the process may map that
+                                              device window and bind that line from now on */
+#define KC_MMIO_MAP      29  /* PRIV_MMIO     w0 = vaddr (device window of the address space),
+                                              w1 = paddr, w2 = pages: uncached, inside one
+                                              window assigned to the caller */
+#define KC_COUNT         30
 
 /* KC_SPAWN: the budget a child gets when the caller names none (docs/security.md). */
 #define KC_SPAWN_FRAMES  512 /* kernel frames: 2 MiB of page tables, image and stacks */
@@ -82,6 +93,11 @@
 #define KC_MAP_WRITE     (1u << 0)
 #define KC_MAP_EXEC      (1u << 1)
 #define KC_MAP_ZERO      (1u << 2) /* zero the frames first (they may hold a dead process's data) */
+#define KC_MAP_DMA       (1u << 3) /* DMA memory: the target must hold PRIV_DMA */
+
+/* KC_DEV_ASSIGN */
+#define KC_DEV_NO_IRQ    0xff
+#define KC_DEV_WINDOWS   8  /* device windows per process */
 
 /* KC_WAIT_DEATH reasons */
 #define DEATH_EXIT       1 /* detail = exit status */

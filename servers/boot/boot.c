@@ -73,7 +73,8 @@ static uint32_t parse_privs(const char *s)
         const char *name;
         uint32_t bit;
     } table[] = {{"log", PRIV_LOG}, {"spawn", PRIV_SPAWN}, {"map", PRIV_MAP},
-                 {"io", PRIV_IO},   {"irq", PRIV_IRQ},     {"shutdown", PRIV_SHUTDOWN}};
+                 {"io", PRIV_IO},   {"irq", PRIV_IRQ},     {"shutdown", PRIV_SHUTDOWN},
+                 {"bus", PRIV_BUS}, {"mmio", PRIV_MMIO},   {"dma", PRIV_DMA}};
     uint32_t privs = 0;
     while (*s && *s != ' ') {
         size_t n = 0;
@@ -225,16 +226,39 @@ static void release_names_of(const struct child *c)
             names[i] = (struct name_entry){0};
 }
 
-/* The memory server frees what a dead process held. The call has a
- * timeout: a memory server that is itself dying must not stall us. */
-static void tell_memory_server(uint32_t pid)
+/* The PCI bus server turns bus mastering off on the devices a dead
+ * process held (docs/storage.md). Returns 1 once they are stopped: the bus
+ * server said so, or no bus server was ever configured (then no process
+ * can hold a device). A bus server that is restarting or does not answer
+ * means "not known": the dead process's DMA pages are then never reused. */
+static int tell_bus_server(uint32_t pid)
+{
+    struct name_entry *e = find_name("pci");
+    if (!e)
+        return !child_by_name("pci");
+    if (!e->handle || e->pid == pid)
+        return 0;
+    struct ipc_msg m = ipc_msg_make(BOOT_DIED, 2);
+    m.info |= ipc_info_timeout(100);
+    m.w[1] = pid;
+    long rc = ipc_call_status(e->handle, &m);
+    if (rc < 0 && rc != -E_AGAIN)
+        printf("boot: bus server did not take the death of %x: %s\n", pid, ipc_strerror(rc));
+    return rc == 0;
+}
+
+/* The memory server frees what a dead process held (its DMA pages only if
+ * its devices are stopped). The call has a timeout: a memory server that
+ * is itself dying must not stall us. */
+static void tell_memory_server(uint32_t pid, int devices_stopped)
 {
     for (int i = 0; i < MAX_NAMES; i++) {
         if (!names[i].handle || strcmp(names[i].name, "mem") != 0)
             continue; /* (a restarting memory server reclaims the dead itself) */
-        struct ipc_msg m = ipc_msg_make(BOOT_DIED, 2);
+        struct ipc_msg m = ipc_msg_make(BOOT_DIED, 3);
         m.info |= ipc_info_timeout(100);
         m.w[1] = pid;
+        m.w[2] = (uint64_t)devices_stopped;
         long rc = ipc_call_status(names[i].handle, &m);
         if (rc < 0)
             printf("boot: memory server did not take the death of %x: %s\n", pid, ipc_strerror(rc));
@@ -255,8 +279,12 @@ static void reap(void)
         if (reason == DEATH_FAULT)
             stats_faults++;
         struct child *c = child_by_pid(pid);
-        names_after_death(pid, c, c && c->restart && c->restarts < MAX_RESTARTS);
-        tell_memory_server(pid);
+        /* A clean exit is not a crash: the server had nothing to do
+         * (a driver without its device). */
+        int again =
+            c && c->restart && c->restarts < MAX_RESTARTS && !(reason == DEATH_EXIT && detail == 0);
+        names_after_death(pid, c, again);
+        tell_memory_server(pid, tell_bus_server(pid));
         if (!c)
             continue;
         c->pid = 0;
@@ -268,7 +296,7 @@ static void reap(void)
                       (reason == DEATH_KILLED || detail == c->expect_detail),
                   how);
         }
-        if (c->restart && c->restarts < MAX_RESTARTS) {
+        if (again) {
             c->restarts++;
             stats_restarts++;
             printf("boot: %s died (%s %lu); restarting it (restart %u)\n", c->name,

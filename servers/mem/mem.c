@@ -36,8 +36,12 @@
  */
 struct frame_rec {
     uint32_t owner; /* pid, 0 = free */
-    uint32_t vpn;   /* page number of its address in the owner */
+    uint32_t vpn;   /* page number of its address in the owner, | VPN_DMA */
 };
+/* A DMA frame (MEM_ALLOC_DMA): a device may write it until its owner's
+ * devices are stopped, so it outlives its owner until then. The flag keeps
+ * it out of every lookup by address (guard pages, MEM_FREE). */
+#define VPN_DMA 0x80000000u
 
 struct proc_rec {
     uint32_t pid;
@@ -185,6 +189,16 @@ static long map_run(uint32_t pid, uint64_t va, uint64_t first, uint64_t n)
     return kc_map(pid, va, frame_pa(first), n, KC_MAP_WRITE | KC_MAP_ZERO);
 }
 
+/* Process pid holds DMA frames in [vpn, vpn + pages). */
+static int has_dma(uint32_t pid, uint64_t vpn, uint64_t pages)
+{
+    for (uint64_t i = 0; i < books->nframes; i++)
+        if (frames[i].owner == pid && (frames[i].vpn & VPN_DMA) &&
+            (frames[i].vpn & ~VPN_DMA) - vpn < pages)
+            return 1;
+    return 0;
+}
+
 static void release(uint64_t i)
 {
     frames[i] = (struct frame_rec){0, 0};
@@ -267,6 +281,8 @@ static long mem_free(struct ipc_msg *m)
         return -E_INVAL;
     uint64_t first = va >> 12, n = 0;
     int edge = 0; /* a page of theirs right before or after the range */
+    if (has_dma(pid, first, pages))
+        return -E_PERM; /* its device may still write there */
     long rc = kc_unmap(pid, va, pages);
     if (rc < 0)
         return rc;
@@ -293,12 +309,14 @@ static long mem_free(struct ipc_msg *m)
     return (long)n;
 }
 
-/* Free everything pid held (it is dead: its page tables are gone already). */
-static uint64_t reclaim(uint32_t pid)
+/* Free everything pid held (it is dead: its page tables are gone already);
+ * its DMA frames only if its devices are stopped (else they stay owned by
+ * the dead pid, which never comes back: never reused). */
+static uint64_t reclaim(uint32_t pid, int devices_stopped)
 {
     uint64_t n = 0;
     for (uint64_t i = 0; i < books->nframes; i++)
-        if (frames[i].owner == pid) {
+        if (frames[i].owner == pid && (devices_stopped || !(frames[i].vpn & VPN_DMA))) {
             release(i);
             n++;
         }
@@ -312,7 +330,57 @@ static long mem_died(struct ipc_msg *m)
 {
     if (badge_pid(m->badge) != boot_pid)
         return -E_PERM; /* only the boot server knows who died */
-    return (long)reclaim((uint32_t)m->w[1]);
+    return (long)reclaim((uint32_t)m->w[1], ipc_info_len(m->info) >= 24 && m->w[2] == 1);
+}
+
+/* n free frames in a row, or -1: DMA memory is physically contiguous. */
+static int64_t find_run(uint64_t n)
+{
+    uint64_t run = 0;
+    for (uint64_t i = 0; i < books->nframes; i++) {
+        run = frames[i].owner ? 0 : run + 1;
+        if (run == n)
+            return (int64_t)(i + 1 - n);
+    }
+    return -1;
+}
+
+static long mem_alloc_dma(struct ipc_msg *m)
+{
+    uint32_t pid = badge_pid(m->badge);
+    uint64_t pages = m->w[1];
+    if (pages == 0 || pages > MEM_MAX_DMA_PAGES)
+        return -E_RANGE;
+    struct proc_rec *r = record(pid, 1);
+    if (!r)
+        return -E_LIMIT;
+    if (pages > nfree || r->pages + pages > quota)
+        return -E_NOMEM;
+    int64_t first = find_run(pages);
+    if (first < 0)
+        return -E_NOMEM;
+    uint64_t va = take_range(r, pages + 1); /* and a guard page */
+    if (!va)
+        return -E_NOMEM;
+    for (uint64_t k = 0; k < pages; k++) {
+        frames[(uint64_t)first + k] = (struct frame_rec){pid, (uint32_t)((va >> 12) + k) | VPN_DMA};
+        nfree--;
+    }
+    /* The kernel refuses KC_MAP_DMA unless pid holds PRIV_DMA. */
+    long rc =
+        kc_map(pid, va, frame_pa((uint64_t)first), pages, KC_MAP_WRITE | KC_MAP_ZERO | KC_MAP_DMA);
+    if (rc < 0) {
+        for (uint64_t k = 0; k < pages; k++)
+            release((uint64_t)first + k);
+        give_back(r, va, pages + 1);
+        return rc;
+    }
+    r->pages += pages;
+    books->allocations++;
+    m->info = ipc_info(24, 0);
+    m->w[1] = va;
+    m->w[2] = frame_pa((uint64_t)first);
+    return 0;
 }
 
 static long mem_stats(struct ipc_msg *m)
@@ -364,7 +432,7 @@ static int open_books(void)
         for (uint64_t i = 0; i < nframes; i++) {
             uint32_t o = frames[i].owner;
             if (o && o != OWNER_BOOKS && !alive(o))
-                freed += reclaim(o);
+                freed += reclaim(o, 0); /* (nobody can tell us now whether its devices stopped) */
         }
         /* Records of processes that died while we were down, with nothing
          * left in the pool, would otherwise stay forever. */
@@ -396,10 +464,8 @@ static int open_books(void)
 }
 
 static const struct server_op ops[] = {
-    {MEM_ALLOC, mem_alloc},
-    {MEM_FREE, mem_free},
-    {MEM_STATS, mem_stats},
-    {BOOT_DIED, mem_died},
+    {MEM_ALLOC, mem_alloc},         {MEM_FREE, mem_free},  {MEM_STATS, mem_stats},
+    {MEM_ALLOC_DMA, mem_alloc_dma}, {BOOT_DIED, mem_died},
 };
 
 int main(void)

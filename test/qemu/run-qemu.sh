@@ -3,14 +3,14 @@
 # expected one and every --expect regex must match a line of the serial log
 # (no --reject regex may). On failure the log is printed with its path.
 #   run-qemu.sh --iso X.iso --log L --timeout S --exit 33 [--expect RE]... [--reject RE]...
-#               [--input-after RE --input TEXT]... [--icount]
+#               [--input-after RE --input TEXT]... [--icount] [--disk-mib N [--disk-fat]]
 # Each --input types TEXT on the serial console once a log line matches the
 # --input-after before it (default: after 1 s), so nothing is typed while
 # GRUB owns the port and each command waits for what it depends on. Steps
 # run in order; a step's regex must match a line after the previous step's.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-iso= log= timeout=60 want=33 mode=test
+iso= log= timeout=60 want=33 mode=test disk_mib= disk_fat=
 expects=() rejects=() inputs=() afters=() after=
 while [ $# -gt 0 ]; do
     case $1 in
@@ -23,6 +23,8 @@ while [ $# -gt 0 ]; do
     --input) inputs+=("$2"); afters+=("$after"); after=; shift 2 ;;
     --input-after) after=$2; shift 2 ;;
     --icount) mode=icount; shift ;;
+    --disk-mib) disk_mib=$2; shift 2 ;;
+    --disk-fat) disk_fat=1; shift ;;
     *) echo "run-qemu.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -31,6 +33,20 @@ mkdir -p "$(dirname "$log")"
 # normal length, so a mutant that hangs costs seconds, not minutes.
 if [ -n "${GRANITE_QEMU_TIMEOUT:-}" ] && [ "$GRANITE_QEMU_TIMEOUT" -lt "$timeout" ]; then
     timeout=$GRANITE_QEMU_TIMEOUT
+fi
+
+# A fresh disk for each run (--disk-mib N: N MiB of zeros; --disk-fat:
+# formatted FAT32 with mkfs.fat), next to the log.
+qemu_extra=()
+if [ -n "$disk_mib" ]; then
+    disk=${log%.log}.img
+    rm -f "$disk"
+    if [ -n "$disk_fat" ]; then
+        mkfs.fat -F 32 -n GRANITE -C "$disk" $((disk_mib * 1024)) >/dev/null
+    else
+        truncate -s "${disk_mib}M" "$disk"
+    fi
+    qemu_extra=(--disk "$disk")
 fi
 
 start=$(date +%s%N)
@@ -55,13 +71,13 @@ if [ ${#inputs[@]} -gt 0 ]; then
         exec sleep "$timeout" # keep the console's input open; killed when QEMU ends
     ) >"$fifo" &
     writer=$!
-    timeout "$timeout" "$here/../../boot/qemu.sh" "$mode" "$iso" <"$fifo" >"$log" 2>&1
+    timeout "$timeout" "$here/../../boot/qemu.sh" "$mode" "$iso" "${qemu_extra[@]}" <"$fifo" >"$log" 2>&1
     status=$?
     kill "$writer" 2>/dev/null
     wait "$writer" 2>/dev/null
     rm -f "$fifo"
 else
-    timeout "$timeout" "$here/../../boot/qemu.sh" "$mode" "$iso" </dev/null >"$log" 2>&1
+    timeout "$timeout" "$here/../../boot/qemu.sh" "$mode" "$iso" "${qemu_extra[@]}" </dev/null >"$log" 2>&1
     status=$?
 fi
 ms=$(( ($(date +%s%N) - start) / 1000000 ))

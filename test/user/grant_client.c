@@ -131,7 +131,9 @@ static void map_checks(void)
     check("map into no process", kc_map(0, va, pa, 1, 0), -E_NOENT);
     check("map outside the heap window", kc_map(my_pid, 0x400000, pa, 1, 0), -E_RANGE);
     check("map a frame outside the pool", kc_map(my_pid, va, base - 4096, 1, 0), -E_RANGE);
-    check("map with an unknown flag", kc_map(my_pid, va, pa, 1, 8), -E_INVAL);
+    check("map with an unknown flag", kc_map(my_pid, va, pa, 1, 16), -E_INVAL);
+    check("map DMA memory into a process without PRIV_DMA",
+          kc_map(my_pid, va, pa, 1, KC_MAP_WRITE | KC_MAP_DMA), -E_PERM);
     check("map writable and executable", kc_map(my_pid, va, pa, 1, KC_MAP_WRITE | KC_MAP_EXEC),
           -E_INVAL);
     kc_proc_info(my_pid & ID_SLOT_MASK, &before);

@@ -269,6 +269,13 @@ static void privilege_checks(void)
     check_rc("priv.irq_bind_refused", kc_irq_bind(5, 3), -E_PERM);
     check_rc("priv.irq_ack_refused", kc_irq_ack(5), -E_PERM);
     check_rc("priv.shutdown_refused", kc_shutdown(1), -E_PERM);
+    check_rc("priv.dev_assign_refused", kc_dev_assign(me, 0xfe000000ull, 4096, KC_DEV_NO_IRQ),
+             -E_PERM);
+    check_rc("priv.mmio_map_refused", kc_mmio_map(USER_DEVICE_MIN, 0xfe000000ull, 1), -E_PERM);
+    uint64_t pa = 0;
+    long err = 0;
+    void *dma = mem_alloc_dma(1, &pa, &err);
+    check_rc("priv.dma_alloc_refused", dma ? 0 : err, -E_PERM);
 }
 
 /* The kernel never writes into a page of ours that is not writable: our

@@ -14,7 +14,14 @@
 #define MEM_FREE   0x201 /* w1 = address, w2 = pages (a whole earlier allocation) */
 #define MEM_STATS  0x202 /* -> w1 = pool pages, w2 = free pages, w3 = caller's pages,
                             w4 = processes with pages, w5 = allocations served */
+#define MEM_ALLOC_DMA 0x203 /* w1 = pages (<= MEM_MAX_DMA_PAGES) -> w1 = address, w2 = physical
+                            address: physically contiguous, zeroed, RW, NX, pinned. Only for
+                            processes with PRIV_DMA (-E_PERM: the kernel refuses KC_MAP_DMA).
+                            Never freed while the caller lives (MEM_FREE: -E_PERM); after its
+                            death only once the boot server says its devices are stopped
+                            (BOOT_DIED w2 = 1), else kept for good (never reused) */
 #define MEM_MAX_ALLOC_PAGES 4096 /* 16 MiB per request */
+#define MEM_MAX_DMA_PAGES   512  /* 2 MiB per DMA request */
 /* clang-format on */
 
 #endif

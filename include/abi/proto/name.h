@@ -21,7 +21,9 @@
                                 being restarted, -E_NOACCEPT the call did not accept */
 #define BOOT_KILL      0x102 /* w1..w3 name of a running server (needs "control") */
 #define BOOT_SPAWN     0x103 /* w1..w3 module name (needs "control") -> w0 status */
-#define BOOT_DIED      0x104 /* boot -> memory server: w1 = pid that died */
+#define BOOT_DIED      0x104 /* boot -> bus server, then memory server: w1 = pid that died;
+                                to the memory server w2 = 1 if the bus server has stopped the
+                                devices it held (bus mastering off: its DMA pages may go) */
 #define BOOT_STATS     0x105 /* -> w0 status, w1 restarts, w2 deaths, w3 faults */
 /* clang-format on */
 

@@ -23,6 +23,7 @@
 #define PTE_G    (1ull << 8)
 #define PTE_OWNED (1ull << 9) /* software bit: frame belongs to the kernel pool, free it with the space */
 #define PTE_GRANTED (1ull << 10) /* software bit: another process's page, mapped by SYS_GRANT_MAP */
+#define PTE_DEVICE (1ull << 11) /* software bit: device memory, never read or written by the kernel */
 #define PTE_NX   (1ull << 63)
 #define PTE_ADDR 0x000ffffffffff000ull
 /* clang-format on */
@@ -78,8 +79,9 @@ uint64_t vm_space_create(struct quota *q);
  * freed. Precondition: the space is not loaded in CR3. */
 uint64_t vm_space_destroy(uint64_t pml4, struct quota *q);
 
-/* Physmap pointer to the byte at user address va if the page is present and
- * user-accessible (and writable when `write`), else 0. */
+/* Physmap pointer to the byte at user address va if the page is present,
+ * user-accessible (and writable when `write`) and not device memory
+ * (PTE_DEVICE: the physmap holds RAM only), else 0. */
 void *vm_user_ptr(uint64_t pml4, uint64_t va, int write);
 
 /* Walking many consecutive user pages: the page table of the current

@@ -49,6 +49,11 @@ long kc_io_out(uint16_t port, int width, uint32_t value);
 long kc_io_write(uint16_t data, uint16_t status, uint8_t mask, const void *buf, size_t len);
 long kc_irq_bind(int irq, int bit);
 long kc_irq_ack(int irq);
+/* Drivers (docs/storage.md): the bus server hands pid a device window
+ * [base, base + size) and an IRQ line (KC_DEV_NO_IRQ: none); the driver
+ * maps pages of its windows uncached at vaddr in USER_DEVICE_MIN.. */
+long kc_dev_assign(uint32_t pid, uint64_t base, uint64_t size, uint32_t irq);
+long kc_mmio_map(uint64_t vaddr, uint64_t paddr, uint64_t pages);
 long kc_grant_table(void *table, uint64_t slots);
 long kc_shutdown(int status);
 long kc_args(char *buf, size_t size);

@@ -16,6 +16,11 @@ long mem_free_pages(void *addr, uint64_t pages);
  * (a heap growing in place); 0 if that is not possible (*err says why). */
 void *mem_alloc_pages_at(void *end, uint64_t pages, long *err);
 
+/* DMA memory for a driver (needs PRIV_DMA): `pages` (<= MEM_MAX_DMA_PAGES)
+ * physically contiguous zeroed pages starting at physical address *phys,
+ * pinned for our lifetime; 0 on failure (*err says why). */
+void *mem_alloc_dma(uint64_t pages, uint64_t *phys, long *err);
+
 struct mem_stats {
     uint64_t pool_pages, free_pages, my_pages, processes, allocations;
 };

@@ -289,11 +289,12 @@ static int ours(uint64_t a, uint64_t n)
 static long predict_kcall(const uint64_t *r)
 {
     static const uint32_t priv[KC_COUNT] = {
-        [KC_LOG] = PRIV_LOG,     [KC_MODULE_INFO] = PRIV_SPAWN, [KC_SPAWN] = PRIV_SPAWN,
-        [KC_KILL] = PRIV_SPAWN,  [KC_WAIT_DEATH] = PRIV_SPAWN,  [KC_MAP] = PRIV_MAP,
-        [KC_UNMAP] = PRIV_MAP,   [KC_MEMINFO] = PRIV_MAP,       [KC_IO_IN] = PRIV_IO,
-        [KC_IO_OUT] = PRIV_IO,   [KC_IO_WRITE] = PRIV_IO,       [KC_IRQ_BIND] = PRIV_IRQ,
-        [KC_IRQ_ACK] = PRIV_IRQ, [KC_SHUTDOWN] = PRIV_SHUTDOWN,
+        [KC_LOG] = PRIV_LOG,       [KC_MODULE_INFO] = PRIV_SPAWN, [KC_SPAWN] = PRIV_SPAWN,
+        [KC_KILL] = PRIV_SPAWN,    [KC_WAIT_DEATH] = PRIV_SPAWN,  [KC_MAP] = PRIV_MAP,
+        [KC_UNMAP] = PRIV_MAP,     [KC_MEMINFO] = PRIV_MAP,       [KC_IO_IN] = PRIV_IO,
+        [KC_IO_OUT] = PRIV_IO,     [KC_IO_WRITE] = PRIV_IO,       [KC_IRQ_BIND] = PRIV_IRQ,
+        [KC_IRQ_ACK] = PRIV_IRQ,   [KC_SHUTDOWN] = PRIV_SHUTDOWN, [KC_DEV_ASSIGN] = PRIV_BUS,
+        [KC_MMIO_MAP] = PRIV_MMIO,
     };
     uint32_t op = ipc_info_label(r[RSI]);
     uint64_t w0 = r[W0], w1 = r[W1];
