@@ -3,8 +3,12 @@
  * and as a would-be rogue driver see them. Block protocol on the real
  * virtio disk (data verified); every refusal of KC_DEV_ASSIGN, KC_MMIO_MAP,
  * KC_IRQ_BIND and DMA memory; the driver killed in the middle of a 4 MiB
- * write and of a read, the client retrying until the data verifies.
- * Needs priv=log+io+mmio+dma+irq+bus control io=0xcf8:8 and a zeroed disk.
+ * write and of a read, the client retrying until the data verifies; DMA
+ * memory of a dead process reused only once its devices are known to have
+ * stopped. Needs priv=log+io+mmio+dma+irq+bus control io=0xcf8:8 and a
+ * zeroed disk. The same program runs as "holder" (a process with DMA
+ * memory, killed by the test) and "writer" (I/O in a loop while someone
+ * kills the driver from the shell).
  * Prints "CHECK <name> PASS|FAIL" per check; exit status = failures.
  */
 #include <abi/layout.h>
@@ -303,20 +307,117 @@ static void kill_checks(void)
     check("disk.kill_mid_read_data_verified", rc == 0 && !memcmp(big, back, BIG_BYTES), 0);
 }
 
+/* --- DMA memory of the dead --- */
+
+#define HOLDER_PAGES 64
+
+static long boot_op(uint32_t label, const char *name)
+{
+    struct ipc_msg m = ipc_msg_make(label, 4);
+    name_pack(&m, name);
+    return ipc_call_status(HANDLE_NAMES, &m);
+}
+
+/* Start the holder, learn the physical address of its DMA memory, kill
+ * it (after killing `first`, if any), and wait until its death has been
+ * dealt with. Returns the address, 0 on failure. */
+static uint64_t holder_round(const char *first)
+{
+    if (boot_op(BOOT_SPAWN, "dma.holder") < 0)
+        return 0;
+    long h = name_lookup_wait("dma.holder", 500);
+    if (h < 0)
+        return 0;
+    struct ipc_msg m = ipc_msg_make(1, 1);
+    long rc = ipc_call_status((uint64_t)h, &m);
+    kc_cap_delete((uint64_t)h);
+    uint64_t pa = rc == 0 ? m.w[1] : 0;
+    if (first)
+        boot_op(BOOT_KILL, first);
+    boot_op(BOOT_KILL, "dma.holder");
+    /* The boot server reaps (bus server, then memory server) before it
+     * answers anything else after the death notification. */
+    for (int i = 0; i < 100 && name_lookup("dma.holder") != -E_NOENT; i++)
+        kc_sleep(1);
+    kc_sleep(10);
+    return pa;
+}
+
+static void dma_checks(void)
+{
+    uint64_t pa1 = holder_round(0), pa2 = 0, pa3, pa4 = 0;
+    long err = 0;
+    void *va = mem_alloc_dma(HOLDER_PAGES, &pa2, &err);
+    char d[96];
+    snprintf(d, sizeof(d), "holder had %lx, we got %lx (%ld)", pa1, pa2, err);
+    /* Allocation is first fit: its pages come back first once freed. */
+    check("dma.freed_once_devices_stopped", pa1 && va && pa2 == pa1, d);
+    /* With the bus server restarting, nobody can say the holder's devices
+     * stopped: its pages must never come back. */
+    pa3 = holder_round("pci");
+    va = mem_alloc_dma(HOLDER_PAGES, &pa4, &err);
+    snprintf(d, sizeof(d), "holder had %lx, we got %lx (%ld)", pa3, pa4, err);
+    check("dma.kept_while_devices_may_run",
+          pa3 && va && pa4 != pa3 && (pa4 >= pa3 + 0x40000 || pa4 + 0x40000 <= pa3), d);
+}
+
+/* "holder": DMA memory, its physical address to whoever asks, then wait. */
+static int holder(void)
+{
+    uint64_t pa = 0;
+    long err = 0;
+    if (!mem_alloc_dma(HOLDER_PAGES, &pa, &err) || name_register("dma.holder") < 0)
+        return 1;
+    struct ipc_msg m = {0};
+    for (long rc = ipc_recv(IPC_ANY, &m);; rc = ipc_reply_recv(m.badge, &m)) {
+        (void)rc;
+        m.info = ipc_info(16, 0);
+        m.w[0] = 0;
+        m.w[1] = pa;
+    }
+}
+
+/* "writer": 4 MiB written and read back in a loop until the driver has
+ * been killed (from the shell) in the middle of it and two more rounds
+ * verified. */
+static int writer(void)
+{
+    printf("writer: started\n");
+    unsigned rounds = 0, bad = 0, deaths0 = deaths;
+    for (uint64_t seed = 1; rounds < 2 || deaths == deaths0; seed++) {
+        fill(big, BIG_BYTES, seed);
+        memset(back, 0, BIG_BYTES);
+        long rc = blk(BLK_WRITE, BIG_FIRST, BIG_SECTORS, big, 0);
+        long rc2 = blk(BLK_READ, BIG_FIRST, BIG_SECTORS, back, 0);
+        bad += rc != 0 || rc2 != 0 || memcmp(big, back, BIG_BYTES) != 0;
+        rounds = deaths == deaths0 ? 0 : rounds + 1;
+    }
+    check("disk.shell_kill_mid_io_data_verified", bad == 0, 0);
+    printf("writer: %u deaths seen, %u retries, %u bad rounds\n", deaths - deaths0, retries, bad);
+    return bad != 0;
+}
+
 int main(void)
 {
+    char args[64];
+    kc_args(args, sizeof(args));
+    if (strstr(args, "holder"))
+        return holder();
     big = mem_alloc_pages(BIG_BYTES / 4096, 0);
     back = mem_alloc_pages(BIG_BYTES / 4096, 0);
     if (!big || !back || disk_handle() < 0) {
         printf("disk.check: no disk driver\n");
         return 1;
     }
+    if (strstr(args, "writer"))
+        return writer();
     protocol_checks();
     device_checks();
     killer_handle = thread_create(killer, 0, 0);
     if (killer_handle < 0)
         check("disk.killer_thread", 0, 0);
     kill_checks();
+    dma_checks();
     printf("disk.check: %d checks failed, %u retries\n", failures, retries);
     return failures;
 }
