@@ -13,8 +13,8 @@
 #include <common/string.h>
 
 #include "arch/x86_64/vm.h"
+#include "calls_gen.h"
 #include "grant_verify.h"
-#include "kcall_impl.h"
 #include "uaccess.h"
 
 static uint64_t table_slots(void *ctx, uint32_t pid)
@@ -33,9 +33,9 @@ static int read_entry(void *ctx, uint32_t pid, uint64_t index, struct grant_entr
 
 const struct grant_source grant_kernel_source = {table_slots, read_entry, 0};
 
-long kc_grant_table(struct thread *cur)
+long kc_grant_table(struct thread *cur, const struct kc_grant_table_args *a)
 {
-    uint64_t addr = ARG(0), slots = ARG(1);
+    uint64_t addr = a->table, slots = a->slots;
     if (slots == 0) {
         cur->proc->grant_table = cur->proc->grant_slots = 0;
         return 0;

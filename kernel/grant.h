@@ -1,6 +1,7 @@
 /*
  * Grant copies (SYS_GRANT_COPY_FROM/TO) and grant-table registration
- * (KC_GRANT_TABLE). The checks are in grant_verify.c.
+ * (KC_GRANT_TABLE); their handlers are declared in calls_gen.h. The checks
+ * are in grant_verify.c.
  */
 #ifndef GRANT_H
 #define GRANT_H
@@ -10,8 +11,5 @@
 
 /* Grant tables as the kernel reads them: in each granter's own memory. */
 extern const struct grant_source grant_kernel_source;
-
-long sys_grant_copy_from(struct thread *cur);
-long sys_grant_copy_to(struct thread *cur);
 
 #endif

@@ -13,6 +13,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/vm.h"
+#include "calls_gen.h"
 #include "grant.h"
 #include "proc.h"
 

@@ -27,10 +27,6 @@ struct grant_map {
     struct grant_link links[GRANT_MAX_DEPTH + 1];
 };
 
-long sys_grant_map(struct thread *cur);
-long sys_grant_unmap(struct thread *cur);
-long sys_grant_revoke(struct thread *cur);
-
 /* p is about to lose [va, va + pages * 4 KiB) of its own memory (an unmap,
  * a thread's stack): every mapping of those pages in a grantee's window
  * goes first, so no grantee keeps a frame that is about to be reused. */

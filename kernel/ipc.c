@@ -10,6 +10,7 @@
 #include <abi/syscall.h>
 
 #include "arch/x86_64/pcpu.h"
+#include "calls_gen.h"
 #include "kcall.h"
 #include "klog.h"
 #include "sched.h"

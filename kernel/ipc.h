@@ -14,12 +14,7 @@
  * written into its registers by whoever wakes it. */
 #define SYS_BLOCKED (-0x7fffffffL)
 
-long sys_ipc_send(struct thread *cur);
-long sys_ipc_recv(struct thread *cur);
-long sys_ipc_call(struct thread *cur);
-long sys_ipc_reply(struct thread *cur);
-long sys_ipc_reply_recv(struct thread *cur);
-long sys_ipc_notify(struct thread *cur);
+/* The sys_ipc_* handlers are declared in calls_gen.h. */
 
 /* OR bits into t's notification word; delivered at once if t waits in a
  * receive from any sender. */

@@ -10,7 +10,7 @@
 
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/vm.h"
-#include "kcall_impl.h"
+#include "calls_gen.h"
 #include "kmem.h"
 
 #define MAX_MMIO_PAGES 4096
@@ -34,10 +34,10 @@ static int device_taken(const struct proc *except, uint64_t base, uint64_t end, 
     return 0;
 }
 
-long kc_dev_assign(struct thread *cur)
+long kc_dev_assign(struct thread *cur, const struct kc_dev_assign_args *a)
 {
-    struct proc *p = proc_by_pid((uint32_t)ARG(0));
-    uint64_t base = ARG(1), size = ARG(2), irq = ARG(3);
+    struct proc *p = proc_by_pid((uint32_t)a->pid);
+    uint64_t base = a->base, size = a->size, irq = a->irq;
     if (!p)
         return -E_NOENT;
     if (base % 4096 || size % 4096 || (size == 0 && base) || size > PHYS_LIMIT ||
@@ -86,10 +86,10 @@ static int window_ok(const struct proc *p, uint64_t pa, uint64_t pages)
     return 0;
 }
 
-long kc_mmio_map(struct thread *cur)
+long kc_mmio_map(struct thread *cur, const struct kc_mmio_map_args *a)
 {
     struct proc *p = cur->proc;
-    uint64_t va = ARG(0), pa = ARG(1), pages = ARG(2);
+    uint64_t va = a->vaddr, pa = a->paddr, pages = a->pages;
     if (va % 4096 || pages == 0 || pages > MAX_MMIO_PAGES || va < USER_DEVICE_MIN ||
         va >= USER_DEVICE_MAX || pages > (USER_DEVICE_MAX - va) / 4096)
         return -E_RANGE;

@@ -7,9 +7,9 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/trap.h"
+#include "calls_gen.h"
 #include "ipc.h"
 #include "kcall.h"
-#include "kcall_impl.h"
 #include "uaccess.h"
 
 /* Port I/O is allowed inside the process's range only. */
@@ -19,9 +19,9 @@ static int port_ok(const struct proc *p, uint64_t port, uint64_t width)
            port + width <= (uint64_t)p->io_base + p->io_count;
 }
 
-long kc_io_in(struct thread *cur)
+long kc_io_in(struct thread *cur, const struct kc_io_in_args *a)
 {
-    uint64_t port = ARG(0), width = ARG(1);
+    uint64_t port = a->port, width = a->width;
     if (width != 1 && width != 2 && width != 4)
         return -E_INVAL;
     if (!port_ok(cur->proc, port, width))
@@ -29,14 +29,13 @@ long kc_io_in(struct thread *cur)
     uint64_t v = width == 1   ? inb((uint16_t)port)
                  : width == 2 ? inw((uint16_t)port)
                               : inl((uint16_t)port);
-    OUT(0, v);
-    OUT_WORDS(1);
+    kc_io_in_reply(cur, v);
     return 0;
 }
 
-long kc_io_out(struct thread *cur)
+long kc_io_out(struct thread *cur, const struct kc_io_out_args *a)
 {
-    uint64_t port = ARG(0), width = ARG(1), v = ARG(2);
+    uint64_t port = a->port, width = a->width, v = a->value;
     if (width != 1 && width != 2 && width != 4)
         return -E_INVAL;
     if (!port_ok(cur->proc, port, width))
@@ -50,16 +49,16 @@ long kc_io_out(struct thread *cur)
     return 0;
 }
 
-long kc_io_write(struct thread *cur)
+long kc_io_write(struct thread *cur, const struct kc_io_write_args *a)
 {
     static uint8_t buf[4096];
-    uint64_t data = ARG(0), status = ARG(1), len = ARG(4);
-    uint8_t mask = (uint8_t)ARG(2);
+    uint64_t data = a->data, status = a->status, len = a->len;
+    uint8_t mask = (uint8_t)a->mask;
     if (!port_ok(cur->proc, data, 1) || !port_ok(cur->proc, status, 1))
         return -E_PERM;
     if (len > sizeof(buf))
         return -E_RANGE;
-    int rc = uaccess_read(cur->proc, ARG(3), buf, len);
+    int rc = uaccess_read(cur->proc, a->buf, buf, len);
     if (rc < 0)
         return rc;
     for (uint64_t i = 0; i < len; i++) {
@@ -80,9 +79,9 @@ static struct {
 
 #define IRQ_TIMER 0
 
-long kc_irq_bind(struct thread *cur)
+long kc_irq_bind(struct thread *cur, const struct kc_irq_bind_args *a)
 {
-    uint64_t irq = ARG(0), bit = ARG(1);
+    uint64_t irq = a->irq, bit = a->bit;
     if (irq >= NUM_IRQS || irq == IRQ_TIMER || irq == 2 || bit >= 63)
         return -E_RANGE; /* 0 is the kernel's timer, 2 the cascade, bit 63 is for deaths */
     /* Its own mask from spawn, or a line the bus server handed it. */
@@ -97,9 +96,9 @@ long kc_irq_bind(struct thread *cur)
     return 0;
 }
 
-long kc_irq_ack(struct thread *cur)
+long kc_irq_ack(struct thread *cur, const struct kc_irq_ack_args *a)
 {
-    uint64_t irq = ARG(0);
+    uint64_t irq = a->irq;
     if (irq >= NUM_IRQS || irq_bind[irq].thread != cur || irq_bind[irq].tid != cur->tid)
         return -E_PERM;
     pic_unmask((int)irq);

@@ -9,8 +9,8 @@
 #include <common/string.h>
 
 #include "arch/x86_64/vm.h"
+#include "calls_gen.h"
 #include "grant_map.h"
-#include "kcall_impl.h"
 #include "kmem.h"
 
 #define MAX_MAP_PAGES 4096
@@ -22,10 +22,11 @@ static int heap_range_ok(uint64_t va, uint64_t pages)
            va <= USER_HEAP_MAX && pages <= (USER_HEAP_MAX - va) / 4096;
 }
 
-long kc_map(struct thread *cur)
+long kc_map(struct thread *cur, const struct kc_map_args *a)
 {
-    struct proc *p = proc_by_pid((uint32_t)ARG(0));
-    uint64_t va = ARG(1), pa = ARG(2), pages = ARG(3), flags = ARG(4);
+    (void)cur; /* the target is named by pid; PRIV_MAP was checked */
+    struct proc *p = proc_by_pid((uint32_t)a->pid);
+    uint64_t va = a->vaddr, pa = a->paddr, pages = a->pages, flags = a->flags;
     if (!p)
         return -E_NOENT;
     if (!heap_range_ok(va, pages))
@@ -61,10 +62,11 @@ long kc_map(struct thread *cur)
     return 0;
 }
 
-long kc_unmap(struct thread *cur)
+long kc_unmap(struct thread *cur, const struct kc_unmap_args *a)
 {
-    struct proc *p = proc_by_pid((uint32_t)ARG(0));
-    uint64_t va = ARG(1), pages = ARG(2);
+    (void)cur;
+    struct proc *p = proc_by_pid((uint32_t)a->pid);
+    uint64_t va = a->vaddr, pages = a->pages;
     if (!p)
         return -E_NOENT;
     if (!heap_range_ok(va, pages))
@@ -79,9 +81,6 @@ long kc_unmap(struct thread *cur)
 
 long kc_meminfo(struct thread *cur)
 {
-    OUT(0, kmem_pool_base);
-    OUT(1, kmem_pool_end);
-    OUT(2, kmem_pool_state);
-    OUT_WORDS(3);
+    kc_meminfo_reply(cur, kmem_pool_base, kmem_pool_end, kmem_pool_state);
     return 0;
 }

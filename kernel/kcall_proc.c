@@ -10,9 +10,9 @@
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/vm.h"
 #include "bootinfo.h"
+#include "calls_gen.h"
 #include "ipc.h"
 #include "kcall.h"
-#include "kcall_impl.h"
 #include "klog.h"
 #include "kmem.h"
 #include "sched.h"
@@ -20,13 +20,13 @@
 
 uint64_t tsc_khz, boot_unix_time, boot_tsc;
 
-long kc_log(struct thread *cur)
+long kc_log(struct thread *cur, const struct kc_log_args *a)
 {
     static char buf[1024 + 1];
-    uint64_t len = ARG(1);
+    uint64_t len = a->len;
     if (len > 1024)
         return -E_RANGE;
-    int rc = uaccess_read(cur->proc, ARG(0), buf, len);
+    int rc = uaccess_read(cur->proc, a->text, buf, len);
     if (rc < 0)
         return rc;
     buf[len] = '\0';
@@ -34,30 +34,21 @@ long kc_log(struct thread *cur)
     return 0;
 }
 
-long kc_exit(struct thread *cur)
+long kc_exit(struct thread *cur, const struct kc_exit_args *a)
 {
-    proc_kill(cur->proc, DEATH_EXIT, ARG(0));
+    proc_kill(cur->proc, DEATH_EXIT, a->status);
     return SYS_BLOCKED;
 }
 
 long kc_self(struct thread *cur)
 {
-    OUT(0, cur->proc->pid);
-    OUT(1, cur->tid);
-    OUT(2, cur->proc->privs);
-    OUT(3, cur->badge);
-    OUT_WORDS(4);
+    kc_self_reply(cur, cur->proc->pid, cur->tid, cur->proc->privs, cur->badge);
     return 0;
 }
 
 long kc_time(struct thread *cur)
 {
-    OUT(0, sched_ticks);
-    OUT(1, 100);
-    OUT(2, tsc_khz);
-    OUT(3, boot_unix_time);
-    OUT(4, boot_tsc);
-    OUT_WORDS(5);
+    kc_time_reply(cur, sched_ticks, 100, tsc_khz, boot_unix_time, boot_tsc);
     return 0;
 }
 
@@ -67,27 +58,26 @@ long kc_yield(struct thread *cur)
     return 0;
 }
 
-long kc_sleep(struct thread *cur)
+long kc_sleep(struct thread *cur, const struct kc_sleep_args *a)
 {
     cur->regs.rax = 0;
-    return ipc_sleep(cur, ARG(0));
+    return ipc_sleep(cur, a->ticks);
 }
 
-long kc_thread_create(struct thread *cur)
+long kc_thread_create(struct thread *cur, const struct kc_thread_create_args *a)
 {
-    uint64_t entry = ARG(0);
-    uint64_t prio = ARG(3) ? ARG(3) : cur->prio;
+    uint64_t entry = a->entry;
+    uint64_t prio = a->prio ? a->prio : cur->prio;
     if (entry >= USER_TOP)
         return -E_RANGE;
     if (prio > cur->prio)
         return -E_PERM; /* no thread may outrank its creator */
-    struct thread *t = thread_create(cur->proc, entry, ARG(1), (uint8_t)prio);
+    struct thread *t = thread_create(cur->proc, entry, a->rdi, (uint8_t)prio);
     if (!t)
         return -E_LIMIT;
-    t->regs.rsi = ARG(2);
+    t->regs.rsi = a->rsi;
     long h = cap_install(cur->proc, t, CAP_RIGHT_SEND | CAP_RIGHT_XFER);
-    OUT(0, t->tid);
-    OUT_WORDS(1);
+    kc_thread_create_reply(cur, t->tid);
     return h; /* a full table still leaves a running thread; the caller sees -E_LIMIT */
 }
 
@@ -97,48 +87,47 @@ long kc_thread_exit(struct thread *cur)
     return SYS_BLOCKED;
 }
 
-long kc_cap_delete(struct thread *cur)
+long kc_cap_delete(struct thread *cur, const struct kc_cap_delete_args *a)
 {
-    struct cap *c = cap_of(cur->proc, ARG(0));
+    struct cap *c = cap_of(cur->proc, a->handle);
     if (!c)
         return -E_BADHANDLE;
     cap_delete(cur->proc, c);
     return 0;
 }
 
-long kc_cap_identify(struct thread *cur)
+long kc_cap_identify(struct thread *cur, const struct kc_cap_identify_args *a)
 {
-    const struct cap *c = cap_of(cur->proc, ARG(0));
+    const struct cap *c = cap_of(cur->proc, a->handle);
     if (!c)
         return -E_BADHANDLE;
     if (c->thread->tid != c->tid)
         return -E_DEAD;
-    OUT(0, c->thread->badge);
-    OUT_WORDS(1);
+    kc_cap_identify_reply(cur, c->thread->badge);
     return 0;
 }
 
-long kc_module_info(struct thread *cur)
+long kc_module_info(struct thread *cur, const struct kc_module_info_args *a)
 {
-    uint64_t i = ARG(0);
+    uint64_t i = a->index;
     if (i >= bootinfo.module_count)
         return -E_NOENT;
     const struct boot_module *m = &bootinfo.modules[i];
     struct kc_module_info info = {.size = m->end - m->start};
     strncpy_safe(info.name, m->name, sizeof(info.name));
     strncpy_safe(info.args, m->args, sizeof(info.args));
-    return uaccess_write(cur->proc, ARG(1), &info, sizeof(info));
+    return uaccess_write(cur->proc, a->info, &info, sizeof(info));
 }
 
-long kc_spawn(struct thread *cur)
+long kc_spawn(struct thread *cur, const struct kc_spawn_args *a)
 {
     struct proc *me = cur->proc;
-    uint64_t index = ARG(0);
-    uint32_t privs = (uint32_t)ARG(1);
-    uint64_t prio = ARG(2) ? ARG(2) : (PRIO_DEFAULT < cur->prio ? PRIO_DEFAULT : cur->prio);
-    uint16_t io_base = (uint16_t)ARG(3), io_count = (uint16_t)(ARG(3) >> 16);
-    uint32_t irq_mask = (uint32_t)ARG(4);
-    uint64_t budget[Q_KINDS] = {ARG(1) >> 32, (ARG(4) >> 32) & 0xffff, ARG(4) >> 48};
+    uint64_t index = a->module;
+    uint32_t privs = (uint32_t)a->privs;
+    uint64_t prio = a->prio ? a->prio : (PRIO_DEFAULT < cur->prio ? PRIO_DEFAULT : cur->prio);
+    uint16_t io_base = (uint16_t)a->io_base, io_count = (uint16_t)a->io_count;
+    uint32_t irq_mask = (uint32_t)a->irq_mask;
+    uint64_t budget[Q_KINDS] = {a->frames, a->threads, a->procs};
     budget[Q_FRAMES] = budget[Q_FRAMES] ? budget[Q_FRAMES] : KC_SPAWN_FRAMES;
     budget[Q_THREADS] = budget[Q_THREADS] ? budget[Q_THREADS] : KC_SPAWN_THREADS;
     budget[Q_PROCS] = budget[Q_PROCS] ? budget[Q_PROCS] : KC_SPAWN_PROCS;
@@ -150,15 +139,10 @@ long kc_spawn(struct thread *cur)
     if (io_count && (io_base < me->io_base ||
                      (uint32_t)io_base + io_count > (uint32_t)me->io_base + me->io_count))
         return -E_PERM;
-    char name[KC_NAME_MAX];
-    memcpy(name, kcall_word(cur, 5), 8);
-    memcpy(name + 8, kcall_word(cur, 6), 8);
-    memcpy(name + 16, kcall_word(cur, 7), 7);
-    name[KC_NAME_MAX - 1] = '\0';
     const struct boot_module *m = &bootinfo.modules[index];
     struct proc *p;
-    int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, name[0] ? name : m->name, privs,
-                        (uint8_t)(prio < 1 ? 1 : prio), me, budget, &p);
+    int rc = proc_spawn(phys_to_virt(m->start), m->end - m->start, a->name[0] ? a->name : m->name,
+                        privs, (uint8_t)(prio < 1 ? 1 : prio), me, budget, &p);
     if (rc < 0)
         return rc;
     p->module = (int)index;
@@ -179,14 +163,13 @@ long kc_spawn(struct thread *cur)
         proc_kill(p, DEATH_KILLED, me->pid);
         return h;
     }
-    OUT(0, p->pid);
-    OUT_WORDS(1);
+    kc_spawn_reply(cur, p->pid);
     return h;
 }
 
-long kc_kill(struct thread *cur)
+long kc_kill(struct thread *cur, const struct kc_kill_args *a)
 {
-    struct proc *p = proc_by_pid((uint32_t)ARG(0));
+    struct proc *p = proc_by_pid((uint32_t)a->pid);
     if (!p)
         return -E_NOENT;
     if (p == cur->proc)
@@ -211,17 +194,13 @@ long kc_wait_death(struct thread *cur)
     struct death d = me->deaths[0];
     memmove(&me->deaths[0], &me->deaths[1], (me->ndeaths - 1) * sizeof(d));
     me->ndeaths--;
-    OUT(0, d.pid);
-    OUT(1, d.reason);
-    OUT(2, d.detail);
-    OUT(3, d.badge);
-    OUT_WORDS(4);
+    kc_wait_death_reply(cur, d.pid, d.reason, d.detail, d.badge);
     return 0;
 }
 
-long kc_proc_info(struct thread *cur)
+long kc_proc_info(struct thread *cur, const struct kc_proc_info_args *a)
 {
-    uint64_t slot = ARG(0);
+    uint64_t slot = a->slot;
     if (slot >= MAX_PROCS)
         return -E_RANGE;
     const struct proc *p = &procs[slot];
@@ -246,44 +225,38 @@ long kc_proc_info(struct thread *cur)
     strncpy_safe(info.name, p->name, sizeof(info.name));
     const struct thread *t = p->threads;
     strncpy_safe(info.state, t ? thread_state_name(t->state) : "dead", sizeof(info.state));
-    return uaccess_write(cur->proc, ARG(1), &info, sizeof(info));
+    return uaccess_write(cur->proc, a->info, &info, sizeof(info));
 }
 
-long kc_shutdown(struct thread *cur)
+long kc_shutdown(struct thread *cur, const struct kc_shutdown_args *a)
 {
-    kprintf("kernel: shutdown requested by \"%s\" (status %lu)\n", cur->proc->name, ARG(0));
-    qemu_exit(ARG(0) == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
+    kprintf("kernel: shutdown requested by \"%s\" (status %lu)\n", cur->proc->name, a->status);
+    qemu_exit(a->status == 0 ? QEMU_EXIT_SUCCESS : QEMU_EXIT_FAILURE);
 }
 
-long kc_args(struct thread *cur)
+long kc_args(struct thread *cur, const struct kc_args_args *a)
 {
     struct proc *p = cur->proc;
     const char *args = p->module >= 0 ? bootinfo.modules[p->module].args : "";
-    uint64_t len = strlen(args), size = ARG(1);
+    uint64_t len = strlen(args), size = a->size;
     if (size == 0)
         return (long)len;
     static char buf[MODULE_ARGS_MAX + 1]; /* too big for the kernel stack */
     uint64_t n = len < size - 1 ? len : size - 1;
     memcpy(buf, args, n);
     buf[n] = '\0'; /* one copy: all of it arrives, or nothing */
-    int rc = uaccess_write(p, ARG(0), buf, n + 1);
+    int rc = uaccess_write(p, a->buf, buf, n + 1);
     return rc < 0 ? rc : (long)len;
 }
 
 long kc_stats(struct thread *cur)
 {
-    OUT(0, pcpu.fast_calls);
-    OUT(1, pcpu.fast_reply_recvs);
-    OUT(2, pcpu.slow_calls);
-    OUT(3, pcpu.as_switches);
-    OUT(4, kmem_frames.free);
     uint64_t np = 0, nt = 0;
     for (int i = 0; i < MAX_PROCS; i++)
         np += procs[i].pid != 0;
     for (int i = 0; i < MAX_THREADS; i++)
         nt += threads[i].state != TS_FREE;
-    OUT(5, np);
-    OUT(6, nt);
-    OUT_WORDS(7);
+    kc_stats_reply(cur, pcpu.fast_calls, pcpu.fast_reply_recvs, pcpu.slow_calls, pcpu.as_switches,
+                   kmem_frames.free, np, nt);
     return 0;
 }

@@ -114,43 +114,6 @@ long grant_revoke(uint64_t id)
     return rc < 0 ? rc : 0;
 }
 
-long grant_revoke_maps(uint64_t id)
-{
-    uint64_t rax = SYS_GRANT_REVOKE;
-    __asm__ volatile("syscall"
-                     : "+a"(rax)
-                     : "S"(id)
-                     : "rcx", "r11", "rdi", "rdx", "r8", "r9", "r10", "r12", "r13", "r14", "r15",
-                       "rbx", "memory");
-    return (long)rax;
-}
-
-long grant_map(uint32_t granter, uint64_t id, uint64_t offset, void *local, size_t len,
-               uint32_t flags)
-{
-    uint64_t rax = SYS_GRANT_MAP;
-    register uint64_t r8 __asm__("r8") = (uint64_t)local;
-    register uint64_t r9 __asm__("r9") = len;
-    register uint64_t r10 __asm__("r10") = flags;
-    __asm__ volatile("syscall"
-                     : "+a"(rax), "+r"(r8), "+r"(r9), "+r"(r10)
-                     : "D"((uint64_t)granter), "S"(id), "d"(offset)
-                     : "rcx", "r11", "r12", "r13", "r14", "r15", "rbx", "memory");
-    return (long)rax;
-}
-
-long grant_unmap(void *local)
-{
-    uint64_t rax = SYS_GRANT_UNMAP;
-    register uint64_t r8 __asm__("r8") = (uint64_t)local;
-    __asm__ volatile("syscall"
-                     : "+a"(rax), "+r"(r8)
-                     :
-                     : "rcx", "r11", "rdi", "rsi", "rdx", "r9", "r10", "r12", "r13", "r14", "r15",
-                       "rbx", "memory");
-    return (long)rax;
-}
-
 /* The map window, cut into GRANT_MAPS_MAX areas of GRANT_MAP_MAX bytes:
  * as many as the kernel keeps mappings, each big enough for any one. */
 static volatile uint32_t areas_used;
@@ -185,29 +148,6 @@ long grant_unmap_any(void *local)
     if (rc >= 0 && i < GRANT_MAPS_MAX && local == area((uint32_t)i))
         __atomic_fetch_and(&areas_used, ~(1u << i), __ATOMIC_RELEASE);
     return rc;
-}
-
-static long copy(uint64_t nr, uint32_t granter, uint64_t id, uint64_t offset, uint64_t local,
-                 size_t len)
-{
-    uint64_t rax = nr;
-    register uint64_t r8 __asm__("r8") = local;
-    register uint64_t r9 __asm__("r9") = len;
-    __asm__ volatile("syscall"
-                     : "+a"(rax), "+r"(r8), "+r"(r9)
-                     : "D"((uint64_t)granter), "S"(id), "d"(offset)
-                     : "rcx", "r11", "r10", "r12", "r13", "r14", "r15", "rbx", "memory");
-    return (long)rax;
-}
-
-long grant_copy_from(uint32_t granter, uint64_t id, uint64_t offset, void *dst, size_t len)
-{
-    return copy(SYS_GRANT_COPY_FROM, granter, id, offset, (uint64_t)dst, len);
-}
-
-long grant_copy_to(uint32_t granter, uint64_t id, uint64_t offset, const void *src, size_t len)
-{
-    return copy(SYS_GRANT_COPY_TO, granter, id, offset, (uint64_t)src, len);
 }
 
 long ipc_handle_pid(uint64_t handle)

@@ -62,7 +62,7 @@ static long start_srv(struct helper *h, uint32_t order, uint64_t arg)
     long mod = kc_module_find("bench.srv");
     if (mod < 0)
         return -E_NOENT;
-    h->handle = kc_spawn((uint32_t)mod, PRIV_LOG, PRIO, 0, 0, 0, "bench.srv", &h->pid);
+    h->handle = kc_spawn_budget((uint32_t)mod, PRIV_LOG, PRIO, 0, 0, 0, "bench.srv", 0, &h->pid);
     if (h->handle < 0)
         return h->handle;
     struct ipc_msg m = {0};

@@ -203,8 +203,8 @@ int main(void)
     check("syscall number 2^63", raw_syscall(1ull << 63), -E_NOSYS);
     m = (struct ipc_msg){0};
     check("unknown kernel operation", kc_call(999, &m), -E_NOSYS);
-    check("kernel operation without privilege (spawn)", kc_spawn(0, 0, 1, 0, 0, 0, "x", 0),
-          -E_PERM);
+    check("kernel operation without privilege (spawn)",
+          kc_spawn_budget(0, 0, 1, 0, 0, 0, "x", 0, 0), -E_PERM);
     check("kernel operation without privilege (kill)", kc_kill(1), -E_PERM);
     check("kernel operation without privilege (map)", kc_map(1, 0x100000000, 0, 1, 0), -E_PERM);
     check("kernel operation without privilege (io)", kc_io_out(0x3f8, 1, 'x'), -E_PERM);

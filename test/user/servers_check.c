@@ -257,7 +257,7 @@ static void privilege_checks(void)
     uint32_t v;
     kc_self(&me, 0, 0, 0);
     check_rc("priv.module_info_refused", kc_module_info(0, &mi), -E_PERM);
-    check_rc("priv.spawn_refused", kc_spawn(1000, 0, 0, 0, 0, 0, "x", 0), -E_PERM);
+    check_rc("priv.spawn_refused", kc_spawn_budget(1000, 0, 0, 0, 0, 0, "x", 0, 0), -E_PERM);
     check_rc("priv.kill_refused", kc_kill(1), -E_PERM);
     check_rc("priv.wait_death_refused", kc_wait_death(&pid, &v, &st, &badge), -E_PERM);
     check_rc("priv.map_refused", kc_map(me, 0x4000000000ull, 0, 1, 0), -E_PERM);

@@ -31,19 +31,19 @@ int64_t grant_create_indirect(uint32_t grantee, uint32_t src_pid, uint64_t src_i
  * for a map grant every mapping made through it is gone when this returns. */
 long grant_revoke(uint64_t id);
 
-/* The kernel half of revoking a map grant (grant_revoke does it): remove
- * every mapping made through our grant `id`. Returns how many. */
-long grant_revoke_maps(uint64_t id);
-
-/* Map [offset, offset + len) of someone's map grant at `local` in our map
- * window (USER_MAP_MIN..USER_MAP_MAX), read-only, or read-write with
- * flags = GRANT_F_WRITE. Page-aligned offset, address and length. Returns
- * 0 or -E_* (docs/grants.md has each check). */
-long grant_map(uint32_t granter, uint64_t id, uint64_t offset, void *local, size_t len,
-               uint32_t flags);
-
-/* Remove the mapping that starts at `local`: its page count, or -E_NOENT. */
-long grant_unmap(void *local);
+/* System calls (stubs in ipc/syscalls_gen.h, each check in docs/grants.md):
+ *   grant_copy_from(granter, id, offset, dst, len), grant_copy_to(..., src, len):
+ *     copy between our memory and the memory behind someone's grant; return
+ *     the number of bytes copied or -E_*.
+ *   grant_map(granter, id, offset, local, len, flags): map [offset, offset +
+ *     len) of someone's map grant at `local` in our map window
+ *     (USER_MAP_MIN..USER_MAP_MAX), read-only, or read-write with flags =
+ *     GRANT_F_WRITE; page-aligned offset, address and length; 0 or -E_*.
+ *   grant_unmap(local): remove the mapping that starts at `local`: its page
+ *     count, or -E_NOENT.
+ *   grant_revoke_maps(id): the kernel half of revoking a map grant
+ *     (grant_revoke does it): remove every mapping made through our grant
+ *     `id`; returns how many. */
 
 /* grant_map at a free place of the window libipc keeps track of (one of
  * GRANT_MAPS_MAX areas of GRANT_MAP_MAX bytes). Returns the address, or 0
@@ -51,11 +51,6 @@ long grant_unmap(void *local);
 void *grant_map_any(uint32_t granter, uint64_t id, uint64_t offset, size_t len, uint32_t flags,
                     long *err);
 long grant_unmap_any(void *local);
-
-/* Copy between your memory and the memory behind someone's grant. Return
- * the number of bytes copied or -E_*. */
-long grant_copy_from(uint32_t granter, uint64_t id, uint64_t offset, void *dst, size_t len);
-long grant_copy_to(uint32_t granter, uint64_t id, uint64_t offset, const void *src, size_t len);
 
 /* Process id behind a handle (for grantee arguments). */
 long ipc_handle_pid(uint64_t handle);

@@ -40,13 +40,15 @@ static int spawn_bounds(void)
         const char *what;
         long got, want;
     } c[] = {
-        {"module index past the end", kc_spawn(1000, 0, 0, 0, 0, 0, "x", 0), -E_NOENT},
+        {"module index past the end", kc_spawn_budget(1000, 0, 0, 0, 0, 0, "x", 0, 0), -E_NOENT},
         {"module info past the end", kc_module_info(1000, &mi), -E_NOENT},
-        {"the module index one past the last", kc_spawn(n, 0, 0, 0, 0, 0, "x", 0), -E_NOENT},
-        {"a privilege we lack", kc_spawn(hog, me_privs | PRIV_MAP, 0, 0, 0, 0, "x", 0), -E_PERM},
-        {"a priority above ours", kc_spawn(hog, 0, 30, 0, 0, 0, "x", 0), -E_PERM},
-        {"an IRQ we lack", kc_spawn(hog, 0, 0, 0, 0, 1u << 5, "x", 0), -E_PERM},
-        {"a port we lack", kc_spawn(hog, 0, 0, 0x80, 1, 0, "x", 0), -E_PERM},
+        {"the module index one past the last", kc_spawn_budget(n, 0, 0, 0, 0, 0, "x", 0, 0),
+         -E_NOENT},
+        {"a privilege we lack", kc_spawn_budget(hog, me_privs | PRIV_MAP, 0, 0, 0, 0, "x", 0, 0),
+         -E_PERM},
+        {"a priority above ours", kc_spawn_budget(hog, 0, 30, 0, 0, 0, "x", 0, 0), -E_PERM},
+        {"an IRQ we lack", kc_spawn_budget(hog, 0, 0, 0, 0, 1u << 5, "x", 0, 0), -E_PERM},
+        {"a port we lack", kc_spawn_budget(hog, 0, 0, 0x80, 1, 0, "x", 0, 0), -E_PERM},
     };
     int bad = 0;
     for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++)

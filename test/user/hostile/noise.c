@@ -132,7 +132,7 @@ static void privileged(uint64_t *rng)
 {
     count(kc_map(1, USER_HEAP_MIN, 0, 1, KC_MAP_WRITE));
     count(kc_unmap(1, USER_HEAP_MIN, 1));
-    count(kc_spawn(0, 0, 1, 0, 0, 0, "noise", 0));
+    count(kc_spawn_budget(0, 0, 1, 0, 0, 0, "noise", 0, 0));
     count(kc_kill((uint32_t)test_rand(rng)));
     count(kc_io_out(0x3f8, 1, 'x'));
     count(kc_irq_bind(4, 0));
