@@ -5,7 +5,7 @@
  * KC_IRQ_BIND and DMA memory; the driver killed in the middle of a 4 MiB
  * write and of a read, the client retrying until the data verifies; DMA
  * memory of a dead process reused only once its devices are known to have
- * stopped. Needs priv=log+io+mmio+dma+irq+bus control io=0xcf8:8 and a
+ * stopped. Needs priv=log+io+mmio+dma+irq+bus control io=0xcf8:8 irq=9 and a
  * zeroed disk. The same program runs as "holder" (a process with DMA
  * memory, killed by the test) and "writer" (I/O in a loop while someone
  * kills the driver from the shell).
@@ -194,6 +194,11 @@ static void device_checks(void)
     check_rc("dev.assign_line_outside_mask_refused", kc_dev_assign(me, 0, 0, disk_line), -E_PERM);
     check_rc("dev.assign_timer_line_refused", kc_dev_assign(me, 0, 0, 0), -E_RANGE);
     check_rc("dev.irq_unassigned_refused", kc_irq_bind((int)disk_line, 5), -E_PERM);
+    /* Line 9 is in our mask: handed to the driver, it is no longer ours to
+     * hand to anybody else (one holder per line). */
+    uint32_t driver = (uint32_t)ipc_handle_pid((uint64_t)disk_handle());
+    check_rc("dev.assign_line_to_driver", kc_dev_assign(driver, 0, 0, 9), 0);
+    check_rc("dev.assign_line_held_busy", kc_dev_assign(me, 0, 0, 9), -E_BUSY);
     check_rc("dev.assign_kernel_image_refused", kc_dev_assign(me, 0x100000, 4096, KC_DEV_NO_IRQ),
              -E_PERM);
     check_rc("dev.assign_low_mib_refused", kc_dev_assign(me, 0xb8000, 4096, KC_DEV_NO_IRQ),
