@@ -107,14 +107,18 @@ endfunction()
 
 # granite_qemu_test(NAME test ISO iso [TIMEOUT s] [EXIT status]
 #                   [EXPECT regex ...] [REJECT regex ...]
-#                   [INPUT text ... INPUT_AFTER regex ...] [DISK_MIB n [DISK_FAT]])
+#                   [INPUT text ... INPUT_AFTER regex ...] [DISK_MIB n [DISK_FAT]]
+#                   [DISK_IMAGE path] [HOST_CHECK script])
 # Boots the ISO under QEMU TCG with isa-debug-exit; passes when QEMU's exit
 # status is EXIT (33 = the guest reported success) and every EXPECT line
 # appears in the serial log (and no REJECT line does). DISK_MIB: a fresh
 # virtio-blk disk of n MiB for each run (zeros; DISK_FAT: mkfs.fat -F 32).
+# DISK_IMAGE: the disk at that path (made there with DISK_MIB, else used as
+# it is: a later boot on an earlier test's disk). HOST_CHECK: a script run
+# on the host afterwards with the disk image.
 function(granite_qemu_test)
-    cmake_parse_arguments(A "DISK_FAT" "NAME;ISO;TIMEOUT;EXIT;DISK_MIB" "EXPECT;REJECT;INPUT;INPUT_AFTER"
-                          ${ARGN})
+    cmake_parse_arguments(A "DISK_FAT" "NAME;ISO;TIMEOUT;EXIT;DISK_MIB;DISK_IMAGE;HOST_CHECK"
+                          "EXPECT;REJECT;INPUT;INPUT_AFTER" ${ARGN})
     if(NOT A_TIMEOUT)
         set(A_TIMEOUT 60)
     endif()
@@ -128,6 +132,12 @@ function(granite_qemu_test)
         if(A_DISK_FAT)
             list(APPEND args --disk-fat)
         endif()
+    endif()
+    if(A_DISK_IMAGE)
+        list(APPEND args --disk-image ${A_DISK_IMAGE})
+    endif()
+    if(A_HOST_CHECK)
+        list(APPEND args --host-check ${A_HOST_CHECK})
     endif()
     foreach(e ${A_EXPECT})
         list(APPEND args --expect "${e}")

@@ -63,9 +63,17 @@ static int mount(uint64_t wait)
 {
     struct fat_dev dev;
     static uint8_t *log, *cache, *scratch;
+    /* No memory is taken before there is a disk: a system without one
+     * pays nothing for the server. */
+    long h = wait ? name_lookup_wait(dev_name, wait) : name_lookup(dev_name);
+    if (h < 0)
+        return (int)h;
+    kc_cap_delete((uint64_t)h);
+    if (!io)
+        io = malloc(FS_IO_MAX);
     if (!log)
         log = malloc(LOG_BYTES);
-    if (!log)
+    if (!io || !log)
         return -E_NOMEM;
     int rc = fs_blk_open(&blk, dev_name, wait, log, LOG_BYTES, &dev);
     if (rc < 0)
@@ -593,11 +601,6 @@ int main(void)
                 *p = '\0';
     }
     instance = new_instance();
-    io = malloc(FS_IO_MAX);
-    if (!io) {
-        printf("fs: no memory for the I/O buffer\n");
-        return 1;
-    }
     long rc = name_register("fs");
     if (rc < 0) {
         printf("fs: cannot register the name: %s\n", ipc_strerror(rc));

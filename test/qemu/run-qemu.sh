@@ -4,13 +4,14 @@
 # (no --reject regex may). On failure the log is printed with its path.
 #   run-qemu.sh --iso X.iso --log L --timeout S --exit 33 [--expect RE]... [--reject RE]...
 #               [--input-after RE --input TEXT]... [--icount] [--disk-mib N [--disk-fat]]
+#               [--disk-image IMG] [--host-check CMD]
 # Each --input types TEXT on the serial console once a log line matches the
 # --input-after before it (default: after 1 s), so nothing is typed while
 # GRUB owns the port and each command waits for what it depends on. Steps
 # run in order; a step's regex must match a line after the previous step's.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-iso= log= timeout=60 want=33 mode=test disk_mib= disk_fat=
+iso= log= timeout=60 want=33 mode=test disk_mib= disk_fat= disk_image= host_check=
 expects=() rejects=() inputs=() afters=() after=
 while [ $# -gt 0 ]; do
     case $1 in
@@ -25,6 +26,8 @@ while [ $# -gt 0 ]; do
     --icount) mode=icount; shift ;;
     --disk-mib) disk_mib=$2; shift 2 ;;
     --disk-fat) disk_fat=1; shift ;;
+    --disk-image) disk_image=$2; shift 2 ;;
+    --host-check) host_check=$2; shift 2 ;;
     *) echo "run-qemu.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -38,8 +41,14 @@ fi
 # A fresh disk for each run (--disk-mib N: N MiB of zeros; --disk-fat:
 # formatted FAT32 with mkfs.fat), next to the log.
 qemu_extra=()
+# --disk-image IMG: that image instead of one beside the log; without
+# --disk-mib it is used as it is (a second boot on the same disk).
+if [ -n "$disk_image" ] && [ -z "$disk_mib" ]; then
+    [ -f "$disk_image" ] || { echo "run-qemu.sh: no disk image $disk_image" >&2; exit 2; }
+    qemu_extra=(--disk "$disk_image")
+fi
 if [ -n "$disk_mib" ]; then
-    disk=${log%.log}.img
+    disk=${disk_image:-${log%.log}.img}
     rm -f "$disk"
     if [ -n "$disk_fat" ]; then
         mkfs.fat -F 32 -n GRANITE -C "$disk" $((disk_mib * 1024)) >/dev/null
@@ -101,4 +110,14 @@ done
 for re in "${rejects[@]}"; do
     if line=$(grep -Em1 -- "$re" <<<"$clean"); then fail "unexpected serial line: $line"; fi
 done
+# --host-check CMD: run on the host after QEMU, with the disk image as its
+# argument (fsck.fat, mtools); its output joins the log, a failure fails.
+if [ -n "$host_check" ]; then
+    img=${disk_image:-${log%.log}.img}
+    if ! out=$($host_check "$img" 2>&1); then
+        printf '%s\n' "$out" >>"$log"
+        fail "the host check ($host_check) failed: $(tail -n 5 <<<"$out")"
+    fi
+    printf '%s\n' "$out" >>"$log"
+fi
 echo "PASS ($(basename "$iso"), exit $status, ${elapsed}s, log $log)"

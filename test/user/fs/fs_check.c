@@ -36,6 +36,16 @@ static void check_rc(const char *name, long got, long want)
     check(name, got == want, got == want ? 0 : d);
 }
 
+/* Is w one of the space-separated words of s? */
+static int has_word(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    for (const char *p = s; (p = strstr(p, w)) != 0; p += n)
+        if ((p == s || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static uint8_t pattern(uint64_t off)
 {
     return (uint8_t)(off * 7 + (off >> 11));
@@ -545,8 +555,46 @@ static void server_killed(void)
           d);
     free(back);
     check_rc("works_after_restart", write_file("/after.txt", "after", 5), 5);
-    if (strstr(args_seen, "epoch"))
+    if (has_word(args_seen, "epoch"))
         epoch_verify();
+}
+
+/* ---- the disk driver killed in the middle of a 4 MiB write ---- */
+
+#define DRIVER_KILL_BYTES (4u << 20)
+
+static uint8_t *big_data;
+static volatile long big_rc = 1;
+static volatile int big_done;
+
+static void big_writer(void *arg)
+{
+    big_rc = fs_write((uint64_t)arg, big_data, DRIVER_KILL_BYTES);
+    big_done = 1;
+}
+
+static void driver_killed(void)
+{
+    big_data = malloc(DRIVER_KILL_BYTES);
+    fill(big_data, 0, DRIVER_KILL_BYTES);
+    uint64_t h;
+    long rc = fs_open("/driver-kill.bin", FS_O_WRITE | FS_O_CREATE | FS_O_TRUNC, &h, 0);
+    check_rc("driver_kill_open", rc, 0);
+    thread_create(big_writer, (void *)h, 0);
+    kc_sleep(1);
+    int during = !big_done;
+    rc = boot_call(BOOT_KILL, "disk");
+    for (int t = 0; t < 6000 && !big_done; t++)
+        kc_sleep(1);
+    fs_close(h);
+    printf("fs_check: disk driver killed %s the 4 MiB write; it returned %ld\n",
+           during ? "during" : "after", big_rc);
+    check("driver_kill_during_write", rc == 0 && during, ipc_strerror(rc));
+    check_rc("driver_kill_write_completes", big_rc, DRIVER_KILL_BYTES);
+    memset(big_data, 0, DRIVER_KILL_BYTES);
+    long n = read_file("/driver-kill.bin", big_data, DRIVER_KILL_BYTES);
+    check("driver_kill_data_verified", n == DRIVER_KILL_BYTES && matches(big_data, 0, n), 0);
+    free(big_data);
 }
 
 static void opener(void)
@@ -564,7 +612,7 @@ int main(void)
     static char args[128];
     kc_args(args, sizeof(args));
     args_seen = args;
-    if (strstr(args, "role=opener")) {
+    if (has_word(args, "role=opener")) {
         opener();
         return 0;
     }
@@ -574,14 +622,16 @@ int main(void)
     revoke_race();
     limits();
     dead_client();
-    if (strstr(args, "full"))
+    if (has_word(args, "full"))
         full_disk();
-    if (strstr(args, "lua"))
+    if (has_word(args, "lua"))
         lua_on_disk();
-    if (strstr(args, "epoch"))
+    if (has_word(args, "epoch"))
         epoch_changes();
-    if (strstr(args, "kill"))
+    if (has_word(args, "kill"))
         server_killed();
+    if (has_word(args, "killdisk"))
+        driver_killed();
     check_rc("sync", fs_sync(), 0);
     printf("fs_check: %d checks failed\n", failures);
     return failures != 0;
