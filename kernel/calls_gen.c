@@ -238,6 +238,14 @@ static long decode_mmio_map(struct thread *cur)
     return kc_mmio_map(cur, &a);
 }
 
+static long decode_thread_info(struct thread *cur)
+{
+    const struct kc_thread_info_args a = {
+        .slot = cur->regs.r8,
+    };
+    return kc_thread_info(cur, &a);
+}
+
 const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_LOG] = {decode_log, PRIV_LOG},
     [KC_EXIT] = {decode_exit, 0},
@@ -268,4 +276,5 @@ const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_STATS] = {kc_stats, 0},
     [KC_DEV_ASSIGN] = {decode_dev_assign, PRIV_BUS},
     [KC_MMIO_MAP] = {decode_mmio_map, PRIV_MMIO},
+    [KC_THREAD_INFO] = {decode_thread_info, 0},
 };

@@ -10,6 +10,7 @@
 
 #include <abi/kcall.h>
 #include <abi/syscall.h>
+#include <common/string.h>
 
 #include "proc.h"
 
@@ -305,5 +306,24 @@ struct kc_mmio_map_args {
     uint64_t pages; /* pages */
 };
 long kc_mmio_map(struct thread *cur, const struct kc_mmio_map_args *a);
+
+/* KC_THREAD_INFO (kcall_proc.c): describe the thread in a slot */
+struct kc_thread_info_args {
+    uint64_t slot; /* thread slot (0..255) */
+};
+long kc_thread_info(struct thread *cur, const struct kc_thread_info_args *a);
+/* Precondition: cur is the caller of KC_THREAD_INFO. */
+static inline void kc_thread_info_reply(struct thread *cur, uint64_t tid, uint64_t pid,
+                                        uint64_t prio, const char *state)
+{
+    cur->regs.r8 = tid;
+    cur->regs.r9 = pid;
+    cur->regs.r10 = prio;
+    char s_state[16] = {0};
+    strncpy_safe(s_state, state, sizeof(s_state));
+    memcpy(&cur->regs.r12, s_state + 0, 8);
+    memcpy(&cur->regs.r13, s_state + 8, 8);
+    cur->regs.rsi = 40; /* the result's length */
+}
 
 #endif

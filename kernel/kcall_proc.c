@@ -228,6 +228,17 @@ long kc_proc_info(struct thread *cur, const struct kc_proc_info_args *a)
     return uaccess_write(cur->proc, a->info, &info, sizeof(info));
 }
 
+long kc_thread_info(struct thread *cur, const struct kc_thread_info_args *a)
+{
+    if (a->slot >= MAX_THREADS)
+        return -E_RANGE;
+    const struct thread *t = &threads[a->slot];
+    if (t->state == TS_FREE)
+        return -E_NOENT;
+    kc_thread_info_reply(cur, t->tid, t->proc->pid, t->prio, thread_state_name(t->state));
+    return 0;
+}
+
 long kc_shutdown(struct thread *cur, const struct kc_shutdown_args *a)
 {
     kprintf("kernel: shutdown requested by \"%s\" (status %lu)\n", cur->proc->name, a->status);

@@ -138,7 +138,7 @@ long kc_spawn(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base, 
     m.w[3] |= (uint64_t)io_count << 16;
     m.w[4] |= (uint64_t)irq_mask << 0;
     {
-        char s[24];
+        char s[24] = {0};
         strncpy_safe(s, name ? name : "", sizeof(s));
         memcpy(&m.w[5], s, sizeof(s));
     }
@@ -326,4 +326,23 @@ long kc_mmio_map(uint64_t vaddr, uint64_t paddr, uint64_t pages)
     m.w[1] = (uint64_t)paddr;
     m.w[2] = (uint64_t)pages;
     return kc_call(KC_MMIO_MAP, &m);
+}
+
+long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio, char *state)
+{
+    struct ipc_msg m = {0};
+    m.w[0] = (uint64_t)slot;
+    long rc = kc_call(KC_THREAD_INFO, &m);
+    uint32_t len = ipc_info_len(m.info);
+    if (tid && len > 0)
+        *tid = (uint32_t)m.w[0];
+    if (pid && len > 8)
+        *pid = (uint32_t)m.w[1];
+    if (prio && len > 16)
+        *prio = (uint32_t)m.w[2];
+    if (state && len >= 40) {
+        memcpy(state, &m.w[3], 16);
+        state[15] = '\0';
+    }
+    return rc;
 }

@@ -48,6 +48,8 @@ class Abi:
             used = {}
             for f in k.get("in", []) + k.get("out", []):
                 lo, hi = f.get("bits", [0, 64])
+                if "str" in f and f in k.get("out", []):
+                    assert f["str"] % 8 == 0, f"KC_{k['name']}.{f['name']}: whole words"
                 words = (f["str"] + 7) // 8 if "str" in f else 1
                 for w in range(f["w"], f["w"] + words):
                     assert 0 <= w < 8, f"KC_{k['name']}.{f['name']}: word {w}"
@@ -153,7 +155,8 @@ def wrapper_sig(k):
     if k.get("out_array"):
         params.append(f"uint64_t {k['out_array']}[{len(k['out'])}]")
     else:
-        params += [f"{f['type']} *{f['name']}" for f in k.get("out", [])]
+        params += [f"char *{f['name']}" if "str" in f else f"{f['type']} *{f['name']}"
+                   for f in k.get("out", [])]
     ret = "__attribute__((noreturn)) void" if k.get("noreturn") else "long"
     return f"{ret} kc_{lname(k)}({', '.join(params).replace('* ', '*') or 'void'})"
 
@@ -182,7 +185,7 @@ def gen_kc_wrappers(abi):
         for f in k.get("in", []):
             if "str" in f:
                 words = (f["str"] + 7) // 8
-                o.append(f"{{\nchar s[{words * 8}];")
+                o.append(f"{{\nchar s[{words * 8}] = {{0}};")
                 o.append(f'strncpy_safe(s, {f["name"]} ? {f["name"]} : "", sizeof(s));')
                 o.append(f"memcpy(&m.w[{f['w']}], s, sizeof(s));\n}}")
             elif "bits" in f:
@@ -202,6 +205,10 @@ def gen_kc_wrappers(abi):
             if k.get("out_array"):
                 dst = f"{k['out_array']}[{f['w']}]"
                 o.append(f"if (len > {f['w'] * 8})\n{dst} = m.w[{f['w']}];")
+            elif "str" in f:
+                o.append(f"if ({f['name']} && len >= {f['w'] * 8 + f['str']}) {{\n"
+                         f"memcpy({f['name']}, &m.w[{f['w']}], {f['str']});\n"
+                         f"{f['name']}[{f['str'] - 1}] = '\\0';\n}}")
             else:
                 o.append(f"if ({f['name']} && len > {f['w'] * 8})\n"
                          f"*{f['name']} = ({f['type']})m.w[{f['w']}];")
@@ -225,7 +232,8 @@ def gen_kernel_header(abi):
     o = [c_banner("The kernel's side of every call: the handlers' prototypes, each kernel\n"
                   " * operation's decoded arguments and its reply writer, and the dispatch\n"
                   " * tables (calls_gen.c) that syscall.c and kcall.c index."),
-         "#ifndef CALLS_GEN_H\n#define CALLS_GEN_H\n\n#include <abi/kcall.h>\n#include <abi/syscall.h>\n",
+         "#ifndef CALLS_GEN_H\n#define CALLS_GEN_H\n\n#include <abi/kcall.h>\n#include <abi/syscall.h>\n"
+         "#include <common/string.h>\n",
          '#include "proc.h"\n',
          "typedef long (*syscall_fn)(struct thread *cur);",
          "extern const syscall_fn syscall_table[SYS_COUNT];\n",
@@ -247,12 +255,19 @@ def gen_kernel_header(abi):
             o.append("};")
         o.append(f"{handler_sig(k)};")
         if k.get("out"):
-            ps = ", ".join(f"uint64_t {f['name']}" for f in k["out"])
+            ps = ", ".join(f"const char *{f['name']}" if "str" in f else f"uint64_t {f['name']}"
+                           for f in k["out"])
             o.append(f"/* Precondition: cur is the caller of KC_{k['name']}. */")
             o.append(f"static inline void kc_{n}_reply(struct thread *cur, {ps})\n{{")
             for f in k["out"]:
-                o.append(f"cur->regs.{abi.mr[f['w']]} = {f['name']};")
-            nwords = max(f["w"] for f in k["out"]) + 1
+                if "str" not in f:
+                    o.append(f"cur->regs.{abi.mr[f['w']]} = {f['name']};")
+                    continue
+                o.append(f"char s_{f['name']}[{f['str']}] = {{0}};")
+                o.append(f"strncpy_safe(s_{f['name']}, {f['name']}, sizeof(s_{f['name']}));")
+                for i in range(f["str"] // 8):
+                    o.append(f"memcpy(&cur->regs.{abi.mr[f['w'] + i]}, s_{f['name']} + {i * 8}, 8);")
+            nwords = max(f["w"] + (f["str"] // 8 if "str" in f else 1) for f in k["out"])
             o.append(f"cur->regs.rsi = {nwords * 8}; /* the result's length */\n}}")
         o.append("")
     o.append("#endif")

@@ -63,7 +63,8 @@
 #define KC_STATS            27 /* -             kernel counters */
 #define KC_DEV_ASSIGN       28 /* PRIV_BUS      hand a device window and an IRQ line to a driver process */
 #define KC_MMIO_MAP         29 /* PRIV_MMIO     map pages of the caller's device windows, uncached */
-#define KC_COUNT 30
+#define KC_THREAD_INFO      30 /* -             describe the thread in a slot */
+#define KC_COUNT 31
 
 /* Message register i is register ABI_REG_MRi (docs/abi.md §1.3). */
 #define ABI_REG_MR0 "r8"

@@ -27,9 +27,34 @@ static const char *skip(const char *s)
     return s;
 }
 
+/* ps -t: every thread, from KC_THREAD_INFO. */
+static int ps_threads(void)
+{
+    printf("  TID    PID    PRIO  STATE\n");
+    int n = 0;
+    for (uint32_t slot = 0;; slot++) {
+        uint32_t tid, pid, prio;
+        char state[16];
+        long rc = kc_thread_info(slot, &tid, &pid, &prio, state);
+        if (rc == -E_RANGE)
+            break;
+        if (rc < 0)
+            continue;
+        printf("  %-6x %-6x %-5u %s\n", tid, pid, prio, state);
+        n++;
+    }
+    printf("  %d threads\n", n);
+    return 0;
+}
+
 static int cmd_ps(const char *args)
 {
-    (void)args;
+    if (strcmp(args, "-t") == 0)
+        return ps_threads();
+    if (*args) {
+        printf("usage: ps [-t]\n");
+        return 1;
+    }
     struct kc_proc_info p;
     printf("  PID    PARENT  THREADS  STATE            KFRAMES/BUDGET  MAPPED  HANDLES  NAME\n");
     int n = 0;
@@ -256,7 +281,8 @@ static const struct {
     const char *help;
 } commands[] = {
     {"help", cmd_help, "this list"},
-    {"ps", cmd_ps, "processes: pid, parent, threads, state, kernel frames, pages, handles"},
+    {"ps", cmd_ps,
+     "processes: pid, parent, threads, state, kernel frames, pages, handles; -t threads"},
     {"mem", cmd_mem, "memory server figures"},
     {"echo", cmd_echo, "echo TEXT: print TEXT (through a grant when long)"},
     {"stats", cmd_stats, "kernel IPC counters and restarts"},

@@ -249,6 +249,20 @@ static void hello_checks(void)
  * privilege (we have only PRIV_LOG), with arguments that would otherwise
  * succeed: our module line gives us port 0x80 and IRQ 5, which need
  * PRIV_IO and PRIV_IRQ as well. */
+/* KC_THREAD_INFO (the operation added only through abi.toml and its
+ * handler): our own thread as the kernel sees it, and the slot bounds. */
+static void thread_info_checks(void)
+{
+    uint32_t pid, tid, tpid = 0, ttid = 0, prio = 0;
+    char state[16] = "";
+    kc_self(&pid, &tid, 0, 0);
+    long rc = kc_thread_info(tid & ID_SLOT_MASK, &ttid, &tpid, &prio, state);
+    check("kc.thread_info_self",
+          rc == 0 && ttid == tid && tpid == pid && prio > 0 && strcmp(state, "running") == 0,
+          state);
+    check_rc("kc.thread_info_past_the_end", kc_thread_info(256, 0, 0, 0, 0), -E_RANGE);
+}
+
 static void privilege_checks(void)
 {
     struct kc_module_info mi;
@@ -414,6 +428,7 @@ int main(void)
     }
     console_checks();
     privilege_checks();
+    thread_info_checks();
     read_only_checks();
     memory_checks();
     name_checks();

@@ -69,5 +69,7 @@ long kc_stats(uint64_t out[7]);
 long kc_dev_assign(uint32_t pid, uint64_t base, uint64_t size, uint32_t irq);
 /* KC_MMIO_MAP: map pages of the caller's device windows, uncached */
 long kc_mmio_map(uint64_t vaddr, uint64_t paddr, uint64_t pages);
+/* KC_THREAD_INFO: describe the thread in a slot */
+long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio, char *state);
 
 #endif
