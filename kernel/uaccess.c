@@ -36,6 +36,18 @@ static int walk(struct proc *p, uint64_t uaddr, uint8_t *kbuf, uint64_t len, int
 
 static int copy(struct proc *p, uint64_t uaddr, uint8_t *kbuf, uint64_t len, int write)
 {
+    /* Within one page a single walk decides: the copy happens whole or not
+     * at all, so the check pass is not needed (grant entries, messages). */
+    if (len && uaddr < USER_HALF_END && (uaddr & 0xfff) + len <= 4096) {
+        uint8_t *u = vm_user_ptr(p->cr3, uaddr, write);
+        if (!u)
+            return -E_FAULT;
+        if (write)
+            memcpy(u, kbuf, len);
+        else
+            memcpy(kbuf, u, len);
+        return 0;
+    }
     int rc = walk(p, uaddr, 0, len, write);
     return rc < 0 ? rc : walk(p, uaddr, kbuf, len, write);
 }

