@@ -14,7 +14,7 @@
 
 #include "arch/x86_64/qemu.h"
 #include "bootinfo.h"
-#include "kcall.h"
+#include "irq.h"
 #include "klog.h"
 #include "proc.h"
 

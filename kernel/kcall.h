@@ -11,13 +11,6 @@
  * SYS_BLOCKED when the caller blocked or no longer exists). */
 long kcall_dispatch(struct thread *cur);
 
-/* Interrupt lines bound to user drivers. */
-void irq_deliver(int irq);
-void irq_thread_dying(struct thread *t);
-
-/* Some living thread has an IRQ bound: an interrupt may still wake it. */
-int irq_waiter_exists(void);
-
 /* For KC_TIME: the TSC frequency measured at boot (kHz), and the real-time
  * clock's reading at boot (Unix time, 0 if unreadable) with the TSC then. */
 extern uint64_t tsc_khz, boot_unix_time, boot_tsc;

@@ -1,6 +1,6 @@
 /*
  * Kernel-endpoint operations for drivers: port I/O inside the process's
- * port range, and interrupt lines delivered as notifications.
+ * port range, and binding interrupt lines (the routing is irq.c).
  */
 #include <abi/errno.h>
 
@@ -8,6 +8,7 @@
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/trap.h"
 #include "calls_gen.h"
+#include "irq.h"
 #include "ipc.h"
 #include "kcall.h"
 #include "uaccess.h"
@@ -70,64 +71,12 @@ long kc_io_write(struct thread *cur, const struct kc_io_write_args *a)
     return (long)len;
 }
 
-/* IRQ line -> the driver thread notified when it fires. */
-static struct {
-    struct thread *thread;
-    uint32_t tid;
-    uint64_t bit;
-} irq_bind[NUM_IRQS];
-
-#define IRQ_TIMER 0
-
 long kc_irq_bind(struct thread *cur, const struct kc_irq_bind_args *a)
 {
-    uint64_t irq = a->irq, bit = a->bit;
-    if (irq >= NUM_IRQS || irq == IRQ_TIMER || irq == 2 || bit >= 63)
-        return -E_RANGE; /* 0 is the kernel's timer, 2 the cascade, bit 63 is for deaths */
-    /* Its own mask from spawn, or a line the bus server handed it. */
-    if (!((cur->proc->irq_mask | cur->proc->dev_irqs) & (1u << irq)))
-        return -E_PERM;
-    if (irq_bind[irq].thread && thread_by_tid(irq_bind[irq].tid) && irq_bind[irq].thread != cur)
-        return -E_BUSY;
-    irq_bind[irq].thread = cur;
-    irq_bind[irq].tid = cur->tid;
-    irq_bind[irq].bit = 1ull << bit;
-    pic_unmask((int)irq);
-    return 0;
+    return irq_bind(cur, a->irq, a->bit);
 }
 
 long kc_irq_ack(struct thread *cur, const struct kc_irq_ack_args *a)
 {
-    uint64_t irq = a->irq;
-    if (irq >= NUM_IRQS || irq_bind[irq].thread != cur || irq_bind[irq].tid != cur->tid)
-        return -E_PERM;
-    pic_unmask((int)irq);
-    return 0;
-}
-
-void irq_deliver(int irq)
-{
-    /* The line stays masked until the driver acknowledges, so a level
-     * interrupt cannot storm while the driver runs. */
-    pic_mask(irq);
-    struct thread *t = irq_bind[irq].thread;
-    if (t && t->tid == irq_bind[irq].tid)
-        ipc_notify_thread(t, irq_bind[irq].bit);
-}
-
-int irq_waiter_exists(void)
-{
-    for (int irq = 0; irq < NUM_IRQS; irq++)
-        if (irq_bind[irq].thread && irq_bind[irq].thread->tid == irq_bind[irq].tid)
-            return 1;
-    return 0;
-}
-
-void irq_thread_dying(struct thread *t)
-{
-    for (int irq = 0; irq < NUM_IRQS; irq++)
-        if (irq_bind[irq].thread == t) {
-            pic_mask(irq);
-            irq_bind[irq].thread = 0;
-        }
+    return irq_ack(cur, a->irq);
 }

@@ -11,7 +11,7 @@
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/pic.h"
-#include "kcall.h"
+#include "irq.h"
 #include "klog.h"
 #include "proc.h"
 #include "sched.h"

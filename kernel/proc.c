@@ -16,7 +16,7 @@
 #include "arch/x86_64/vm.h"
 #include "elf.h"
 #include "ipc.h"
-#include "kcall.h"
+#include "irq.h"
 #include "klog.h"
 #include "kmem.h"
 #include "sched.h"
