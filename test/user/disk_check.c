@@ -205,6 +205,8 @@ static void device_checks(void)
              -E_PERM);
     check_rc("dev.assign_local_apic_refused", kc_dev_assign(me, 0xfee00000, 4096, KC_DEV_NO_IRQ),
              -E_PERM);
+    check_rc("dev.assign_into_apic_range_refused",
+             kc_dev_assign(me, 0xfebff000, 0x2000, KC_DEV_NO_IRQ), -E_PERM);
     check_rc("dev.assign_unaligned_refused", kc_dev_assign(me, other + 8, 4096, KC_DEV_NO_IRQ),
              -E_RANGE);
 
