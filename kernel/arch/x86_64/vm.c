@@ -239,7 +239,7 @@ void *vm_user_ptr(uint64_t pml4, uint64_t va, int write)
         return 0;
     uint64_t e = pt[(va >> 12) & 511];
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
-    if ((e & PTE_PS) || (e & need) != need)
+    if ((e & PTE_PS) || (e & (need | PTE_DEVICE)) != need)
         return 0;
     return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
 }
@@ -256,7 +256,7 @@ void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
         return 0;
     uint64_t e = c->pt[(va >> 12) & 511];
     uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
-    if ((e & need) != need)
+    if ((e & (need | PTE_DEVICE)) != need)
         return 0;
     return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
 }
