@@ -70,7 +70,9 @@ function(granite_iso)
     endforeach()
     string(APPEND cfg "    boot\n}\n")
     file(MAKE_DIRECTORY ${stage}/boot/grub ${GRANITE_ISO_DIR})
-    file(WRITE ${stage}/boot/grub/grub.cfg.in "${cfg}")
+    # Written only when it changes (file(WRITE) would touch it on every
+    # configure, and every ISO would be made again by each ./granite run).
+    file(CONFIGURE OUTPUT ${stage}/boot/grub/grub.cfg.in CONTENT "${cfg}" @ONLY)
     add_custom_command(OUTPUT ${iso}
         COMMAND ${CMAKE_COMMAND} -E copy_if_different ${stage}/boot/grub/grub.cfg.in ${stage}/boot/grub/grub.cfg
         ${copies}

@@ -246,6 +246,24 @@ static long decode_thread_info(struct thread *cur)
     return kc_thread_info(cur, &a);
 }
 
+static long decode_spawn_argv(struct thread *cur)
+{
+    const struct kc_spawn_argv_args a = {
+        .module = cur->regs.r8,
+        .privs = cur->regs.r9 & 0xffffffff,
+        .prio = cur->regs.r10,
+        .io_base = cur->regs.r12 & 0xffff,
+        .io_count = (cur->regs.r12 >> 16) & 0xffff,
+        .irq_mask = cur->regs.r13 & 0xffffffff,
+        .args = cur->regs.r14,
+        .length = cur->regs.r15,
+        .frames = (cur->regs.r9 >> 32),
+        .threads = (cur->regs.r13 >> 32) & 0xffff,
+        .procs = (cur->regs.r13 >> 48),
+    };
+    return kc_spawn_argv(cur, &a);
+}
+
 const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_LOG] = {decode_log, PRIV_LOG},
     [KC_EXIT] = {decode_exit, 0},
@@ -277,4 +295,5 @@ const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_DEV_ASSIGN] = {decode_dev_assign, PRIV_BUS},
     [KC_MMIO_MAP] = {decode_mmio_map, PRIV_MMIO},
     [KC_THREAD_INFO] = {decode_thread_info, 0},
+    [KC_SPAWN_ARGV] = {decode_spawn_argv, PRIV_SPAWN},
 };

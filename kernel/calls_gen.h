@@ -326,4 +326,26 @@ static inline void kc_thread_info_reply(struct thread *cur, uint64_t tid, uint64
     cur->regs.rsi = 40; /* the result's length */
 }
 
+/* KC_SPAWN_ARGV (kcall_proc.c): `KC_SPAWN` with an argument block for the child */
+struct kc_spawn_argv_args {
+    uint64_t module;   /* boot module index */
+    uint64_t privs;    /* privileges */
+    uint64_t prio;     /* priority, as KC_SPAWN's */
+    uint64_t io_base;  /* I/O base */
+    uint64_t io_count; /* I/O count */
+    uint64_t irq_mask; /* IRQ mask */
+    uint64_t args;     /* the argument block */
+    uint64_t length;   /* its length (at most KC_SPAWN_ARGV_MAX, 2048) */
+    uint64_t frames;   /* the child's kernel-frame budget */
+    uint64_t threads;  /* the child's thread budget */
+    uint64_t procs;    /* its process budget */
+};
+long kc_spawn_argv(struct thread *cur, const struct kc_spawn_argv_args *a);
+/* Precondition: cur is the caller of KC_SPAWN_ARGV. */
+static inline void kc_spawn_argv_reply(struct thread *cur, uint64_t pid)
+{
+    cur->regs.r8 = pid;
+    cur->regs.rsi = 8; /* the result's length */
+}
+
 #endif

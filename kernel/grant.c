@@ -52,11 +52,36 @@ long kc_grant_table(struct thread *cur, const struct kc_grant_table_args *a)
     return 0;
 }
 
-/* Copy len bytes from (src, sa) to (dst, da), page by page on both sides.
+/* copy_between for a copy inside one address space onto an overlapping
+ * range above its source: memmove's result, so chunks go from the end
+ * backwards (each ends at a page boundary on either side, as forwards). */
+static long copy_down(struct proc *p, uint64_t sa, uint64_t da, uint64_t len)
+{
+    struct vm_cursor sc = vm_cursor(p->cr3), dc = vm_cursor(p->cr3);
+    while (len) {
+        uint64_t chunk = ((sa + len - 1) & 0xfff) + 1;
+        if (((da + len - 1) & 0xfff) + 1 < chunk)
+            chunk = ((da + len - 1) & 0xfff) + 1;
+        if (chunk > len)
+            chunk = len;
+        len -= chunk;
+        const uint8_t *from = vm_cursor_ptr(&sc, sa + len, 0);
+        uint8_t *to = vm_cursor_ptr(&dc, da + len, 1);
+        if (!from || !to)
+            return -E_FAULT;
+        memmove(to, from, chunk);
+    }
+    return 0;
+}
+
+/* Copy len bytes from (src, sa) to (dst, da), page by page on both sides,
+ * with memmove's result when the two ranges overlap in one address space.
  * A page found missing stops the copy with -E_FAULT; what was copied before
  * it stays copied, which is harmless: every byte lies inside the grant. */
 static long copy_between(struct proc *src, uint64_t sa, struct proc *dst, uint64_t da, uint64_t len)
 {
+    if (src == dst && da > sa && da - sa < len)
+        return copy_down(src, sa, da, len);
     struct vm_cursor sc = vm_cursor(src->cr3), dc = vm_cursor(dst->cr3);
     while (len) {
         uint64_t chunk = 4096 - (sa & 0xfff);
@@ -68,7 +93,7 @@ static long copy_between(struct proc *src, uint64_t sa, struct proc *dst, uint64
         uint8_t *to = vm_cursor_ptr(&dc, da, 1);
         if (!from || !to)
             return -E_FAULT;
-        memcpy(to, from, chunk);
+        memmove(to, from, chunk); /* overlapping below its source: forwards is right */
         sa += chunk;
         da += chunk;
         len -= chunk;

@@ -119,7 +119,8 @@ long kc_module_info(struct thread *cur, const struct kc_module_info_args *a)
     return uaccess_write(cur->proc, a->info, &info, sizeof(info));
 }
 
-long kc_spawn(struct thread *cur, const struct kc_spawn_args *a)
+/* KC_SPAWN's checks and work; sets *out to the child. */
+static long spawn(struct thread *cur, const struct kc_spawn_args *a, struct proc **out)
 {
     struct proc *me = cur->proc;
     uint64_t index = a->module;
@@ -163,7 +164,53 @@ long kc_spawn(struct thread *cur, const struct kc_spawn_args *a)
         proc_kill(p, DEATH_KILLED, me->pid);
         return h;
     }
-    kc_spawn_reply(cur, p->pid);
+    *out = p;
+    return h;
+}
+
+long kc_spawn(struct thread *cur, const struct kc_spawn_args *a)
+{
+    struct proc *p;
+    long h = spawn(cur, a, &p);
+    if (h >= 0)
+        kc_spawn_reply(cur, p->pid);
+    return h;
+}
+
+long kc_spawn_argv(struct thread *cur, const struct kc_spawn_argv_args *a)
+{
+    static char block[KC_SPAWN_ARGV_MAX]; /* too big for the kernel stack */
+    if (a->length > KC_SPAWN_ARGV_MAX)
+        return -E_RANGE;
+    /* Read before the child exists, so a bad buffer leaves nothing behind. */
+    int rc = uaccess_read(cur->proc, a->args, block, a->length);
+    if (rc < 0)
+        return rc;
+    const struct kc_spawn_args s = {
+        .module = a->module,
+        .privs = a->privs,
+        .prio = a->prio,
+        .io_base = a->io_base,
+        .io_count = a->io_count,
+        .irq_mask = a->irq_mask,
+        .frames = a->frames,
+        .threads = a->threads,
+        .procs = a->procs,
+    };
+    struct proc *p;
+    long h = spawn(cur, &s, &p);
+    if (h < 0)
+        return h;
+    /* The block at the top of the main thread's stack (charged to the
+     * child with the stack, freed with it); the thread has not run yet. */
+    struct thread *t = p->threads;
+    uint64_t at = (t->regs.rsp - a->length) & ~15ull;
+    rc = uaccess_write(p, at, block, a->length);
+    assert(rc == 0); /* the stack's top page was just mapped, and the block fits in it */
+    t->regs.rsp = at;
+    t->regs.rdi = at;
+    t->regs.rsi = a->length;
+    kc_spawn_argv_reply(cur, p->pid);
     return h;
 }
 

@@ -1,6 +1,7 @@
 /*
- * Splitting a module line into argv (libc/start.c); pure, so the host tests
- * and a fuzzer check it.
+ * Splitting a module line into argv (libc/start.c), and the shell's
+ * command lines into a program's arguments by the same rules; pure, so the
+ * host tests and a fuzzer check it.
  */
 #ifndef LIBC_ARGS_H
 #define LIBC_ARGS_H

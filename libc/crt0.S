@@ -1,7 +1,9 @@
 /*
  * Entry point of a C-library program: the kernel starts the main thread
- * with RSP at the top of its stack; the ABI wants it 16-byte aligned before
- * a call. libc/start.c does the rest.
+ * with RSP at the top of its stack (or below the argument block of
+ * KC_SPAWN_ARGV, whose address and length are in RDI and RSI, passed on as
+ * they are); the ABI wants RSP 16-byte aligned before a call.
+ * libc/start.c does the rest.
  */
     .section .text.start, "ax"
     .global _start

@@ -1,9 +1,11 @@
 /*
- * Start-up of a C-library program: arguments from the module line, the
- * constructors, then exit(main(argc, argv)). On the module line, what
- * follows a lone "--" is the program's: `lua.test test -- -e "print(1)"`
- * gives argv = {"lua.test", "-e", "print(1)"}; before it are the boot
- * server's keys (docs/writing-a-server.md).
+ * Start-up of a C-library program: arguments, the constructors, then
+ * exit(main(argc, argv)). A program started with an argument block
+ * (KC_SPAWN_ARGV: the shell's `lua -e CHUNK`) takes its NUL-terminated
+ * words as argv[1..]; otherwise what follows a lone "--" on its module
+ * line is the program's: `lua.test test -- -e "print(1)"` gives argv =
+ * {"lua.test", "-e", "print(1)"}; before it are the boot server's keys
+ * (docs/writing-a-server.md).
  */
 #include <abi/kcall.h>
 #include <ipc/kcall.h>
@@ -43,13 +45,29 @@ static void own_name(void)
         }
 }
 
-void granite_libc_start(void)
+/* argv[1..] from the words of an argument block (the last one may lack
+ * its NUL: the block is copied so that it ends in one). */
+static int block_words(const char *block, size_t len)
+{
+    if (len > sizeof(args) - 1)
+        len = sizeof(args) - 1;
+    memcpy(args, block, len);
+    args[len] = '\0';
+    int argc = 1;
+    for (size_t i = 0; i < len && argc < ARGV_MAX; i += strlen(args + i) + 1)
+        argv[argc++] = args + i;
+    return argc;
+}
+
+void granite_libc_start(const char *block, size_t len)
 {
     granite_time_start();
     own_name();
     argv[0] = name;
     int argc = 1;
-    if (kc_args(args, sizeof(args)) > 0) {
+    if (block) {
+        argc = block_words(block, len);
+    } else if (kc_args(args, sizeof(args)) > 0) {
         char *words[ARGV_MAX];
         int n = args_split(args, words, ARGV_MAX);
         int i = 0;

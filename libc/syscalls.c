@@ -47,8 +47,10 @@ int read(int fd, void *buf, size_t len)
         return (int)ret(-EBADF);
     if (in_pos == in_len) { /* one typed line, given out with its newline */
         long n = console_readline(in_line, sizeof(in_line) - 1);
-        if (n < 0) /* once more: a restarted console is found again by name */
+        if (n < 0 && n != -E_EOF) /* once more: a restarted console is found again by name */
             n = console_readline(in_line, sizeof(in_line) - 1);
+        if (n == -E_EOF)
+            return 0;
         if (n < 0)
             return (int)ret(-EIO);
         in_line[n] = '\n';

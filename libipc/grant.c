@@ -25,8 +25,17 @@ static void give(void)
     __atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
 
-long grant_table_init(struct grant_entry *t, uint32_t n)
+/* Register t; precondition: the lock is held. The entries of the table in
+ * use so far move to t at their indexes, so the grants already made (say,
+ * by printf, which makes one for a long line) go on working, and ids
+ * revoked there stay dead. */
+static long switch_table(struct grant_entry *t, uint32_t n)
 {
+    for (uint32_t i = n; i < slots; i++)
+        if (table[i].flags)
+            return -E_BUSY; /* a live grant would not fit */
+    for (uint32_t i = 0; i < slots && i < n; i++)
+        t[i] = table[i];
     long rc = kc_grant_table(t, n);
     if (rc == 0) {
         table = t;
@@ -35,14 +44,24 @@ long grant_table_init(struct grant_entry *t, uint32_t n)
     return rc;
 }
 
+long grant_table_init(struct grant_entry *t, uint32_t n)
+{
+    take();
+    long rc = switch_table(t, n);
+    give();
+    return rc;
+}
+
 static int64_t make(const struct grant_entry *e)
 {
-    if (!table) {
-        long rc = grant_table_init(builtin, GRANT_DEFAULT_SLOTS);
-        if (rc < 0)
-            return rc;
-    }
     take();
+    if (!table) {
+        long rc = switch_table(builtin, GRANT_DEFAULT_SLOTS);
+        if (rc < 0) {
+            give();
+            return rc;
+        }
+    }
     for (uint32_t i = 0; i < slots; i++) {
         if (table[i].flags)
             continue;

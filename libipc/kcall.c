@@ -21,6 +21,15 @@ long kc_spawn_budget(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io
                     b.procs, pid);
 }
 
+long kc_spawn_argv_budget(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
+                          uint16_t io_count, uint32_t irq_mask, const struct kc_budget *budget,
+                          const void *args, size_t len, uint32_t *pid)
+{
+    struct kc_budget b = budget ? *budget : (struct kc_budget){0};
+    return kc_spawn_argv(module, privs, prio, io_base, io_count, irq_mask, args, len, b.frames,
+                         b.threads, b.procs, pid);
+}
+
 long kc_module_find(const char *name)
 {
     struct kc_module_info info;

@@ -346,3 +346,32 @@ long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio,
     }
     return rc;
 }
+
+long kc_spawn_argv(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
+                   uint16_t io_count, uint32_t irq_mask, const void *args, size_t length,
+                   uint64_t frames, uint32_t threads, uint32_t procs, uint32_t *pid)
+{
+    struct ipc_msg m = {0};
+    if ((uint64_t)frames > 0xffffffffu)
+        return -E_RANGE;
+    if ((uint64_t)threads > 0xffffu)
+        return -E_RANGE;
+    if ((uint64_t)procs > 0xffffu)
+        return -E_RANGE;
+    m.w[0] = (uint64_t)module;
+    m.w[1] |= (uint64_t)privs << 0;
+    m.w[2] = (uint64_t)prio;
+    m.w[3] |= (uint64_t)io_base << 0;
+    m.w[3] |= (uint64_t)io_count << 16;
+    m.w[4] |= (uint64_t)irq_mask << 0;
+    m.w[5] = (uint64_t)args;
+    m.w[6] = (uint64_t)length;
+    m.w[1] |= (uint64_t)frames << 32;
+    m.w[4] |= (uint64_t)threads << 32;
+    m.w[4] |= (uint64_t)procs << 48;
+    long rc = kc_call(KC_SPAWN_ARGV, &m);
+    uint32_t len = ipc_info_len(m.info);
+    if (pid && len > 0)
+        *pid = (uint32_t)m.w[0];
+    return rc;
+}

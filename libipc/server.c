@@ -77,7 +77,8 @@ long server_run(const struct server *s)
             (m.info & ~(IPC_INFO_LEN_MASK | IPC_INFO_LABEL_MASK)))
             m.info = ipc_info(8, 0);
         m.info |= accept;
-        m.w[0] = (uint64_t)status;
+        if (status != SERVER_RAW)
+            m.w[0] = (uint64_t)status;
         m.cap = 0;
         rc = ipc_reply_recv(badge, &m);
     }

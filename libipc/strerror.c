@@ -24,8 +24,8 @@ static const char *const names[E_MAX] = {
     [E_OVERLAP] = "overlap",
     [E_GRANT_NOTABLE] = "granter has no grant table",
     [E_GRANT_INDEX] = "grant index out of range",
-    [E_GRANT_INVALID] = "grant not in use",
-    [E_GRANT_STALE] = "grant revoked (stale generation)",
+    [E_GRANT_INVALID] = "grant not in use (or revoked)",
+    [E_GRANT_STALE] = "grant revoked, its slot reused",
     [E_GRANT_GRANTEE] = "not the grantee",
     [E_GRANT_ACCESS] = "grant does not allow this access",
     [E_GRANT_RANGE] = "outside the granted range",
@@ -39,6 +39,7 @@ static const char *const names[E_MAX] = {
     [E_NAMETOOLONG] = "name too long",
     [E_CORRUPT] = "file system corrupt",
     [E_STALE] = "stale handle (server restarted)",
+    [E_EOF] = "end of input",
 };
 
 const char *ipc_strerror(long err)

@@ -64,7 +64,8 @@
 #define KC_DEV_ASSIGN       28 /* PRIV_BUS      hand a device window and an IRQ line to a driver process */
 #define KC_MMIO_MAP         29 /* PRIV_MMIO     map pages of the caller's device windows, uncached */
 #define KC_THREAD_INFO      30 /* -             describe the thread in a slot */
-#define KC_COUNT 31
+#define KC_SPAWN_ARGV       31 /* PRIV_SPAWN    `KC_SPAWN` with an argument block for the child */
+#define KC_COUNT 32
 
 /* Message register i is register ABI_REG_MRi (docs/abi.md §1.3). */
 #define ABI_REG_MR0 "r8"

@@ -27,8 +27,8 @@
 /* grant verification failures (docs/grants.md gives the order of the checks) */
 #define E_GRANT_NOTABLE 20  /* granter dead or has no (valid) grant table */
 #define E_GRANT_INDEX   21  /* grant index past the end of the table */
-#define E_GRANT_INVALID 22  /* slot not in use, or flags not valid */
-#define E_GRANT_STALE   23  /* generation mismatch: grant was revoked */
+#define E_GRANT_INVALID 22  /* slot not in use (never used, or its grant revoked), or bad flags */
+#define E_GRANT_STALE   23  /* the slot holds a newer grant: this one was revoked, its slot reused */
 #define E_GRANT_GRANTEE 24  /* caller is not the grantee */
 #define E_GRANT_ACCESS  25  /* read or write right missing */
 #define E_GRANT_RANGE   26  /* offset/length outside the granted range */
@@ -45,7 +45,9 @@
 #define E_NAMETOOLONG   34  /* a name over 255 UTF-16 units, or a path too long */
 #define E_CORRUPT       35  /* the on-disk structures are inconsistent */
 #define E_STALE         36  /* a file handle from an earlier instance of its server: reopen */
-#define E_MAX           37
+/* input */
+#define E_EOF           37  /* end of input: the console's Ctrl-D at the start of a line */
+#define E_MAX           38
 /* clang-format on */
 
 #endif

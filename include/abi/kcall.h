@@ -38,8 +38,11 @@
 #define NOTIFY_BIT_DEATH (1ull << 63)
 /* clang-format on */
 
-#define KC_NAME_MAX 24
-#define KC_ARGS_MAX 2048 /* a module line's arguments, with the NUL */
+#define KC_NAME_MAX       24
+#define KC_ARGS_MAX       2048 /* a module line's arguments, with the NUL */
+/* KC_SPAWN_ARGV: the largest argument block (libc/start.c reads it as
+ * NUL-terminated words, argv[1] onwards). */
+#define KC_SPAWN_ARGV_MAX 2048
 
 struct kc_module_info {
     uint64_t size;

@@ -4,12 +4,15 @@
  * learns of every death, restarts servers marked "restart" (as Minix's
  * reincarnation server does) and, in test images, judges the test programs
  * and powers off. Names have owners: a boot module's own name is its alone,
- * and a restartable module's names wait for it while it restarts.
+ * and a restartable module's names wait for it while it restarts. Modules
+ * marked "program" are started on request, any number of times, with
+ * arguments (BOOT_RUN), and their runner learns how they ended (BOOT_WAIT).
  */
 #include <abi/layout.h>
 #include <abi/proto/mem.h>
 #include <abi/proto/name.h>
 #include <common/string.h>
+#include <ipc/grant.h>
 #include <ipc/kcall.h>
 #include <ipc/name.h>
 #include <ipc/stdio.h>
@@ -18,6 +21,7 @@
 #define MAX_NAMES         32
 #define MAX_RESTARTS      8
 #define NAMES_PER_PROCESS 4 /* so one process cannot fill the name table */
+#define MAX_RUNS          16
 
 /* What a module line asks for (see docs/writing-a-server.md). */
 struct child {
@@ -27,7 +31,7 @@ struct child {
     uint32_t privs, prio, irq_mask;
     uint16_t io_base, io_count;
     struct kc_budget budget; /* carved out of ours while it runs; 0: the kernel's default */
-    int restart, control, is_test, on_demand;
+    int restart, control, is_test, on_demand, program;
     uint32_t restarts;
     /* test expectation: how the process must end */
     uint32_t expect_reason; /* DEATH_*, or 0 for "bad executable" */
@@ -42,7 +46,18 @@ struct name_entry {
     struct child *owner;     /* the boot module it belongs to across restarts, or 0 */
 };
 
+/* A program started by BOOT_RUN, until its runner has waited for it. */
+struct run {
+    uint32_t pid;    /* 0: free entry */
+    uint32_t runner; /* pid of the process that asked */
+    uint64_t waiter; /* badge of the runner's thread waiting in BOOT_WAIT, or 0 */
+    int ended;       /* the program has ended: */
+    uint32_t reason; /* DEATH_* */
+    uint64_t detail;
+};
+
 static struct child children[MAX_CHILDREN];
+static struct run runs[MAX_RUNS];
 static int nchildren;
 static struct name_entry names[MAX_NAMES];
 static int tests, passed, failed;
@@ -91,7 +106,7 @@ static uint32_t parse_privs(const char *s)
 }
 
 /* Module arguments: priv=a+b io=base:count irq=n+m prio=n kmem=frames
- * threads=n procs=n restart control ondemand test
+ * threads=n procs=n restart control ondemand program test
  * expect=exit:N|fault:V|killed|badelf, then optionally "--" and the
  * program's own arguments (C-library programs get them as argv). */
 static void parse_args(struct child *c, const char *args)
@@ -128,6 +143,8 @@ static void parse_args(struct child *c, const char *args)
             c->control = 1;
         } else if (strncmp(p, "ondemand", 8) == 0) {
             c->on_demand = 1; /* started by BOOT_SPAWN (e.g. the shell's bench) */
+        } else if (strncmp(p, "program", 7) == 0) {
+            c->program = c->on_demand = 1; /* started by BOOT_RUN only */
         } else if (strncmp(p, "test", 4) == 0) {
             c->is_test = 1;
         } else if (strncmp(p, "expect=exit:", 12) == 0) {
@@ -265,6 +282,91 @@ static void tell_memory_server(uint32_t pid, int devices_stopped)
     }
 }
 
+/* ---- programs: BOOT_RUN, BOOT_WAIT ---------------------------------------- */
+
+static void reply_status(uint64_t badge, struct ipc_msg *m, long status);
+
+static void run_answer(struct run *r, uint64_t badge)
+{
+    struct ipc_msg m = {.info = ipc_info(24, 0)};
+    m.w[1] = r->reason;
+    m.w[2] = r->detail;
+    ipc_reply(badge, &m);
+    *r = (struct run){0};
+}
+
+/* pid has died: if it was a run, its runner may learn how it ended; if it
+ * ran programs, nobody will wait for them any more. */
+static void runs_after_death(uint32_t pid, uint32_t reason, uint64_t detail)
+{
+    for (int i = 0; i < MAX_RUNS; i++) {
+        struct run *r = &runs[i];
+        if (r->pid && r->runner == pid) {
+            *r = (struct run){0};
+        } else if (r->pid == pid && !r->ended) {
+            r->ended = 1;
+            r->reason = reason;
+            r->detail = detail;
+            if (r->waiter)
+                run_answer(r, r->waiter);
+        }
+    }
+}
+
+/* BOOT_RUN: m's data is "name\0arg\0...". Returns the pid or -E_*. */
+static long run_program(struct ipc_msg *m, uint32_t runner)
+{
+    static char data[BOOT_RUN_MAX];
+    long len = ipc_msg_data(m, data, sizeof(data));
+    if (len < 0)
+        return len;
+    if (len == 0 || data[len - 1] != '\0')
+        return -E_INVAL;
+    struct child *c = child_by_name(data);
+    if (!c || !c->program)
+        return -E_NOENT;
+    struct run *slot = 0;
+    int mine = 0;
+    for (int i = 0; i < MAX_RUNS; i++) {
+        if (!runs[i].pid)
+            slot = slot ? slot : &runs[i];
+        else
+            mine += runs[i].runner == runner;
+    }
+    if (!slot || mine >= BOOT_RUNS)
+        return -E_LIMIT;
+    size_t name_len = strlen(data) + 1;
+    uint32_t pid = 0;
+    long h =
+        kc_spawn_argv_budget(c->module, c->privs, c->prio, c->io_base, c->io_count, c->irq_mask,
+                             &c->budget, data + name_len, (size_t)len - name_len, &pid);
+    if (h < 0)
+        return h;
+    kc_cap_delete((uint64_t)h);
+    *slot = (struct run){.pid = pid, .runner = runner};
+    return pid;
+}
+
+/* BOOT_WAIT: answers now, or later from runs_after_death. */
+static void wait_program(struct ipc_msg *m, uint64_t badge)
+{
+    for (int i = 0; i < MAX_RUNS; i++) {
+        struct run *r = &runs[i];
+        if (!r->pid || r->pid != (uint32_t)m->w[1] || r->runner != badge_pid(badge))
+            continue;
+        if (r->ended)
+            run_answer(r, badge);
+        else if (m->w[2] & BOOT_WAIT_POLL)
+            reply_status(badge, m, -E_AGAIN);
+        else if (r->waiter)
+            reply_status(badge, m, -E_BUSY);
+        else
+            r->waiter = badge;
+        return;
+    }
+    reply_status(badge, m, -E_NOENT);
+}
+
 static const char *reason_name(uint32_t r)
 {
     return r == DEATH_EXIT ? "exit" : r == DEATH_FAULT ? "fault" : "killed";
@@ -285,6 +387,7 @@ static void reap(void)
             c && c->restart && c->restarts < MAX_RESTARTS && !(reason == DEATH_EXIT && detail == 0);
         names_after_death(pid, c, again);
         tell_memory_server(pid, tell_bus_server(pid));
+        runs_after_death(pid, reason, detail);
         if (!c)
             continue;
         c->pid = 0;
@@ -430,6 +533,17 @@ static void handle(struct ipc_msg *m, uint64_t *cap)
             reply_status(badge, m, start(c));
         return;
     }
+    case BOOT_RUN: {
+        long rc = caller && caller->control ? run_program(m, badge_pid(badge)) : -E_PERM;
+        m->info = ipc_info(16, 0);
+        m->w[0] = (uint64_t)(rc < 0 ? rc : 0);
+        m->w[1] = rc < 0 ? 0 : (uint64_t)rc;
+        ipc_reply(badge, m);
+        return;
+    }
+    case BOOT_WAIT:
+        wait_program(m, badge);
+        return;
     case BOOT_STATS:
         m->info = ipc_info(32, 0);
         m->w[0] = 0;

@@ -1,7 +1,8 @@
 /*
  * hello: the smallest complete Granite server. It registers "hello" and
- * answers two requests: a greeting in the message itself, and "shout",
- * which copies text of any size in and out through grants.
+ * answers three requests: a greeting in the message itself, "shout",
+ * which copies text of any size in and out through grants, and "mirror",
+ * a reply of 64 bytes of data.
  */
 #include <common/string.h>
 #include <ipc/grant.h>
@@ -42,9 +43,21 @@ static long shout(struct ipc_msg *m)
     return grant_copy_to(badge_pid(m->badge), answer, 0, text, (size_t)n);
 }
 
+/* All 64 bytes of the reply are data: the handler writes w0 too. */
+static long mirror(struct ipc_msg *m)
+{
+    uint64_t w[IPC_MSG_WORDS];
+    memcpy(w, m->w, sizeof(w));
+    for (int i = 0; i < IPC_MSG_WORDS; i++)
+        m->w[i] = w[IPC_MSG_WORDS - 1 - i];
+    m->info = ipc_info(IPC_MSG_BYTES, 0);
+    return SERVER_RAW;
+}
+
 static const struct server_op ops[] = {
     {HELLO_GREET, greet},
     {HELLO_SHOUT, shout},
+    {HELLO_MIRROR, mirror},
 };
 
 int main(void)

@@ -1,8 +1,8 @@
 /*
  * The shell: a prompt on the console. Commands look at the system (ps,
  * mem, stats), exercise it (echo, demo, bench) and poke it (kill). Started
- * with "autorun=<command>" on its grub.cfg line it runs that command, then
- * powers the machine off with the command's verdict (non-interactive runs).
+ * with "script" on its grub.cfg line it runs the commands it reads until
+ * the end of input, then powers the machine off with their verdict.
  */
 #include <abi/proto/name.h>
 #include <common/string.h>
@@ -13,6 +13,7 @@
 #include <ipc/name.h>
 #include <ipc/stdio.h>
 
+#include "../../libc/args.h"
 #include "../hello/hello.h"
 #include "fs_cmds.h"
 
@@ -304,7 +305,119 @@ static int cmd_help(const char *args)
     (void)args;
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         printf("  %-9s %s\n", commands[i].name, commands[i].help);
+    printf("  Any other name starts that program of the boot set, e.g. lua -e \"print(1)\":\n"
+           "  \"double quotes\" group words; a final & leaves it running in the background.\n");
     return 0;
+}
+
+/* ---- programs: NAME ARGS... [&] ----------------------------------------------- */
+
+/* Programs started with & that have not been reported yet. */
+static struct {
+    uint32_t pid;
+    char name[NAME_MAX_LEN];
+} jobs[BOOT_RUNS];
+
+static int report_end(const char *name, uint32_t pid, int background, uint32_t reason,
+                      uint64_t detail)
+{
+    char prefix[40] = "";
+    if (background)
+        snprintf(prefix, sizeof(prefix), "[%x] ", pid);
+    if (reason == DEATH_EXIT)
+        printf("%s%s: exit status %lu\n", prefix, name, detail);
+    else if (reason == DEATH_FAULT)
+        printf("%s%s: killed by a fault (exception %lu)\n", prefix, name, detail);
+    else
+        printf("%s%s: killed\n", prefix, name);
+    return reason == DEATH_EXIT && detail == 0 ? 0 : 1;
+}
+
+/* BOOT_WAIT for pid: 0 and the ending in *reason, *detail, or -E_*
+ * (-E_AGAIN with poll while it runs). */
+static long wait_for(uint32_t pid, int poll, uint32_t *reason, uint64_t *detail)
+{
+    struct ipc_msg m = ipc_msg_make(BOOT_WAIT, 3);
+    m.w[1] = pid;
+    m.w[2] = poll ? BOOT_WAIT_POLL : 0;
+    long rc = ipc_call_status(HANDLE_NAMES, &m);
+    *reason = (uint32_t)m.w[1];
+    *detail = m.w[2];
+    return rc;
+}
+
+/* Report the background programs that have ended (all of them, waiting
+ * for each, with all set). Returns how many of those failed. */
+static int reap_jobs(int all)
+{
+    int failed = 0;
+    for (int i = 0; i < BOOT_RUNS; i++) {
+        if (!jobs[i].pid)
+            continue;
+        uint32_t reason;
+        uint64_t detail;
+        long rc = wait_for(jobs[i].pid, !all, &reason, &detail);
+        if (rc == -E_AGAIN)
+            continue;
+        if (rc < 0)
+            printf("[%x] %s: cannot learn how it ended: %s\n", jobs[i].pid, jobs[i].name,
+                   ipc_strerror(rc));
+        failed += rc < 0 || report_end(jobs[i].name, jobs[i].pid, 1, reason, detail);
+        jobs[i].pid = 0;
+    }
+    return failed;
+}
+
+/* Start the program named by the line's first word with the other words
+ * as its arguments (double quotes group words, as on a module line); wait
+ * for it and show how it ended, or with a final & leave it running.
+ * Returns 0 if it exited with status 0 (or started, with &). */
+static int run_program(const char *line)
+{
+    static char words[256];
+    strncpy_safe(words, line, sizeof(words));
+    size_t len = strlen(words);
+    while (len && words[len - 1] == ' ')
+        len--;
+    int background = len && words[len - 1] == '&';
+    words[len - background] = '\0';
+    char *argv[64];
+    int argc = args_split(words, argv, 64);
+    if (argc == 0)
+        return 0;
+    /* args_split packed the words at the start: that is the block. */
+    size_t block = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - words);
+    struct ipc_msg m;
+    long rc = ipc_call_data(HANDLE_NAMES, BOOT_RUN, words, block, &m);
+    if (rc >= 0)
+        rc = (long)m.w[0];
+    if (rc == -E_NOENT) {
+        printf("shell: unknown command \"%s\"; type help for the list\n", argv[0]);
+        return 1;
+    }
+    if (rc < 0) {
+        printf("shell: cannot start %s: %s\n", argv[0], ipc_strerror(rc));
+        return 1;
+    }
+    uint32_t pid = (uint32_t)m.w[1];
+    if (background) {
+        for (int i = 0; i < BOOT_RUNS; i++)
+            if (!jobs[i].pid) {
+                jobs[i].pid = pid;
+                strncpy_safe(jobs[i].name, argv[0], sizeof(jobs[i].name));
+                break;
+            }
+        printf("[%x] %s started\n", pid, argv[0]);
+        return 0;
+    }
+    uint32_t reason;
+    uint64_t detail;
+    rc = wait_for(pid, 0, &reason, &detail);
+    if (rc < 0) {
+        printf("shell: cannot wait for %s: %s\n", argv[0], ipc_strerror(rc));
+        return 1;
+    }
+    return report_end(argv[0], pid, 0, reason, detail);
 }
 
 static int run(const char *line)
@@ -318,37 +431,59 @@ static int run(const char *line)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strlen(commands[i].name) == n && strncmp(commands[i].name, line, n) == 0)
             return commands[i].fn(skip(line + n));
-    printf("shell: unknown command \"%.*s\"; type help for the list\n", (int)n, line);
-    return 1;
+    return run_program(line);
+}
+
+/* ---- the prompt ---------------------------------------------------------- */
+
+/* Started with "script" on its grub.cfg line (the image ./granite run boots
+ * when its standard input is not a terminal), the shell reads commands to
+ * the end of input (Ctrl-D), then powers off: success only if every
+ * command succeeded. Interactively, the end of input is ignored. */
+static int script_mode(void)
+{
+    char args[KC_ARGS_MAX];
+    if (kc_args(args, sizeof(args)) < 0)
+        return 0;
+    for (const char *p = args; (p = strstr(p, "script")) != 0; p += 6)
+        if ((p == args || p[-1] == ' ') && (p[6] == ' ' || !p[6]))
+            return 1;
+    return 0;
+}
+
+static void end_of_script(int commands, int failed)
+{
+    printf("shell: end of input: %d commands, %d failed; powering off\n", commands, failed);
+    stdio_flush();
+    kc_shutdown(failed != 0);
 }
 
 int main(void)
 {
-    char args[128];
-    kc_args(args, sizeof(args));
-    const char *autorun = strstr(args, "autorun=");
-    if (autorun) {
-        char cmd[64];
-        strncpy_safe(cmd, autorun + 8, sizeof(cmd));
-        for (char *p = cmd; *p; p++)
-            if (*p == ' ')
-                *p = '\0';
-        /* Give the servers a moment to register before the first lookup. */
+    int script = script_mode(), commands = 0, failed = 0;
+    if (script) /* give the servers a moment to register before the first lookup */
         name_lookup_wait("hello", 200);
-        int status = run(cmd);
-        stdio_flush();
-        kc_shutdown(status);
-    }
     printf("\nGranite shell. Type help for the commands.\n");
     char line[256];
     for (;;) {
+        failed += reap_jobs(0);
         printf("granite> ");
         stdio_flush();
         long rc = console_readline(line, sizeof(line));
+        if (rc == -E_EOF && script)
+            end_of_script(commands, failed + reap_jobs(1));
+        if (rc == -E_EOF) {
+            printf("(end of input ignored: type poweroff to stop)\n");
+            continue;
+        }
         if (rc < 0) {
             kc_sleep(10); /* the console is restarting: try again */
             continue;
         }
-        run(line);
+        if (!*skip(line))
+            continue;
+        commands++;
+        if (run(line) != 0)
+            failed++;
     }
 }

@@ -334,6 +334,73 @@ static void fast_path_with_a_peer_ready(void)
     check(what, after[0] - before[0] >= 150 && after[1] - before[1] >= 150, 1);
 }
 
+static uint8_t pattern(size_t i)
+{
+    return (uint8_t)(i * 7 + i / 251);
+}
+
+/* Whether buf[at, at + n) holds pattern(from + i) and every other byte of
+ * buf[0, total) holds pattern(i): the result of memmove. */
+static int moved(size_t total, size_t at, size_t from, size_t n)
+{
+    for (size_t i = 0; i < total; i++)
+        if (buf[i] != (i >= at && i < at + n ? pattern(from + i - at) : pattern(i)))
+            return 0;
+    return 1;
+}
+
+/* A copy through a grant onto an overlapping range (a grant to ourselves)
+ * has memmove's result, whichever side is higher, across pages. */
+static void overlapping(void)
+{
+    enum { TOTAL = 3 * 4096 + 300 };
+    int64_t id = grant_create(my_pid, buf, TOTAL, GRANT_F_READ | GRANT_F_WRITE);
+    static const struct {
+        const char *what;
+        int to;           /* copy-to (else copy-from) */
+        size_t off, here; /* the grant's offset, our address's offset */
+        size_t n;
+    } cases[] = {
+        {"overlapping copy-from, destination above", 0, 0, 100, 9000},
+        {"overlapping copy-from, destination below", 0, 4000, 3, 8000},
+        {"overlapping copy-to, destination above", 1, 5, 0, 12000},
+        {"overlapping copy-to, destination below", 1, 0, 4097, 8000},
+        {"copy onto itself", 0, 77, 77, 10000},
+    };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        for (size_t i = 0; i < TOTAL; i++)
+            buf[i] = pattern(i);
+        size_t off = cases[c].off, here = cases[c].here, n = cases[c].n;
+        long rc = cases[c].to ? grant_copy_to(my_pid, (uint64_t)id, off, buf + here, n)
+                              : grant_copy_from(my_pid, (uint64_t)id, off, buf + here, n);
+        check(cases[c].what, rc, (long)n);
+        int ok = cases[c].to ? moved(TOTAL, off, here, n) : moved(TOTAL, here, off, n);
+        check("  ... with memmove's result", ok, 1);
+    }
+    grant_revoke((uint64_t)id);
+}
+
+/* grant_table_init after grants were made in the built-in table (printf
+ * makes one for a long line): they move to the new table and keep working;
+ * revoked ones stay dead. */
+static void table_switch(void)
+{
+    static struct grant_entry bigger[GRANT_DEFAULT_SLOTS * 2], tiny[1];
+    printf("grant.copies: a line of more than 48 bytes goes to the console through a grant\n");
+    int64_t live = grant_create(my_pid, buf, 64, GRANT_F_READ);
+    int64_t dead = grant_create(my_pid, buf, 64, GRANT_F_READ);
+    grant_revoke((uint64_t)dead);
+    check("switch to a table too small for a live grant", grant_table_init(tiny, 1), -E_BUSY);
+    check("switch to a bigger table after grants were made",
+          grant_table_init(bigger, GRANT_DEFAULT_SLOTS * 2), 0);
+    check("  ... a grant made before works",
+          grant_copy_from(my_pid, (uint64_t)live, 0, buf + 64, 64), 64);
+    check("  ... one revoked before stays dead",
+          grant_copy_from(my_pid, (uint64_t)dead, 0, buf + 64, 64), -E_GRANT_INVALID);
+    grant_revoke((uint64_t)live);
+    printf("grant.copies: and a long line after the switch goes through the new table\n");
+}
+
 int main(void)
 {
     server = name_lookup_wait("grant.server", 500);
@@ -348,6 +415,8 @@ int main(void)
     scattered();
     map_checks();
     misuse();
+    overlapping();
+    table_switch();
     /* The refused calls broke nothing: a plain copy still works. */
     int64_t id = grant_create(server_pid, buf, 4096, GRANT_F_READ);
     check("a normal copy afterwards", ask(GT_COPY_FROM, (uint64_t)id, 0, 4096, 0, 0, 0), 4096);

@@ -195,6 +195,50 @@ static void memory_checks(void)
     mem_free_pages(p, 1);
 }
 
+/* BOOT_RUN's data is "name\0arg\0..."; returns w0 (and *pid). */
+static long run(const char *words, size_t len, uint32_t *pid)
+{
+    struct ipc_msg m;
+    long rc = ipc_call_data(HANDLE_NAMES, BOOT_RUN, words, len, &m);
+    if (rc < 0)
+        return rc;
+    if (pid)
+        *pid = (uint32_t)m.w[1];
+    return (long)m.w[0];
+}
+
+static long wait_run(uint32_t pid, uint64_t flags, struct ipc_msg *m)
+{
+    *m = ipc_msg_make(BOOT_WAIT, 3);
+    m->w[1] = pid;
+    m->w[2] = flags;
+    return ipc_call_status(HANDLE_NAMES, m);
+}
+
+/* Programs ("program" on their module line) run with arguments. */
+static void run_checks(void)
+{
+    struct ipc_msg m;
+    uint32_t me, pid = 0;
+    kc_self(&me, 0, 0, 0);
+    check_rc("boot.run_unknown", run("nobody-here", 12, 0), -E_NOENT);
+    check_rc("boot.run_not_a_program", run("hello.again", 12, 0), -E_NOENT);
+    check_rc("boot.run_without_nul", run("lua", 3, 0), -E_INVAL);
+    check_rc("boot.wait_not_a_run", wait_run(me, 0, &m), -E_NOENT);
+    /* The status comes from the arguments: they reached the program. */
+    static const char exit7[] = "lua\0-e\0x = 3\0-e\0os.exit(x + 4)";
+    long rc = run(exit7, sizeof(exit7), &pid);
+    rc = rc < 0 ? rc : wait_run(pid, 0, &m);
+    check("boot.run_with_arguments", rc == 0 && m.w[1] == DEATH_EXIT && m.w[2] == 7, 0);
+    check_rc("boot.wait_answers_once", wait_run(pid, 0, &m), -E_NOENT);
+    static const char spin[] = "lua\0-e\0local t = os.clock() while os.clock() - t < 0.3 do end";
+    rc = run(spin, sizeof(spin), &pid);
+    check_rc("boot.wait_poll_while_running", rc < 0 ? rc : wait_run(pid, BOOT_WAIT_POLL, &m),
+             -E_AGAIN);
+    rc = wait_run(pid, 0, &m);
+    check("boot.wait_after_poll", rc == 0 && m.w[1] == DEATH_EXIT && m.w[2] == 0, 0);
+}
+
 static void name_checks(void)
 {
     check("names.lookup_known", name_lookup("console") >= 0 && name_lookup("mem") >= 0, 0);
@@ -232,6 +276,7 @@ static void name_checks(void)
     m = ipc_msg_make(BOOT_SPAWN, 4);
     name_pack(&m, "nobody-here");
     check_rc("boot.spawn_unknown", ipc_call_status(HANDLE_NAMES, &m), -E_NOENT);
+    run_checks();
 }
 
 static void hello_checks(void)
@@ -243,6 +288,14 @@ static void hello_checks(void)
     long rc = h < 0 ? h : ipc_call_data((uint64_t)h, HELLO_GREET, "again", 5, &m);
     check("hello.still_serving",
           rc == 0 && (long)m.w[0] == 0 && memcmp(&m.w[2], "Hello, again!", 13) == 0, 0);
+    m = ipc_msg_make(HELLO_MIRROR, IPC_MSG_WORDS);
+    for (int i = 0; i < IPC_MSG_WORDS; i++)
+        m.w[i] = 0x1111111111111111ull * (uint64_t)(i + 1);
+    rc = h < 0 ? h : ipc_call((uint64_t)h, &m);
+    int mirrored = rc == 0 && ipc_info_len(m.info) == IPC_MSG_BYTES;
+    for (int i = 0; i < IPC_MSG_WORDS; i++)
+        mirrored = mirrored && m.w[i] == 0x1111111111111111ull * (uint64_t)(IPC_MSG_WORDS - i);
+    check("hello.reply_of_64_bytes_of_data", mirrored, 0);
 }
 
 /* Every privileged kernel operation is refused to a process without its
@@ -272,6 +325,8 @@ static void privilege_checks(void)
     kc_self(&me, 0, 0, 0);
     check_rc("priv.module_info_refused", kc_module_info(0, &mi), -E_PERM);
     check_rc("priv.spawn_refused", kc_spawn_budget(1000, 0, 0, 0, 0, 0, "x", 0, 0), -E_PERM);
+    check_rc("priv.spawn_args_refused", kc_spawn_argv_budget(1000, 0, 0, 0, 0, 0, 0, "x", 2, 0),
+             -E_PERM);
     check_rc("priv.kill_refused", kc_kill(1), -E_PERM);
     check_rc("priv.wait_death_refused", kc_wait_death(&pid, &v, &st, &badge), -E_PERM);
     check_rc("priv.map_refused", kc_map(me, 0x4000000000ull, 0, 1, 0), -E_PERM);

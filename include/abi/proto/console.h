@@ -12,7 +12,10 @@
 #define CON_READLINE  0x301 /* w1 = write grant on the caller's buffer (0: inline reply),
                                w2 = capacity -> w0 = length of the line (no newline),
                                inline text in w2..w7 when w1 was 0; the reply waits until a
-                               line has been typed */
+                               line has been typed; -E_EOF: Ctrl-D at the start of a line
+                               (the end of piped input). The line is echoed as its reader
+                               takes it; input nobody reads yet waits (4 lines queued,
+                               then in the UART), never dropped */
 #define CON_WRITE_MAX 4096
 /* clang-format on */
 

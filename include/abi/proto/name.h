@@ -25,6 +25,26 @@
                                 to the memory server w2 = 1 if the bus server has stopped the
                                 devices it held (bus mastering off: its DMA pages may go) */
 #define BOOT_STATS     0x105 /* -> w0 status, w1 restarts, w2 deaths, w3 faults */
+#define BOOT_RUN       0x106 /* data as ipc_call_data (w0 = length, w1 = grant or 0,
+                                w2.. inline): NUL-terminated words, the name of a module
+                                marked "program" and then its arguments (needs "control")
+                                -> w0 status, w1 = pid. Starts one more instance, named
+                                after the module, with those words as its argument block
+                                (KC_SPAWN_ARGV). -E_NOENT no such program; -E_INVAL the
+                                data does not end in a NUL; -E_RANGE more than
+                                BOOT_RUN_MAX bytes; -E_LIMIT BOOT_RUNS runs of the
+                                caller's not yet waited for (or the table is full);
+                                KC_SPAWN's errors */
+#define BOOT_WAIT      0x107 /* w1 = pid of a run of the caller's, w2 = 0 or BOOT_WAIT_POLL
+                                -> w0 status, w1 = reason (DEATH_*), w2 = detail; the reply
+                                waits for the program's end (with BOOT_WAIT_POLL: -E_AGAIN
+                                while it runs) and forgets the run. -E_NOENT not a run of
+                                the caller's, -E_BUSY another thread waits for it. The
+                                runs of a process that dies are forgotten (the programs
+                                go on) */
+#define BOOT_WAIT_POLL 1
+#define BOOT_RUNS      8    /* runs a process may have that it has not waited for */
+#define BOOT_RUN_MAX   2048 /* BOOT_RUN's data: the name and the argument block */
 /* clang-format on */
 
 #endif

@@ -12,7 +12,8 @@
 long console_write(const char *text, size_t len);
 
 /* Read one typed line (without its newline) into buf, NUL-terminated.
- * Blocks until a line is complete. Returns its length or -E_*. */
+ * Blocks until a line is complete. Returns its length, -E_EOF for the end
+ * of input (Ctrl-D at the start of a line), or another -E_*. */
 long console_readline(char *buf, size_t size);
 
 #endif

@@ -13,8 +13,11 @@
 
 #define GRANT_DEFAULT_SLOTS 256
 
-/* Use `slots` entries at `table` instead of the built-in table (call
- * before the first grant_create). Returns 0 or the kernel's error. */
+/* Use `slots` entries at `table` instead of the table in use (the built-in
+ * one, registered by the first grant_create, which printf may make). Any
+ * time will do: the entries made so far move to `table` at the same
+ * indexes, so their ids keep working (and revoked ones stay dead). Returns
+ * 0, -E_BUSY if a live grant's index is >= slots, or the kernel's error. */
 long grant_table_init(struct grant_entry *table, uint32_t slots);
 
 /* Let process `grantee` read and/or write (GRANT_F_READ | GRANT_F_WRITE)

@@ -25,6 +25,12 @@ struct kc_budget {
 long kc_spawn_budget(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
                      uint16_t io_count, uint32_t irq_mask, const char *name,
                      const struct kc_budget *budget, uint32_t *pid);
+/* kc_spawn_argv with a budget (0: the defaults): the child's main thread
+ * starts with RDI = a copy of the len-byte block `args` on its stack, RSI =
+ * len (KC_SPAWN_ARGV); -E_RANGE if a field does not fit. */
+long kc_spawn_argv_budget(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
+                          uint16_t io_count, uint32_t irq_mask, const struct kc_budget *budget,
+                          const void *args, size_t len, uint32_t *pid);
 /* Index of the boot module called name (needs PRIV_SPAWN), or -E_NOENT. */
 long kc_module_find(const char *name);
 

@@ -71,5 +71,9 @@ long kc_dev_assign(uint32_t pid, uint64_t base, uint64_t size, uint32_t irq);
 long kc_mmio_map(uint64_t vaddr, uint64_t paddr, uint64_t pages);
 /* KC_THREAD_INFO: describe the thread in a slot */
 long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio, char *state);
+/* KC_SPAWN_ARGV: `KC_SPAWN` with an argument block for the child */
+long kc_spawn_argv(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
+                   uint16_t io_count, uint32_t irq_mask, const void *args, size_t length,
+                   uint64_t frames, uint32_t threads, uint32_t procs, uint32_t *pid);
 
 #endif

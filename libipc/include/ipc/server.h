@@ -10,9 +10,15 @@
 #include <stddef.h>
 
 /* A handler reads its request in m and leaves reply words in m; its return
- * value goes to the caller in w0. SERVER_DEFER: no reply now (the handler
- * keeps m->badge and answers later with server_reply). */
+ * value goes to the caller in w0. The reply's length is what the handler
+ * sets in m->info (ipc_info(bytes, 0)); if it sets none, it is the
+ * request's (m->info as it came), and always at least 8 bytes (w0).
+ * SERVER_DEFER: no reply now (the handler keeps m->badge and answers later
+ * with server_reply). SERVER_RAW: m is the whole reply, w0 included (64
+ * bytes of data, say), with the length in m->info (none set: the
+ * request's). */
 #define SERVER_DEFER (-0x7ffffff0L)
+#define SERVER_RAW   (-0x7ffffff1L)
 
 struct server_op {
     uint32_t label;

@@ -294,7 +294,7 @@ static long predict_kcall(const uint64_t *r)
         [KC_UNMAP] = PRIV_MAP,     [KC_MEMINFO] = PRIV_MAP,       [KC_IO_IN] = PRIV_IO,
         [KC_IO_OUT] = PRIV_IO,     [KC_IO_WRITE] = PRIV_IO,       [KC_IRQ_BIND] = PRIV_IRQ,
         [KC_IRQ_ACK] = PRIV_IRQ,   [KC_SHUTDOWN] = PRIV_SHUTDOWN, [KC_DEV_ASSIGN] = PRIV_BUS,
-        [KC_MMIO_MAP] = PRIV_MMIO,
+        [KC_MMIO_MAP] = PRIV_MMIO, [KC_SPAWN_ARGV] = PRIV_SPAWN,
     };
     uint32_t op = ipc_info_label(r[RSI]);
     uint64_t w0 = r[W0], w1 = r[W1];
