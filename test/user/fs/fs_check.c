@@ -508,14 +508,26 @@ static void writer(void *arg)
 {
     uint64_t h = (uint64_t)arg;
     static uint8_t chunk[KILL_CHUNK];
-    for (uint64_t off = 0; off < KILL_TOTAL; off += KILL_CHUNK) {
+    /* Until the kill stops it: after the last chunk it writes the same bytes
+     * again from the start, so the kill always lands mid-write, however
+     * fast the writes are (the file's content stays the same). */
+    for (uint64_t off = 0;; off += KILL_CHUNK) {
+        if (off == KILL_TOTAL) {
+            long rc = fs_seek(h, 0, FS_SEEK_SET, 0);
+            if (rc < 0) {
+                writer_end = rc;
+                break;
+            }
+            off = 0;
+        }
         fill(chunk, off, KILL_CHUNK);
         long rc = fs_write(h, chunk, KILL_CHUNK);
         if (rc != KILL_CHUNK) {
             writer_end = rc;
             break;
         }
-        acked = off + KILL_CHUNK;
+        if (off + KILL_CHUNK > acked)
+            acked = off + KILL_CHUNK;
     }
     writer_done = 1;
 }
