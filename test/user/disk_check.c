@@ -23,27 +23,11 @@
 #include <ipc/thread.h>
 
 #include "testlib.h"
+#include "check.h"
 
 #define BIG_SECTORS (4u << 20) / 512 /* the 4 MiB write */
 #define BIG_FIRST   4096
 #define DEV_VA      (USER_DEVICE_MIN + 0x100000)
-
-static int failures;
-
-static void check(const char *name, int ok, const char *detail)
-{
-    failures += !ok;
-    printf("CHECK %s %s%s%s\n", name, ok ? "PASS" : "FAIL", detail ? ": " : "",
-           detail ? detail : "");
-}
-
-static void check_rc(const char *name, long got, long want)
-{
-    char d[96];
-    snprintf(d, sizeof(d), "got %ld (%s), want %ld (%s)", got, ipc_strerror(got), want,
-             ipc_strerror(want));
-    check(name, got == want, got == want ? 0 : d);
-}
 
 /* --- the block protocol, with the retry rule of abi/proto/blk.h --- */
 

@@ -21,24 +21,9 @@
 #include <ipc/thread.h>
 
 #include "../../servers/hello/hello.h"
+#include "check.h"
 
-static int failures;
 static const void *main_code; /* an address in our (read-only) code */
-
-static void check(const char *name, int ok, const char *detail)
-{
-    failures += !ok;
-    printf("CHECK %s %s%s%s\n", name, ok ? "PASS" : "FAIL", detail ? ": " : "",
-           detail ? detail : "");
-}
-
-static void check_rc(const char *name, long got, long want)
-{
-    char d[96];
-    snprintf(d, sizeof(d), "got %ld (%s), want %ld (%s)", got, ipc_strerror(got), want,
-             ipc_strerror(want));
-    check(name, got == want, got == want ? 0 : d);
-}
 
 static long call(const char *server, uint32_t label, uint64_t w0, uint64_t w1, uint64_t w2)
 {

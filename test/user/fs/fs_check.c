@@ -17,24 +17,10 @@
 #include <ipc/thread.h>
 
 #include "../testlib.h"
+#define CHECK_PREFIX "fs."
+#include "../check.h"
 
-static int failures;
 static const char *args_seen = ""; /* the module's arguments */
-
-static void check(const char *name, int ok, const char *detail)
-{
-    failures += !ok;
-    printf("CHECK fs.%s %s%s%s\n", name, ok ? "PASS" : "FAIL", detail ? ": " : "",
-           detail ? detail : "");
-}
-
-static void check_rc(const char *name, long got, long want)
-{
-    char d[96];
-    snprintf(d, sizeof(d), "got %ld (%s), want %ld (%s)", got, ipc_strerror(got), want,
-             ipc_strerror(want));
-    check(name, got == want, got == want ? 0 : d);
-}
 
 /* Is w one of the space-separated words of s? */
 static int has_word(const char *s, const char *w)
