@@ -205,17 +205,29 @@ static void release(uint64_t i)
     nfree++;
 }
 
-static long mem_alloc(struct ipc_msg *m)
+/* Whether pid may have `pages` more pages (at most `max` in one request):
+ * 0 with its record in *out, or the error, checked in the ABI's order. */
+static long admit(uint32_t pid, uint64_t pages, uint64_t max, struct proc_rec **out)
 {
-    uint32_t pid = badge_pid(m->badge);
-    uint64_t pages = m->w[1];
-    if (pages == 0 || pages > MEM_MAX_ALLOC_PAGES)
+    if (pages == 0 || pages > max)
         return -E_RANGE;
     struct proc_rec *r = record(pid, 1);
     if (!r)
         return -E_LIMIT;
     if (pages > nfree || r->pages + pages > quota)
         return -E_NOMEM;
+    *out = r;
+    return 0;
+}
+
+static long mem_alloc(struct ipc_msg *m)
+{
+    uint32_t pid = badge_pid(m->badge);
+    uint64_t pages = m->w[1];
+    struct proc_rec *r;
+    long rc = admit(pid, pages, MEM_MAX_ALLOC_PAGES, &r);
+    if (rc < 0)
+        return rc;
     uint64_t va, taken_va, taken;
     if (ipc_info_len(m->info) >= 24 && m->w[2]) {
         /* In place: the new pages start at the guard page after one of the
@@ -234,7 +246,7 @@ static long mem_alloc(struct ipc_msg *m)
     }
     /* Pick frames, mark them ours-for-pid, then map runs of neighbours. */
     uint64_t picked = 0, run_first = 0, run_len = 0, run_va = va;
-    long rc = 0;
+    rc = 0;
     for (uint64_t k = 0; picked < pages && k < books->nframes; k++) {
         uint64_t i = (hint + k) % books->nframes;
         if (frames[i].owner)
@@ -349,13 +361,10 @@ static long mem_alloc_dma(struct ipc_msg *m)
 {
     uint32_t pid = badge_pid(m->badge);
     uint64_t pages = m->w[1];
-    if (pages == 0 || pages > MEM_MAX_DMA_PAGES)
-        return -E_RANGE;
-    struct proc_rec *r = record(pid, 1);
-    if (!r)
-        return -E_LIMIT;
-    if (pages > nfree || r->pages + pages > quota)
-        return -E_NOMEM;
+    struct proc_rec *r;
+    long rc = admit(pid, pages, MEM_MAX_DMA_PAGES, &r);
+    if (rc < 0)
+        return rc;
     int64_t first = find_run(pages);
     if (first < 0)
         return -E_NOMEM;
@@ -367,8 +376,7 @@ static long mem_alloc_dma(struct ipc_msg *m)
         nfree--;
     }
     /* The kernel refuses KC_MAP_DMA unless pid holds PRIV_DMA. */
-    long rc =
-        kc_map(pid, va, frame_pa((uint64_t)first), pages, KC_MAP_WRITE | KC_MAP_ZERO | KC_MAP_DMA);
+    rc = kc_map(pid, va, frame_pa((uint64_t)first), pages, KC_MAP_WRITE | KC_MAP_ZERO | KC_MAP_DMA);
     if (rc < 0) {
         for (uint64_t k = 0; k < pages; k++)
             release((uint64_t)first + k);
