@@ -45,7 +45,15 @@ long agent_await(struct agent *a)
 
 int agent_poll(struct agent *a)
 {
-    return receive(a, IPC_INFO_NONBLOCK) == 0;
+    long rc = receive(a, IPC_INFO_NONBLOCK);
+    if (rc == -E_AGAIN)
+        return 0;
+    if (rc < 0) { /* it died (or its handle went): it will never report */
+        printf("iso: %s cannot report any more: %s\n", a->module, ipc_strerror(rc));
+        memset(a->r, 0xff, sizeof(a->r));
+        a->badge = 0;
+    }
+    return 1;
 }
 
 void agent_order(struct agent *a, uint32_t what, uint64_t w1, uint64_t w2, const char *name,

@@ -27,7 +27,8 @@ long agent_start(struct agent *a, uint32_t prio, const struct kc_budget *budget)
 /* Wait (at most a minute) for a's next ISO_READY and keep its results. */
 long agent_await(struct agent *a);
 
-/* Whether a has reported meanwhile (its results are then in a->r). */
+/* Whether a has reported meanwhile (its results are then in a->r) or can
+ * no longer report (it died: a->r all ones, a->badge 0). */
 int agent_poll(struct agent *a);
 
 /* Give a its next order: w1, w2, a name (in w1..w3, or w2..w4 when w1 is

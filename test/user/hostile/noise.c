@@ -80,9 +80,15 @@ static void flood(void *arg)
             count(ipc_call(HANDLE_NAMES, &m));
             break;
         case 4: { /* memory statistics and a malformed free */
+            /* Malformed for certain: a well-formed free of heap pages could
+             * be a sibling's allocation (partial frees are allowed), and
+             * freeing it under the main thread's feet is no attack. */
+            static const uint64_t bad[][2] = {
+                {USER_HEAP_MIN + 8, 1}, {USER_HEAP_MIN, 0}, {USER_HEAP_MAX, 1}, {4096, 1}};
+            const uint64_t *b = bad[test_rand(&rng) % 4];
             struct mem_stats st;
             count(mem_stats(&st));
-            count(mem_free_pages((void *)USER_HEAP_MIN, 3));
+            count(mem_free_pages((void *)b[0], b[1]));
             break;
         }
         case 5: { /* notifications at servers */

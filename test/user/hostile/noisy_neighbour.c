@@ -65,6 +65,9 @@ int main(void)
         }
     }
     kc_time(&t1, 0, 0, 0, 0);
+    /* Its own noise must not kill it: a death here (a fault in its own
+     * bookkeeping, say) would hide what the other checks look for. */
+    check("noisy.alive_after_its_noise", noisy.badge != 0, 0);
     char d[256];
     snprintf(d, sizeof(d),
              "%lu of %lu rounds in %lu batches over %lu ticks; first error %s at step %ld", rounds,
