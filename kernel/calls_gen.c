@@ -26,8 +26,8 @@ const syscall_fn syscall_table[SYS_COUNT] = {
 static long decode_log(struct thread *cur)
 {
     const struct kc_log_args a = {
-        .text = cur->regs.r8,
-        .len = cur->regs.r9,
+        .text = cur->regs.mr[0],
+        .len = cur->regs.mr[1],
     };
     return kc_log(cur, &a);
 }
@@ -35,7 +35,7 @@ static long decode_log(struct thread *cur)
 static long decode_exit(struct thread *cur)
 {
     const struct kc_exit_args a = {
-        .status = cur->regs.r8,
+        .status = cur->regs.mr[0],
     };
     return kc_exit(cur, &a);
 }
@@ -43,7 +43,7 @@ static long decode_exit(struct thread *cur)
 static long decode_sleep(struct thread *cur)
 {
     const struct kc_sleep_args a = {
-        .ticks = cur->regs.r8,
+        .ticks = cur->regs.mr[0],
     };
     return kc_sleep(cur, &a);
 }
@@ -51,10 +51,10 @@ static long decode_sleep(struct thread *cur)
 static long decode_thread_create(struct thread *cur)
 {
     const struct kc_thread_create_args a = {
-        .entry = cur->regs.r8,
-        .rdi = cur->regs.r9,
-        .rsi = cur->regs.r10,
-        .prio = cur->regs.r12,
+        .entry = cur->regs.mr[0],
+        .rdi = cur->regs.mr[1],
+        .rsi = cur->regs.mr[2],
+        .prio = cur->regs.mr[3],
     };
     return kc_thread_create(cur, &a);
 }
@@ -62,7 +62,7 @@ static long decode_thread_create(struct thread *cur)
 static long decode_cap_delete(struct thread *cur)
 {
     const struct kc_cap_delete_args a = {
-        .handle = cur->regs.r8,
+        .handle = cur->regs.mr[0],
     };
     return kc_cap_delete(cur, &a);
 }
@@ -70,7 +70,7 @@ static long decode_cap_delete(struct thread *cur)
 static long decode_cap_identify(struct thread *cur)
 {
     const struct kc_cap_identify_args a = {
-        .handle = cur->regs.r8,
+        .handle = cur->regs.mr[0],
     };
     return kc_cap_identify(cur, &a);
 }
@@ -78,8 +78,8 @@ static long decode_cap_identify(struct thread *cur)
 static long decode_module_info(struct thread *cur)
 {
     const struct kc_module_info_args a = {
-        .index = cur->regs.r8,
-        .info = cur->regs.r9,
+        .index = cur->regs.mr[0],
+        .info = cur->regs.mr[1],
     };
     return kc_module_info(cur, &a);
 }
@@ -87,19 +87,17 @@ static long decode_module_info(struct thread *cur)
 static long decode_spawn(struct thread *cur)
 {
     struct kc_spawn_args a = {
-        .module = cur->regs.r8,
-        .privs = cur->regs.r9 & 0xffffffff,
-        .prio = cur->regs.r10,
-        .io_base = cur->regs.r12 & 0xffff,
-        .io_count = (cur->regs.r12 >> 16) & 0xffff,
-        .irq_mask = cur->regs.r13 & 0xffffffff,
-        .frames = (cur->regs.r9 >> 32),
-        .threads = (cur->regs.r13 >> 32) & 0xffff,
-        .procs = (cur->regs.r13 >> 48),
+        .module = cur->regs.mr[0],
+        .privs = cur->regs.mr[1] & 0xffffffff,
+        .prio = cur->regs.mr[2],
+        .io_base = cur->regs.mr[3] & 0xffff,
+        .io_count = (cur->regs.mr[3] >> 16) & 0xffff,
+        .irq_mask = cur->regs.mr[4] & 0xffffffff,
+        .frames = (cur->regs.mr[1] >> 32),
+        .threads = (cur->regs.mr[4] >> 32) & 0xffff,
+        .procs = (cur->regs.mr[4] >> 48),
     };
-    memcpy(a.name + 0, &cur->regs.r14, 8);
-    memcpy(a.name + 8, &cur->regs.r15, 8);
-    memcpy(a.name + 16, &cur->regs.rbx, 8);
+    memcpy(a.name, &cur->regs.mr[5], sizeof(a.name));
     a.name[23] = '\0';
     return kc_spawn(cur, &a);
 }
@@ -107,7 +105,7 @@ static long decode_spawn(struct thread *cur)
 static long decode_kill(struct thread *cur)
 {
     const struct kc_kill_args a = {
-        .pid = cur->regs.r8,
+        .pid = cur->regs.mr[0],
     };
     return kc_kill(cur, &a);
 }
@@ -115,8 +113,8 @@ static long decode_kill(struct thread *cur)
 static long decode_proc_info(struct thread *cur)
 {
     const struct kc_proc_info_args a = {
-        .slot = cur->regs.r8,
-        .info = cur->regs.r9,
+        .slot = cur->regs.mr[0],
+        .info = cur->regs.mr[1],
     };
     return kc_proc_info(cur, &a);
 }
@@ -124,11 +122,11 @@ static long decode_proc_info(struct thread *cur)
 static long decode_map(struct thread *cur)
 {
     const struct kc_map_args a = {
-        .pid = cur->regs.r8,
-        .vaddr = cur->regs.r9,
-        .paddr = cur->regs.r10,
-        .pages = cur->regs.r12,
-        .flags = cur->regs.r13,
+        .pid = cur->regs.mr[0],
+        .vaddr = cur->regs.mr[1],
+        .paddr = cur->regs.mr[2],
+        .pages = cur->regs.mr[3],
+        .flags = cur->regs.mr[4],
     };
     return kc_map(cur, &a);
 }
@@ -136,9 +134,9 @@ static long decode_map(struct thread *cur)
 static long decode_unmap(struct thread *cur)
 {
     const struct kc_unmap_args a = {
-        .pid = cur->regs.r8,
-        .vaddr = cur->regs.r9,
-        .pages = cur->regs.r10,
+        .pid = cur->regs.mr[0],
+        .vaddr = cur->regs.mr[1],
+        .pages = cur->regs.mr[2],
     };
     return kc_unmap(cur, &a);
 }
@@ -146,8 +144,8 @@ static long decode_unmap(struct thread *cur)
 static long decode_io_in(struct thread *cur)
 {
     const struct kc_io_in_args a = {
-        .port = cur->regs.r8,
-        .width = cur->regs.r9,
+        .port = cur->regs.mr[0],
+        .width = cur->regs.mr[1],
     };
     return kc_io_in(cur, &a);
 }
@@ -155,9 +153,9 @@ static long decode_io_in(struct thread *cur)
 static long decode_io_out(struct thread *cur)
 {
     const struct kc_io_out_args a = {
-        .port = cur->regs.r8,
-        .width = cur->regs.r9,
-        .value = cur->regs.r10,
+        .port = cur->regs.mr[0],
+        .width = cur->regs.mr[1],
+        .value = cur->regs.mr[2],
     };
     return kc_io_out(cur, &a);
 }
@@ -165,11 +163,11 @@ static long decode_io_out(struct thread *cur)
 static long decode_io_write(struct thread *cur)
 {
     const struct kc_io_write_args a = {
-        .data = cur->regs.r8,
-        .status = cur->regs.r9,
-        .mask = cur->regs.r10,
-        .buf = cur->regs.r12,
-        .len = cur->regs.r13,
+        .data = cur->regs.mr[0],
+        .status = cur->regs.mr[1],
+        .mask = cur->regs.mr[2],
+        .buf = cur->regs.mr[3],
+        .len = cur->regs.mr[4],
     };
     return kc_io_write(cur, &a);
 }
@@ -177,8 +175,8 @@ static long decode_io_write(struct thread *cur)
 static long decode_irq_bind(struct thread *cur)
 {
     const struct kc_irq_bind_args a = {
-        .irq = cur->regs.r8,
-        .bit = cur->regs.r9,
+        .irq = cur->regs.mr[0],
+        .bit = cur->regs.mr[1],
     };
     return kc_irq_bind(cur, &a);
 }
@@ -186,7 +184,7 @@ static long decode_irq_bind(struct thread *cur)
 static long decode_irq_ack(struct thread *cur)
 {
     const struct kc_irq_ack_args a = {
-        .irq = cur->regs.r8,
+        .irq = cur->regs.mr[0],
     };
     return kc_irq_ack(cur, &a);
 }
@@ -194,8 +192,8 @@ static long decode_irq_ack(struct thread *cur)
 static long decode_grant_table(struct thread *cur)
 {
     const struct kc_grant_table_args a = {
-        .table = cur->regs.r8,
-        .slots = cur->regs.r9,
+        .table = cur->regs.mr[0],
+        .slots = cur->regs.mr[1],
     };
     return kc_grant_table(cur, &a);
 }
@@ -203,7 +201,7 @@ static long decode_grant_table(struct thread *cur)
 static long decode_shutdown(struct thread *cur)
 {
     const struct kc_shutdown_args a = {
-        .status = cur->regs.r8,
+        .status = cur->regs.mr[0],
     };
     return kc_shutdown(cur, &a);
 }
@@ -211,8 +209,8 @@ static long decode_shutdown(struct thread *cur)
 static long decode_args(struct thread *cur)
 {
     const struct kc_args_args a = {
-        .buf = cur->regs.r8,
-        .size = cur->regs.r9,
+        .buf = cur->regs.mr[0],
+        .size = cur->regs.mr[1],
     };
     return kc_args(cur, &a);
 }
@@ -220,10 +218,10 @@ static long decode_args(struct thread *cur)
 static long decode_dev_assign(struct thread *cur)
 {
     const struct kc_dev_assign_args a = {
-        .pid = cur->regs.r8,
-        .base = cur->regs.r9,
-        .size = cur->regs.r10,
-        .irq = cur->regs.r12,
+        .pid = cur->regs.mr[0],
+        .base = cur->regs.mr[1],
+        .size = cur->regs.mr[2],
+        .irq = cur->regs.mr[3],
     };
     return kc_dev_assign(cur, &a);
 }
@@ -231,9 +229,9 @@ static long decode_dev_assign(struct thread *cur)
 static long decode_mmio_map(struct thread *cur)
 {
     const struct kc_mmio_map_args a = {
-        .vaddr = cur->regs.r8,
-        .paddr = cur->regs.r9,
-        .pages = cur->regs.r10,
+        .vaddr = cur->regs.mr[0],
+        .paddr = cur->regs.mr[1],
+        .pages = cur->regs.mr[2],
     };
     return kc_mmio_map(cur, &a);
 }
@@ -241,7 +239,7 @@ static long decode_mmio_map(struct thread *cur)
 static long decode_thread_info(struct thread *cur)
 {
     const struct kc_thread_info_args a = {
-        .slot = cur->regs.r8,
+        .slot = cur->regs.mr[0],
     };
     return kc_thread_info(cur, &a);
 }
@@ -249,17 +247,17 @@ static long decode_thread_info(struct thread *cur)
 static long decode_spawn_argv(struct thread *cur)
 {
     const struct kc_spawn_argv_args a = {
-        .module = cur->regs.r8,
-        .privs = cur->regs.r9 & 0xffffffff,
-        .prio = cur->regs.r10,
-        .io_base = cur->regs.r12 & 0xffff,
-        .io_count = (cur->regs.r12 >> 16) & 0xffff,
-        .irq_mask = cur->regs.r13 & 0xffffffff,
-        .args = cur->regs.r14,
-        .length = cur->regs.r15,
-        .frames = (cur->regs.r9 >> 32),
-        .threads = (cur->regs.r13 >> 32) & 0xffff,
-        .procs = (cur->regs.r13 >> 48),
+        .module = cur->regs.mr[0],
+        .privs = cur->regs.mr[1] & 0xffffffff,
+        .prio = cur->regs.mr[2],
+        .io_base = cur->regs.mr[3] & 0xffff,
+        .io_count = (cur->regs.mr[3] >> 16) & 0xffff,
+        .irq_mask = cur->regs.mr[4] & 0xffffffff,
+        .args = cur->regs.mr[5],
+        .length = cur->regs.mr[6],
+        .frames = (cur->regs.mr[1] >> 32),
+        .threads = (cur->regs.mr[4] >> 32) & 0xffff,
+        .procs = (cur->regs.mr[4] >> 48),
     };
     return kc_spawn_argv(cur, &a);
 }

@@ -56,10 +56,10 @@ long kc_self(struct thread *cur);
 static inline void kc_self_reply(struct thread *cur, uint64_t pid, uint64_t tid, uint64_t privs,
                                  uint64_t badge)
 {
-    cur->regs.r8 = pid;
-    cur->regs.r9 = tid;
-    cur->regs.r10 = privs;
-    cur->regs.r12 = badge;
+    cur->regs.mr[0] = pid;
+    cur->regs.mr[1] = tid;
+    cur->regs.mr[2] = privs;
+    cur->regs.mr[3] = badge;
     cur->regs.rsi = 32; /* the result's length */
 }
 
@@ -69,11 +69,11 @@ long kc_time(struct thread *cur);
 static inline void kc_time_reply(struct thread *cur, uint64_t ticks, uint64_t hz, uint64_t tsc_khz,
                                  uint64_t boot_unix, uint64_t boot_tsc)
 {
-    cur->regs.r8 = ticks;
-    cur->regs.r9 = hz;
-    cur->regs.r10 = tsc_khz;
-    cur->regs.r12 = boot_unix;
-    cur->regs.r13 = boot_tsc;
+    cur->regs.mr[0] = ticks;
+    cur->regs.mr[1] = hz;
+    cur->regs.mr[2] = tsc_khz;
+    cur->regs.mr[3] = boot_unix;
+    cur->regs.mr[4] = boot_tsc;
     cur->regs.rsi = 40; /* the result's length */
 }
 
@@ -97,7 +97,7 @@ long kc_thread_create(struct thread *cur, const struct kc_thread_create_args *a)
 /* Precondition: cur is the caller of KC_THREAD_CREATE. */
 static inline void kc_thread_create_reply(struct thread *cur, uint64_t tid)
 {
-    cur->regs.r8 = tid;
+    cur->regs.mr[0] = tid;
     cur->regs.rsi = 8; /* the result's length */
 }
 
@@ -118,7 +118,7 @@ long kc_cap_identify(struct thread *cur, const struct kc_cap_identify_args *a);
 /* Precondition: cur is the caller of KC_CAP_IDENTIFY. */
 static inline void kc_cap_identify_reply(struct thread *cur, uint64_t badge)
 {
-    cur->regs.r8 = badge;
+    cur->regs.mr[0] = badge;
     cur->regs.rsi = 8; /* the result's length */
 }
 
@@ -147,7 +147,7 @@ long kc_spawn(struct thread *cur, const struct kc_spawn_args *a);
 /* Precondition: cur is the caller of KC_SPAWN. */
 static inline void kc_spawn_reply(struct thread *cur, uint64_t pid)
 {
-    cur->regs.r8 = pid;
+    cur->regs.mr[0] = pid;
     cur->regs.rsi = 8; /* the result's length */
 }
 
@@ -163,10 +163,10 @@ long kc_wait_death(struct thread *cur);
 static inline void kc_wait_death_reply(struct thread *cur, uint64_t pid, uint64_t reason,
                                        uint64_t detail, uint64_t badge)
 {
-    cur->regs.r8 = pid;
-    cur->regs.r9 = reason;
-    cur->regs.r10 = detail;
-    cur->regs.r12 = badge;
+    cur->regs.mr[0] = pid;
+    cur->regs.mr[1] = reason;
+    cur->regs.mr[2] = detail;
+    cur->regs.mr[3] = badge;
     cur->regs.rsi = 32; /* the result's length */
 }
 
@@ -201,9 +201,9 @@ long kc_meminfo(struct thread *cur);
 static inline void kc_meminfo_reply(struct thread *cur, uint64_t pool_base, uint64_t pool_end,
                                     uint64_t state_pages)
 {
-    cur->regs.r8 = pool_base;
-    cur->regs.r9 = pool_end;
-    cur->regs.r10 = state_pages;
+    cur->regs.mr[0] = pool_base;
+    cur->regs.mr[1] = pool_end;
+    cur->regs.mr[2] = state_pages;
     cur->regs.rsi = 24; /* the result's length */
 }
 
@@ -216,7 +216,7 @@ long kc_io_in(struct thread *cur, const struct kc_io_in_args *a);
 /* Precondition: cur is the caller of KC_IO_IN. */
 static inline void kc_io_in_reply(struct thread *cur, uint64_t value)
 {
-    cur->regs.r8 = value;
+    cur->regs.mr[0] = value;
     cur->regs.rsi = 8; /* the result's length */
 }
 
@@ -280,13 +280,13 @@ static inline void kc_stats_reply(struct thread *cur, uint64_t fast_calls,
                                   uint64_t as_switches, uint64_t free_frames, uint64_t procs,
                                   uint64_t threads)
 {
-    cur->regs.r8 = fast_calls;
-    cur->regs.r9 = fast_reply_recvs;
-    cur->regs.r10 = slow_calls;
-    cur->regs.r12 = as_switches;
-    cur->regs.r13 = free_frames;
-    cur->regs.r14 = procs;
-    cur->regs.r15 = threads;
+    cur->regs.mr[0] = fast_calls;
+    cur->regs.mr[1] = fast_reply_recvs;
+    cur->regs.mr[2] = slow_calls;
+    cur->regs.mr[3] = as_switches;
+    cur->regs.mr[4] = free_frames;
+    cur->regs.mr[5] = procs;
+    cur->regs.mr[6] = threads;
     cur->regs.rsi = 56; /* the result's length */
 }
 
@@ -316,13 +316,12 @@ long kc_thread_info(struct thread *cur, const struct kc_thread_info_args *a);
 static inline void kc_thread_info_reply(struct thread *cur, uint64_t tid, uint64_t pid,
                                         uint64_t prio, const char *state)
 {
-    cur->regs.r8 = tid;
-    cur->regs.r9 = pid;
-    cur->regs.r10 = prio;
+    cur->regs.mr[0] = tid;
+    cur->regs.mr[1] = pid;
+    cur->regs.mr[2] = prio;
     char s_state[16] = {0};
     strncpy_safe(s_state, state, sizeof(s_state));
-    memcpy(&cur->regs.r12, s_state + 0, 8);
-    memcpy(&cur->regs.r13, s_state + 8, 8);
+    memcpy(&cur->regs.mr[3], s_state, sizeof(s_state));
     cur->regs.rsi = 40; /* the result's length */
 }
 
@@ -344,7 +343,7 @@ long kc_spawn_argv(struct thread *cur, const struct kc_spawn_argv_args *a);
 /* Precondition: cur is the caller of KC_SPAWN_ARGV. */
 static inline void kc_spawn_argv_reply(struct thread *cur, uint64_t pid)
 {
-    cur->regs.r8 = pid;
+    cur->regs.mr[0] = pid;
     cur->regs.rsi = 8; /* the result's length */
 }
 

@@ -104,7 +104,8 @@ static long copy_between(struct proc *src, uint64_t sa, struct proc *dst, uint64
 static long grant_copy(struct thread *cur, uint32_t access)
 {
     uint32_t granter = (uint32_t)cur->regs.rdi;
-    uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.r8, len = cur->regs.r9;
+    uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.mr[0],
+             len = cur->regs.mr[1];
     struct grant_target t;
     int rc =
         grant_verify(&grant_kernel_source, cur->proc->pid, granter, id, offset, len, access, &t);

@@ -78,8 +78,9 @@ long sys_grant_map(struct thread *cur)
 {
     struct proc *me = cur->proc;
     uint32_t granter = (uint32_t)cur->regs.rdi;
-    uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.r8, len = cur->regs.r9;
-    uint64_t flags = cur->regs.r10;
+    uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.mr[0],
+             len = cur->regs.mr[1];
+    uint64_t flags = cur->regs.mr[2];
     if (flags & ~(uint64_t)GRANT_F_WRITE)
         return -E_INVAL;
     if (len == 0 || ((offset | local | len) & 0xfff))
@@ -157,7 +158,7 @@ long sys_grant_map(struct thread *cur)
 long sys_grant_unmap(struct thread *cur)
 {
     struct proc *me = cur->proc;
-    uint64_t local = cur->regs.r8;
+    uint64_t local = cur->regs.mr[0];
     for (int i = 0; i < GRANT_MAPS_MAX; i++) {
         struct grant_map *m = &me->gmaps[i];
         if (m->pages && m->va == local) {

@@ -100,14 +100,10 @@ static void deliver(struct thread *s, struct thread *r)
     r->regs.rdi = s->badge;
     r->regs.rsi = info;
     r->regs.rdx = handle;
-    r->regs.r8 = s->regs.r8;
-    r->regs.r9 = s->regs.r9;
-    r->regs.r10 = s->regs.r10;
-    r->regs.r12 = s->regs.r12;
-    r->regs.r13 = s->regs.r13;
-    r->regs.r14 = s->regs.r14;
-    r->regs.r15 = s->regs.r15;
-    r->regs.rbx = s->regs.rbx;
+    /* The message: one 64-byte copy, inlined as eight moves. Plain memcpy
+     * is a call under -fno-builtin, some 40 instructions more per message
+     * on the slow path (bench.instructions). */
+    __builtin_memcpy(r->regs.mr, s->regs.mr, sizeof(r->regs.mr));
     r->wake_tick = 0;
 }
 
@@ -118,7 +114,7 @@ static void deliver_notification(struct thread *r)
     r->regs.rdi = BADGE_KERNEL;
     r->regs.rsi = IPC_INFO_NOTIFY | 8;
     r->regs.rdx = 0;
-    r->regs.r8 = r->notify;
+    r->regs.mr[0] = r->notify;
     r->notify = 0;
     r->wake_tick = 0;
 }

@@ -20,21 +20,15 @@
 static void save_frame(struct thread *t, const struct trap_frame *f)
 {
     t->regs = (struct user_regs){
+        /* MR0..MR7 in the order of ABI_REG_MR0..7 */
+        .mr = {f->r8, f->r9, f->r10, f->r12, f->r13, f->r14, f->r15, f->rbx},
         .rax = f->rax,
-        .rbx = f->rbx,
         .rcx = f->rcx,
         .rdx = f->rdx,
         .rsi = f->rsi,
         .rdi = f->rdi,
         .rbp = f->rbp,
-        .r8 = f->r8,
-        .r9 = f->r9,
-        .r10 = f->r10,
         .r11 = f->r11,
-        .r12 = f->r12,
-        .r13 = f->r13,
-        .r14 = f->r14,
-        .r15 = f->r15,
         .rip = f->rip,
         .rsp = f->rsp,
         .rflags = f->rflags,

@@ -23,22 +23,16 @@
 #define TS_REPLY   5 /* blocked waiting for `partner`'s reply */
 #define TS_SLEEP   6 /* blocked until wake_tick */
 
-/* Offsets used by entry.S. */
-#define T_RAX      0
-#define T_RBX      8
-#define T_RCX      16
-#define T_RDX      24
-#define T_RSI      32
-#define T_RDI      40
-#define T_RBP      48
-#define T_R8       56
-#define T_R9       64
-#define T_R10      72
-#define T_R11      80
-#define T_R12      88
-#define T_R13      96
-#define T_R14      104
-#define T_R15      112
+/* Offsets used by entry.S. The message registers come first, as one
+ * array: T_MR + 8 * i is MR i (struct user_regs). */
+#define T_MR       0
+#define T_RAX      64
+#define T_RCX      72
+#define T_RDX      80
+#define T_RSI      88
+#define T_RDI      96
+#define T_RBP      104
+#define T_R11      112
 #define T_RIP      120
 #define T_RSP      128
 #define T_RFLAGS   136
@@ -74,9 +68,12 @@
 
 struct proc;
 
-/* User registers as saved on kernel entry. */
+/* User registers as saved on kernel entry. mr[i] is message register i,
+ * whichever CPU register carries it (ABI_REG_MRi, from abi.toml): a message
+ * moves as one 64-byte copy and word i of a call is mr[i]. */
 struct user_regs {
-    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t mr[IPC_MSG_WORDS];
+    uint64_t rax, rcx, rdx, rsi, rdi, rbp, r11;
     uint64_t rip, rsp, rflags;
 };
 
@@ -123,21 +120,14 @@ struct thread {
 
 #define THREAD_OFFSET(f, off)                                                                      \
     _Static_assert(offsetof(struct thread, f) == off, "entry.S offset " #f)
+THREAD_OFFSET(regs.mr, T_MR);
 THREAD_OFFSET(regs.rax, T_RAX);
-THREAD_OFFSET(regs.rbx, T_RBX);
 THREAD_OFFSET(regs.rcx, T_RCX);
 THREAD_OFFSET(regs.rdx, T_RDX);
 THREAD_OFFSET(regs.rsi, T_RSI);
 THREAD_OFFSET(regs.rdi, T_RDI);
 THREAD_OFFSET(regs.rbp, T_RBP);
-THREAD_OFFSET(regs.r8, T_R8);
-THREAD_OFFSET(regs.r9, T_R9);
-THREAD_OFFSET(regs.r10, T_R10);
 THREAD_OFFSET(regs.r11, T_R11);
-THREAD_OFFSET(regs.r12, T_R12);
-THREAD_OFFSET(regs.r13, T_R13);
-THREAD_OFFSET(regs.r14, T_R14);
-THREAD_OFFSET(regs.r15, T_R15);
 THREAD_OFFSET(regs.rip, T_RIP);
 THREAD_OFFSET(regs.rsp, T_RSP);
 THREAD_OFFSET(regs.rflags, T_RFLAGS);

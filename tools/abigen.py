@@ -95,6 +95,9 @@ def gen_numbers(abi):
     o.append("/* Message register i is register ABI_REG_MRi (docs/abi.md §1.3). */")
     for i, r in enumerate(abi.mr):
         o.append(f'#define ABI_REG_MR{i} "{r}"')
+    o.append("/* The same map for assembly (entry.S saves MRi into user_regs.mr[i]). */")
+    for i, r in enumerate(abi.mr):
+        o.append(f"#define ABI_ASM_MR{i} %{r}")
     o.append("/* clang-format on */\n\n#endif")
     return "\n".join(o) + "\n"
 
@@ -261,12 +264,11 @@ def gen_kernel_header(abi):
             o.append(f"static inline void kc_{n}_reply(struct thread *cur, {ps})\n{{")
             for f in k["out"]:
                 if "str" not in f:
-                    o.append(f"cur->regs.{abi.mr[f['w']]} = {f['name']};")
+                    o.append(f"cur->regs.mr[{f['w']}] = {f['name']};")
                     continue
                 o.append(f"char s_{f['name']}[{f['str']}] = {{0}};")
                 o.append(f"strncpy_safe(s_{f['name']}, {f['name']}, sizeof(s_{f['name']}));")
-                for i in range(f["str"] // 8):
-                    o.append(f"memcpy(&cur->regs.{abi.mr[f['w'] + i]}, s_{f['name']} + {i * 8}, 8);")
+                o.append(f"memcpy(&cur->regs.mr[{f['w']}], s_{f['name']}, sizeof(s_{f['name']}));")
             nwords = max(f["w"] + (f["str"] // 8 if "str" in f else 1) for f in k["out"])
             o.append(f"cur->regs.rsi = {nwords * 8}; /* the result's length */\n}}")
         o.append("")
@@ -294,7 +296,7 @@ def gen_kernel_tables(abi):
         for f in k["in"]:
             if "str" in f:
                 continue
-            reg = f"cur->regs.{abi.mr[f['w']]}"
+            reg = f"cur->regs.mr[{f['w']}]"
             lo, hi = f.get("bits", [0, 64])
             v = reg if lo == 0 else f"({reg} >> {lo})"
             if hi - lo < 64 and hi < 64:
@@ -302,9 +304,7 @@ def gen_kernel_tables(abi):
             o.append(f".{f['name']} = {v},")
         o.append("};")
         for f in strs:
-            for i in range((f["str"] + 7) // 8):
-                reg = f"cur->regs.{abi.mr[f['w'] + i]}"
-                o.append(f"memcpy(a.{f['name']} + {i * 8}, &{reg}, 8);")
+            o.append(f"memcpy(a.{f['name']}, &cur->regs.mr[{f['w']}], sizeof(a.{f['name']}));")
             o.append(f"a.{f['name']}[{f['str'] - 1}] = '\\0';")
         o.append(f"return kc_{n}(cur, &a);\n}}\n")
     o.append("const struct kcall_entry kcall_table[KC_COUNT] = {")

@@ -76,6 +76,15 @@
 #define ABI_REG_MR5 "r14"
 #define ABI_REG_MR6 "r15"
 #define ABI_REG_MR7 "rbx"
+/* The same map for assembly (entry.S saves MRi into user_regs.mr[i]). */
+#define ABI_ASM_MR0 %r8
+#define ABI_ASM_MR1 %r9
+#define ABI_ASM_MR2 %r10
+#define ABI_ASM_MR3 %r12
+#define ABI_ASM_MR4 %r13
+#define ABI_ASM_MR5 %r14
+#define ABI_ASM_MR6 %r15
+#define ABI_ASM_MR7 %rbx
 /* clang-format on */
 
 #endif

@@ -28,6 +28,29 @@
 #include "gdt.h"
 #include "pcpu.h"
 
+/* Message register i <-> user_regs.mr[i] of the thread at \t; which CPU
+ * register is MR i comes from abi.toml (ABI_ASM_MRi). */
+.macro SAVE_MRS t
+    mov ABI_ASM_MR0, T_MR + 0 * 8(\t)
+    mov ABI_ASM_MR1, T_MR + 1 * 8(\t)
+    mov ABI_ASM_MR2, T_MR + 2 * 8(\t)
+    mov ABI_ASM_MR3, T_MR + 3 * 8(\t)
+    mov ABI_ASM_MR4, T_MR + 4 * 8(\t)
+    mov ABI_ASM_MR5, T_MR + 5 * 8(\t)
+    mov ABI_ASM_MR6, T_MR + 6 * 8(\t)
+    mov ABI_ASM_MR7, T_MR + 7 * 8(\t)
+.endm
+.macro RESTORE_MRS t
+    mov T_MR + 0 * 8(\t), ABI_ASM_MR0
+    mov T_MR + 1 * 8(\t), ABI_ASM_MR1
+    mov T_MR + 2 * 8(\t), ABI_ASM_MR2
+    mov T_MR + 3 * 8(\t), ABI_ASM_MR3
+    mov T_MR + 4 * 8(\t), ABI_ASM_MR4
+    mov T_MR + 5 * 8(\t), ABI_ASM_MR5
+    mov T_MR + 6 * 8(\t), ABI_ASM_MR6
+    mov T_MR + 7 * 8(\t), ABI_ASM_MR7
+.endm
+
 /* Shared steps of the two fast paths. */
 
 /* Flags, a timeout or a reserved bit in the info word, or more than 64
@@ -95,18 +118,11 @@ slow_path:
     mov %rcx, T_RSP(%rax)
     pop %rcx
     mov %rcx, T_RAX(%rax)
-    mov %rbx, T_RBX(%rax)
     mov %rdx, T_RDX(%rax)
     mov %rsi, T_RSI(%rax)
     mov %rdi, T_RDI(%rax)
     mov %rbp, T_RBP(%rax)
-    mov %r8, T_R8(%rax)
-    mov %r9, T_R9(%rax)
-    mov %r10, T_R10(%rax)
-    mov %r12, T_R12(%rax)
-    mov %r13, T_R13(%rax)
-    mov %r14, T_R14(%rax)
-    mov %r15, T_R15(%rax)
+    SAVE_MRS %rax
     movb $0, T_FULL(%rax)
     mov %rax, %rdi
     xor %ebp, %ebp                      /* backtraces stop here */
@@ -263,17 +279,10 @@ fast_bad_rip:
 /* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
 .macro RESTORE_COMMON
     mov T_RAX(%rdi), %rax
-    mov T_RBX(%rdi), %rbx
     mov T_RDX(%rdi), %rdx
     mov T_RSI(%rdi), %rsi
     mov T_RBP(%rdi), %rbp
-    mov T_R8(%rdi), %r8
-    mov T_R9(%rdi), %r9
-    mov T_R10(%rdi), %r10
-    mov T_R12(%rdi), %r12
-    mov T_R13(%rdi), %r13
-    mov T_R14(%rdi), %r14
-    mov T_R15(%rdi), %r15
+    RESTORE_MRS %rdi
 .endm
 
     .global arch_resume_user
