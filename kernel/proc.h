@@ -1,8 +1,8 @@
 /*
  * Processes (address space, capabilities, privileges) and threads (saved
  * user registers, scheduling and IPC state). The SYSCALL entry and the IPC
- * fast path (arch/x86_64/entry.S) read these structs directly: the offsets
- * they use are defined and checked here.
+ * fast path (arch/x86_64/entry.S) read these structs directly, through
+ * offsets generated from them (asm_offsets.c).
  */
 #ifndef PROC_H
 #define PROC_H
@@ -23,38 +23,9 @@
 #define TS_REPLY   5 /* blocked waiting for `partner`'s reply */
 #define TS_SLEEP   6 /* blocked until wake_tick */
 
-/* Offsets used by entry.S. The message registers come first, as one
- * array: T_MR + 8 * i is MR i (struct user_regs). */
-#define T_MR       0
-#define T_RAX      64
-#define T_RCX      72
-#define T_RDX      80
-#define T_RSI      88
-#define T_RDI      96
-#define T_RBP      104
-#define T_R11      112
-#define T_RIP      120
-#define T_RSP      128
-#define T_RFLAGS   136
-#define T_STATE    144
-#define T_ACCEPT   145 /* T_STATE + 1: the fast path clears both with one 16-bit store */
-#define T_PRIO     146
-#define T_FPU_FRESH 147 /* with T_PRIO, one 16-bit word for the fast path */
-#define T_TID      148
-#define T_PROC     152
-#define T_BADGE    160
-#define T_PARTNER  168
-#define T_RECV_FROM 176
-#define T_FULL     181
-#define T_SENDQ    184
-#define T_NOTIFY   192
-#define T_WAKE     200
-
-#define P_CR3      0
-#define P_CAPS     8
+/* Shifts entry.S indexes by (checked below); its offsets into these
+ * structs are generated from them (asm_offsets.c). */
 #define CAP_SHIFT  5  /* sizeof(struct cap) == 32 */
-#define CAP_TID    8  /* offset of cap.tid; rights follow in the upper half */
-#define CAP_HANDLE 16 /* offset of cap.handle */
 /* clang-format on */
 
 #ifndef __ASSEMBLER__
@@ -118,34 +89,11 @@ struct thread {
     struct thread *proc_next;
 } __attribute__((aligned(1 << THREAD_SHIFT)));
 
-#define THREAD_OFFSET(f, off)                                                                      \
-    _Static_assert(offsetof(struct thread, f) == off, "entry.S offset " #f)
-THREAD_OFFSET(regs.mr, T_MR);
-THREAD_OFFSET(regs.rax, T_RAX);
-THREAD_OFFSET(regs.rcx, T_RCX);
-THREAD_OFFSET(regs.rdx, T_RDX);
-THREAD_OFFSET(regs.rsi, T_RSI);
-THREAD_OFFSET(regs.rdi, T_RDI);
-THREAD_OFFSET(regs.rbp, T_RBP);
-THREAD_OFFSET(regs.r11, T_R11);
-THREAD_OFFSET(regs.rip, T_RIP);
-THREAD_OFFSET(regs.rsp, T_RSP);
-THREAD_OFFSET(regs.rflags, T_RFLAGS);
-THREAD_OFFSET(full_ctx, T_FULL);
-THREAD_OFFSET(state, T_STATE);
-THREAD_OFFSET(accept_cap, T_ACCEPT);
-_Static_assert(T_ACCEPT == T_STATE + 1, "entry.S writes state and accept_cap as one word");
-THREAD_OFFSET(prio, T_PRIO);
-THREAD_OFFSET(fpu_fresh, T_FPU_FRESH);
-_Static_assert(T_FPU_FRESH == T_PRIO + 1, "the fast path reads prio and fpu_fresh as one word");
-THREAD_OFFSET(tid, T_TID);
-THREAD_OFFSET(proc, T_PROC);
-THREAD_OFFSET(badge, T_BADGE);
-THREAD_OFFSET(partner, T_PARTNER);
-THREAD_OFFSET(recv_from, T_RECV_FROM);
-THREAD_OFFSET(sendq_head, T_SENDQ);
-THREAD_OFFSET(notify, T_NOTIFY);
-THREAD_OFFSET(wake_tick, T_WAKE);
+/* Layout the fast path relies on beyond single offsets. */
+_Static_assert(offsetof(struct thread, accept_cap) == offsetof(struct thread, state) + 1,
+               "entry.S writes state and accept_cap as one word");
+_Static_assert(offsetof(struct thread, fpu_fresh) == offsetof(struct thread, prio) + 1,
+               "the fast path reads prio and fpu_fresh as one word");
 _Static_assert(sizeof(struct thread) == 1 << THREAD_SHIFT, "entry.S indexes threads by shift");
 
 /* A capability: a handle's target thread, checked by generation on use. */
@@ -163,8 +111,8 @@ struct cap {
 };
 #define CAP_VACANT(slot) (~(uint64_t)(slot)) /* slot bits 63 - slot, never slot */
 _Static_assert(sizeof(struct cap) == 1 << CAP_SHIFT, "entry.S indexes caps by shift");
-_Static_assert(offsetof(struct cap, tid) == CAP_TID, "entry.S offset cap.tid");
-_Static_assert(offsetof(struct cap, handle) == CAP_HANDLE, "entry.S offset cap.handle");
+_Static_assert(offsetof(struct cap, rights) == offsetof(struct cap, tid) + 4,
+               "the fast path reads tid and rights as one word");
 
 struct death {
     uint32_t pid;
@@ -218,8 +166,6 @@ struct proc {
     struct death deaths[64];
     uint32_t ndeaths;
 };
-_Static_assert(offsetof(struct proc, cr3) == P_CR3, "entry.S offset proc.cr3");
-_Static_assert(offsetof(struct proc, caps) == P_CAPS, "entry.S offset proc.caps");
 
 extern struct thread threads[MAX_THREADS];
 extern struct proc procs[MAX_PROCS];

@@ -25,8 +25,8 @@
 #include <abi/syscall.h>
 
 #include "../../proc.h"
+#include "asm_offsets.h" /* T_*, P_*, CAP_*, PCPU_*: generated (asm_offsets.c) */
 #include "gdt.h"
-#include "pcpu.h"
 
 /* Message register i <-> user_regs.mr[i] of the thread at \t; which CPU
  * register is MR i comes from abi.toml (ABI_ASM_MRi). */

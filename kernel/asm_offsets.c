@@ -1,0 +1,59 @@
+/*
+ * The struct offsets the entry assembly uses, computed by the compiler from
+ * the structs themselves (the Linux/seL4 asm-offsets technique): this file is
+ * only compiled to assembly, and tools/asm-offsets.sh turns each line below
+ * into a #define of the generated asm_offsets.h (kernel/CMakeLists.txt).
+ */
+#include <stddef.h>
+
+#include "arch/x86_64/pcpu.h"
+#include "proc.h"
+
+/* Emits "@ASM_OFFSET sym value" into the assembly; never run or linked. */
+#define DEFINE(sym, val)         __asm__ volatile("\n.ascii \"@ASM_OFFSET " #sym " %c0\"" ::"i"(val))
+#define OFFSET(sym, type, field) DEFINE(sym, offsetof(type, field))
+
+void asm_offsets(void);
+
+void asm_offsets(void)
+{
+    /* struct thread: the saved user registers ... */
+    OFFSET(T_MR, struct thread, regs.mr);
+    OFFSET(T_RAX, struct thread, regs.rax);
+    OFFSET(T_RCX, struct thread, regs.rcx);
+    OFFSET(T_RDX, struct thread, regs.rdx);
+    OFFSET(T_RSI, struct thread, regs.rsi);
+    OFFSET(T_RDI, struct thread, regs.rdi);
+    OFFSET(T_RBP, struct thread, regs.rbp);
+    OFFSET(T_R11, struct thread, regs.r11);
+    OFFSET(T_RIP, struct thread, regs.rip);
+    OFFSET(T_RSP, struct thread, regs.rsp);
+    OFFSET(T_RFLAGS, struct thread, regs.rflags);
+    /* ... and what the fast path reads and writes. */
+    OFFSET(T_STATE, struct thread, state);
+    OFFSET(T_PRIO, struct thread, prio);
+    OFFSET(T_FPU_FRESH, struct thread, fpu_fresh);
+    OFFSET(T_TID, struct thread, tid);
+    OFFSET(T_PROC, struct thread, proc);
+    OFFSET(T_BADGE, struct thread, badge);
+    OFFSET(T_PARTNER, struct thread, partner);
+    OFFSET(T_RECV_FROM, struct thread, recv_from);
+    OFFSET(T_FULL, struct thread, full_ctx);
+    OFFSET(T_SENDQ, struct thread, sendq_head);
+    OFFSET(T_NOTIFY, struct thread, notify);
+    OFFSET(T_WAKE, struct thread, wake_tick);
+
+    OFFSET(P_CR3, struct proc, cr3);
+    OFFSET(P_CAPS, struct proc, caps);
+    OFFSET(CAP_TID, struct cap, tid);
+    OFFSET(CAP_HANDLE, struct cap, handle);
+
+    OFFSET(PCPU_KSTACK_TOP, struct pcpu, kstack_top);
+    OFFSET(PCPU_USER_RSP, struct pcpu, user_rsp);
+    OFFSET(PCPU_CUR, struct pcpu, cur);
+    OFFSET(PCPU_CR3, struct pcpu, cr3);
+    OFFSET(PCPU_FAST_CALLS, struct pcpu, fast_calls);
+    OFFSET(PCPU_FAST_RR, struct pcpu, fast_reply_recvs);
+    OFFSET(PCPU_SLOW_CALLS, struct pcpu, slow_calls);
+    OFFSET(PCPU_AS_SWITCH, struct pcpu, as_switches);
+}
