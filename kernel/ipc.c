@@ -89,9 +89,9 @@ static void deliver(struct thread *s, struct thread *r)
         uint32_t rights = CAP_RIGHT_SEND | CAP_RIGHT_XFER;
         int err = 0;
         if (s->regs.rdx != IPC_SELF) {
-            t = cap_lookup(s->proc, s->regs.rdx, CAP_RIGHT_XFER, &err);
-            if (t)
-                rights = cap_of(s->proc, s->regs.rdx)->rights;
+            const struct cap *c = cap_get(s->proc, s->regs.rdx, CAP_RIGHT_XFER, &err);
+            t = c ? c->thread : 0;
+            rights = c ? c->rights : 0;
         }
         long h = t ? cap_install(r->proc, t, rights) : err;
         handle = (uint64_t)(int64_t)h; /* negative: the transfer failed, message still arrives */

@@ -27,7 +27,7 @@ long irq_bind(struct thread *cur, uint64_t irq, uint64_t bit)
     /* Its own mask from spawn, or a line the bus server handed it. */
     if (!((cur->proc->irq_mask | cur->proc->dev_irqs) & (1u << irq)))
         return -E_PERM;
-    if (binding[irq].thread && thread_by_tid(binding[irq].tid) && binding[irq].thread != cur)
+    if (thread_still(binding[irq].thread, binding[irq].tid) && binding[irq].thread != cur)
         return -E_BUSY;
     binding[irq].thread = cur;
     binding[irq].tid = cur->tid;
@@ -38,7 +38,7 @@ long irq_bind(struct thread *cur, uint64_t irq, uint64_t bit)
 
 long irq_ack(struct thread *cur, uint64_t irq)
 {
-    if (irq >= NUM_IRQS || binding[irq].thread != cur || binding[irq].tid != cur->tid)
+    if (irq >= NUM_IRQS || binding[irq].thread != cur || !thread_still(cur, binding[irq].tid))
         return -E_PERM;
     pic_unmask((int)irq);
     return 0;
@@ -50,14 +50,14 @@ void irq_deliver(int irq)
      * interrupt cannot storm while the driver runs. */
     pic_mask(irq);
     struct thread *t = binding[irq].thread;
-    if (t && t->tid == binding[irq].tid)
+    if (thread_still(t, binding[irq].tid))
         ipc_notify_thread(t, binding[irq].bit);
 }
 
 int irq_waiter_exists(void)
 {
     for (int irq = 0; irq < NUM_IRQS; irq++)
-        if (binding[irq].thread && binding[irq].thread->tid == binding[irq].tid)
+        if (thread_still(binding[irq].thread, binding[irq].tid))
             return 1;
     return 0;
 }

@@ -98,11 +98,10 @@ long kc_cap_delete(struct thread *cur, const struct kc_cap_delete_args *a)
 
 long kc_cap_identify(struct thread *cur, const struct kc_cap_identify_args *a)
 {
-    const struct cap *c = cap_of(cur->proc, a->handle);
+    int err = 0;
+    const struct cap *c = cap_get(cur->proc, a->handle, 0, &err);
     if (!c)
-        return -E_BADHANDLE;
-    if (c->thread->tid != c->tid)
-        return -E_DEAD;
+        return err;
     kc_cap_identify_reply(cur, c->thread->badge);
     return 0;
 }

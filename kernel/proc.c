@@ -70,7 +70,7 @@ const char *thread_state_name(uint8_t state)
 long cap_install(struct proc *p, struct thread *t, uint32_t rights)
 {
     for (uint64_t s = HANDLE_FIRST_FREE; s < CAP_SLOTS; s++) {
-        if (p->caps[s].thread && thread_by_tid(p->caps[s].tid))
+        if (thread_still(p->caps[s].thread, p->caps[s].tid))
             continue; /* live capability */
         /* A dead one's slot is reused, but under a new handle: the old
          * handle now fails with -E_BADHANDLE instead of naming t. */
@@ -99,22 +99,28 @@ void cap_delete(struct proc *p, struct cap *c)
     *c = (struct cap){.handle = CAP_VACANT(c - p->caps)};
 }
 
-struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err)
+const struct cap *cap_get(struct proc *p, uint64_t h, uint32_t right, int *err)
 {
     const struct cap *c = cap_of(p, h);
     if (!c) {
         *err = -E_BADHANDLE;
         return 0;
     }
-    if (c->thread->tid != c->tid) {
+    if (!thread_still(c->thread, c->tid)) {
         *err = -E_DEAD;
         return 0;
     }
-    if (!(c->rights & right)) {
+    if ((c->rights & right) != right) {
         *err = -E_PERM;
         return 0;
     }
-    return c->thread;
+    return c;
+}
+
+struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err)
+{
+    const struct cap *c = cap_get(p, h, right, err);
+    return c ? c->thread : 0;
 }
 
 /* Map `pages` fresh zeroed kernel frames at va in p, charged to p. On

@@ -214,7 +214,21 @@ struct cap *cap_of(struct proc *p, uint64_t h);
 /* Empty the slot of capability c in p (its handle stops working). */
 void cap_delete(struct proc *p, struct cap *c);
 
-/* The thread behind handle h of p with the given right, or 0 (err set). */
+/* Whether t is still the thread that had `tid` when a reference to it was
+ * taken: thread slots are reused under new tids, so a pointer alone may
+ * name a newer thread. Every kept reference (capabilities, IRQ bindings)
+ * is checked this way and no other. */
+static inline int thread_still(const struct thread *t, uint32_t tid)
+{
+    return t && t->tid == tid;
+}
+
+/* The live capability handle h names in p with the given right, or 0
+ * (err: -E_BADHANDLE, -E_DEAD or -E_PERM, in that order). The one lookup
+ * the C side makes; the fast path in entry.S makes the same checks. */
+const struct cap *cap_get(struct proc *p, uint64_t h, uint32_t right, int *err);
+
+/* cap_get's thread, for callers that need no more than that. */
 struct thread *cap_lookup(struct proc *p, uint64_t h, uint32_t right, int *err);
 
 const char *thread_state_name(uint8_t state);
