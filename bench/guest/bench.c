@@ -5,7 +5,9 @@
  *   BENCH <name> cycles_median=N cycles_min=N batches=N per_batch=N kind=K
  * Under QEMU -icount shift=0 the TSC counts retired instructions, so the
  * same program gives wall time (plain TCG) or exact instruction counts.
- * With "quick" in its arguments it runs fewer batches (the regression test).
+ * With "quick" in its arguments it runs fewer batches (the regression test);
+ * with "table" (the shell's bench) it says what it measures as it goes and
+ * ends with a table in microseconds, with ratios, instead of BENCH lines.
  */
 #include <abi/layout.h>
 #include <abi/proto/blk.h>
@@ -27,6 +29,65 @@ static int batches = 301, warmup = 20;
 static uint8_t buf[BENCH_BUF] __attribute__((aligned(4096))); /* whole pages: mappable */
 static uint32_t my_tid;
 
+/* ---- reporting: BENCH lines, or progress and a table for people ---------- */
+
+static int table;
+static uint64_t tsc_khz; /* from KC_TIME: the kernel's calibration of the TSC */
+
+#define MAX_FIGURES 64
+
+static struct {
+    char name[48];
+    uint32_t median;
+} figures[MAX_FIGURES];
+static int nfigures;
+
+/* cycles as microseconds with three decimals (the TSC ticks tsc_khz per ms). */
+static const char *micros(char *out, size_t size, uint64_t cycles)
+{
+    if (!tsc_khz) {
+        snprintf(out, size, "?");
+        return out;
+    }
+    uint64_t thousandths = (cycles * 1000000 + tsc_khz / 2) / tsc_khz;
+    snprintf(out, size, "%lu.%03lu", thousandths / 1000, thousandths % 1000);
+    return out;
+}
+
+/* Large messages (kind xfer) are a call carrying the data, and its reply. */
+static const char *kind_words(const char *kind, const char *name)
+{
+    if (strncmp(name, "ipc.large_send", 14) == 0)
+        return "round trip, the data one way";
+    return strcmp(kind, "rt") == 0     ? "round trip"
+           : strcmp(kind, "iops") == 0 ? "one request"
+                                       : "one-way";
+}
+
+static void report(const char *name, const char *kind, uint32_t median, uint32_t min, int n,
+                   uint64_t per, const char *extra)
+{
+    if (!table) {
+        printf("BENCH %s cycles_median=%u cycles_min=%u batches=%d per_batch=%lu kind=%s%s\n", name,
+               median, min, n, per, kind, extra);
+        return;
+    }
+    if (nfigures < MAX_FIGURES) {
+        strncpy_safe(figures[nfigures].name, name, sizeof(figures[nfigures].name));
+        figures[nfigures++].median = median;
+    }
+    char us[24];
+    printf("bench:   %-34s %9u cycles = %9s us, %s\n", name, median, micros(us, sizeof(us), median),
+           kind_words(kind, name));
+}
+
+/* What is measured next (progress, in table mode only). */
+static void section(const char *what)
+{
+    if (table)
+        printf("bench: %s\n", what);
+}
+
 typedef void (*run_fn)(void *ctx, uint64_t per);
 
 static void measure_extra(const char *name, const char *kind, run_fn run, void *ctx, uint64_t per,
@@ -40,8 +101,7 @@ static void measure_extra(const char *name, const char *kind, run_fn run, void *
             samples[b] = (uint32_t)(t > 0xffffffffu ? 0xffffffffu : t);
     }
     measure_sort(samples, n);
-    printf("BENCH %s cycles_median=%u cycles_min=%u batches=%d per_batch=%lu kind=%s%s\n", name,
-           samples[n / 2], samples[0], n, per, kind, extra);
+    report(name, kind, samples[n / 2], samples[0], n, per, extra);
 }
 
 static void measure(const char *name, const char *kind, run_fn run, void *ctx, uint64_t per, int n)
@@ -349,9 +409,9 @@ static void scaling(void)
             }
         }
         measure_sort(samples, nb);
-        printf("BENCH ipc.cross_as_rt_64B_%d_clients cycles_median=%u cycles_min=%u batches=%d "
-               "per_batch=%lu kind=rt\n",
-               counts[c], samples[nb / 2], samples[0], nb, rounds * (uint64_t)n);
+        char name[48];
+        snprintf(name, sizeof(name), "ipc.cross_as_rt_64B_%d_clients", counts[c]);
+        report(name, "rt", samples[nb / 2], samples[0], nb, rounds * (uint64_t)n, "");
         kc_sleep(5); /* let the clients exit */
         reap();
     }
@@ -414,6 +474,73 @@ static void disk(void)
     grant_revoke((uint64_t)d.grant);
 }
 
+/* ---- the shell's summary ------------------------------------------------ */
+
+/* The rows of the table: a figure, in words, and optionally the figure it
+ * is compared with. Every row is also compared with the bare system call. */
+static const struct row {
+    const char *name, *what, *kind, *vs, *vs_what;
+} rows[] = {
+    {"syscall.enosys_rt", "system call, unknown number (slow path)", "rt", 0, 0},
+    {"syscall.null_rt", "system call, empty (benchmark kernel)", "rt", 0, 0},
+    {"ipc.same_as_rt_64B_fast", "IPC call+reply 64 B, same address space", "rt", 0, 0},
+    {"ipc.cross_as_rt_64B_fast", "IPC call+reply 64 B, cross address space", "rt",
+     "ipc.same_as_rt_64B_fast", "same AS"},
+    {"ipc.cross_as_rt_64B_slow", "IPC call+reply 64 B, cross AS, slow path", "rt",
+     "ipc.cross_as_rt_64B_fast", "fast path"},
+    {"ipc.cross_as_rt_64B_64_clients", "IPC call+reply 64 B, 64 clients, per call", "rt",
+     "ipc.cross_as_rt_64B_1_clients", "1 client"},
+    {"notify.rt", "notification there and back", "rt", 0, 0},
+    {"grant.copy_4KiB", "grant copy 4 KiB", "copy", 0, 0},
+    {"grant.map_4KiB", "grant map 4 KiB, read, unmap", "xfer", "grant.copy_4KiB", "copy"},
+    {"grant.copy_1MiB", "grant copy 1 MiB", "copy", 0, 0},
+    {"grant.map_1MiB", "grant map 1 MiB, read, unmap", "xfer", "grant.copy_1MiB", "copy"},
+    {"ipc.large_send_64KiB", "IPC call with 64 KiB of data, replied", "rt", 0, 0},
+};
+
+static uint32_t figure(const char *name)
+{
+    for (int i = 0; i < nfigures; i++)
+        if (strcmp(figures[i].name, name) == 0)
+            return figures[i].median;
+    return 0;
+}
+
+/* a / b with one decimal, two below 1. */
+static const char *ratio(char *out, size_t size, uint32_t a, uint32_t b)
+{
+    uint64_t hundredths = ((uint64_t)a * 100 + b / 2) / b;
+    if (hundredths < 100)
+        snprintf(out, size, "0.%02lux", hundredths);
+    else
+        snprintf(out, size, "%lu.%lux", hundredths / 100, hundredths % 100 / 10);
+    return out;
+}
+
+static void summary(void)
+{
+    uint32_t base = figure("syscall.enosys_rt");
+    printf("bench: summary: medians of %d batches, TSC %lu kHz; \"round trip\" is there and "
+           "back, \"one-way\" a transfer in one direction\n",
+           batches, tsc_khz);
+    printf("  %-42s %-10s %10s %9s  %s\n", "figure", "kind", "us", "x syscall", "compared");
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct row *r = &rows[i];
+        uint32_t c = figure(r->name), vs = r->vs ? figure(r->vs) : 0;
+        if (!c)
+            continue; /* not measured here (e.g. the empty call outside the bench kernel) */
+        char us[24], x[24] = "", cmp[48] = "";
+        if (base)
+            ratio(x, sizeof(x), c, base);
+        if (vs) {
+            char v[24];
+            snprintf(cmp, sizeof(cmp), "%s %s", ratio(v, sizeof(v), c, vs), r->vs_what);
+        }
+        printf("  %-42s %-10s %10s %9s%s%s\n", r->what, kind_words(r->kind, ""),
+               micros(us, sizeof(us), c), x, *cmp ? "  " : "", cmp);
+    }
+}
+
 int main(void)
 {
     char args[128];
@@ -422,19 +549,30 @@ int main(void)
         batches = 21;
         warmup = 4;
     }
-    uint64_t khz = 0;
-    kc_time(0, 0, &khz, 0, 0);
+    table = strstr(args, "table") != 0;
+    kc_time(0, 0, &tsc_khz, 0, 0);
     kc_self(0, &my_tid, 0, 0);
-    printf("BENCH-INFO tsc_khz=%lu\n", khz);
+    if (!table)
+        printf("BENCH-INFO tsc_khz=%lu\n", tsc_khz);
     printf("bench: measuring (%d batches per figure)\n", batches);
+    section("system-call entry and exit");
     entries();
     floors();
+    section("IPC round trips: same and cross address space, fast and slow path");
     ipc_round_trips();
+    section("grants: copies and mappings, one-way; large messages");
     grant_copies();
+    section("notifications");
     notifications();
+    section("1, 8 and 64 client processes calling one server");
     scaling();
-    if (!strstr(args, "quick"))
+    if (!strstr(args, "quick")) {
+        section("the disk driver");
         disk();
-    printf("BENCH-DONE\n");
+    }
+    if (table)
+        summary();
+    else
+        printf("BENCH-DONE\n");
     return 0;
 }

@@ -288,7 +288,7 @@ static const struct {
     {"echo", cmd_echo, "echo TEXT: print TEXT (through a grant when long)"},
     {"stats", cmd_stats, "kernel IPC counters and restarts"},
     {"kill", cmd_kill, "kill NAME: kill a server (restartable ones come back)"},
-    {"bench", cmd_bench, "run the IPC benchmark (bench images only)"},
+    {"bench", cmd_bench, "measure IPC for a few seconds, then a table in microseconds"},
     {"demo", cmd_demo, "exercise console, memory, names and grants end to end"},
     {"ls", cmd_ls, "ls [DIR]: list a directory of the disk"},
     {"cat", cmd_cat, "cat FILE: print a file"},
