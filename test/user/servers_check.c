@@ -312,6 +312,12 @@ static void privilege_checks(void)
     check_rc("priv.spawn_refused", kc_spawn_budget(1000, 0, 0, 0, 0, 0, "x", 0, 0), -E_PERM);
     check_rc("priv.spawn_args_refused", kc_spawn_argv_budget(1000, 0, 0, 0, 0, 0, 0, "x", 2, 0),
              -E_PERM);
+    /* Without the privilege the block is never looked at: no E_RANGE or
+     * E_FAULT to learn anything from. */
+    check_rc("priv.spawn_args_too_long_refused",
+             kc_spawn_argv_budget(0, 0, 0, 0, 0, 0, 0, "x", KC_SPAWN_ARGV_MAX + 1, 0), -E_PERM);
+    check_rc("priv.spawn_args_unreadable_refused",
+             kc_spawn_argv_budget(0, 0, 0, 0, 0, 0, 0, 0, 16, 0), -E_PERM);
     check_rc("priv.kill_refused", kc_kill(1), -E_PERM);
     check_rc("priv.wait_death_refused", kc_wait_death(&pid, &v, &st, &badge), -E_PERM);
     check_rc("priv.map_refused", kc_map(me, 0x4000000000ull, 0, 1, 0), -E_PERM);

@@ -6,6 +6,8 @@
  * must be back. Waits for the fuzzer and the grant attacks to finish first,
  * so the figures compare like with like.
  */
+#include <abi/kcall.h>
+#include <abi/layout.h>
 #include <common/string.h>
 #include <ipc/kcall.h>
 #include <ipc/mem.h>
@@ -60,6 +62,79 @@ static int spawn_bounds(void)
     return bad;
 }
 
+static uint64_t processes(void)
+{
+    uint64_t k[7];
+    kc_stats(k);
+    return k[5];
+}
+
+/* KC_SPAWN_ARGV's argument block: too long, or not readable where it
+ * says, is refused before anything else is looked at (even the module)
+ * and leaves no process behind; a good block starts the child. */
+static int spawn_argv_bounds(void)
+{
+    uint32_t sleeper = (uint32_t)kc_module_find("hostile.sleeper");
+    static char block[KC_SPAWN_ARGV_MAX + 1] = "a\0b";
+    const char *stack_end = (const char *)USER_STACK_TOP; /* above our stack: unmapped */
+    uint64_t before = processes();
+    struct {
+        const char *what;
+        long got, want;
+    } c[] = {
+        {"a block one byte too long",
+         kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, block, KC_SPAWN_ARGV_MAX + 1, 0),
+         -E_RANGE},
+        {"a block of 2^64-1 bytes", kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, block, ~0ul, 0),
+         -E_RANGE},
+        {"a block too long for a module that does not exist",
+         kc_spawn_argv_budget(1000, 0, 0, 0, 0, 0, 0, 0, KC_SPAWN_ARGV_MAX + 1, 0), -E_RANGE},
+        {"a null block", kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, 0, 16, 0), -E_FAULT},
+        {"a block in the kernel's half",
+         kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, (void *)0xffffffff80000000ul, 16, 0),
+         -E_FAULT},
+        {"a block at an unmapped address",
+         kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, (void *)USER_MAP_MIN, 16, 0), -E_FAULT},
+        {"a block running off the top of our stack",
+         kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, stack_end - 8, 16, 0), -E_FAULT},
+        {"a block wrapping around the address space",
+         kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, (void *)-8l, 16, 0), -E_FAULT},
+        {"an unreadable block for a module that does not exist",
+         kc_spawn_argv_budget(1000, 0, 0, 0, 0, 0, 0, 0, 16, 0), -E_FAULT},
+        {"a good block for a module that does not exist",
+         kc_spawn_argv_budget(1000, 0, 0, 0, 0, 0, 0, block, 4, 0), -E_NOENT},
+        {"a good block and a privilege we lack",
+         kc_spawn_argv_budget(sleeper, PRIV_MAP, 0, 0, 0, 0, 0, block, 4, 0), -E_PERM},
+    };
+    int bad = 0;
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+        if (c[i].got != c[i].want) {
+            bad++;
+            printf("exhaustion: FAIL spawn_argv with %s: got %ld, want %ld\n", c[i].what, c[i].got,
+                   c[i].want);
+        }
+    if (processes() != before) {
+        bad++;
+        printf("exhaustion: FAIL refused spawn_argv calls left %lu processes behind\n",
+               processes() - before);
+    }
+    /* The largest block is allowed, and the child runs. */
+    uint32_t pid = 0;
+    long h = kc_spawn_argv_budget(sleeper, 0, 0, 0, 0, 0, 0, block, KC_SPAWN_ARGV_MAX, &pid);
+    if (h < 0) {
+        bad++;
+        printf("exhaustion: FAIL spawn_argv with a block of KC_SPAWN_ARGV_MAX bytes: %ld\n", h);
+    } else {
+        kc_cap_delete((uint64_t)h);
+        kc_kill(pid);
+        reap_until(pid);
+    }
+    if (!bad)
+        printf("exhaustion: spawn_argv: %u refusals as documented, the largest block accepted\n",
+               (unsigned)(sizeof(c) / sizeof(c[0])));
+    return bad;
+}
+
 static void snapshot(uint64_t out[4])
 {
     uint64_t k[7];
@@ -80,7 +155,7 @@ int main(void)
          i++)
         kc_sleep(1);
     kc_sleep(20);
-    if (spawn_bounds())
+    if (spawn_bounds() + spawn_argv_bounds())
         return 1;
     uint64_t before[4], after[4];
     snapshot(before);
