@@ -69,7 +69,7 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out)
         return -E_TRUNC;
     out->total_size = total;
 
-    int seen_end = 0, seen_mmap = 0;
+    int seen_end = 0, seen_mmap = 0, seen_acpi_new = 0;
     uint32_t off = 8; /* total_size, reserved */
     while (off < total) {
         if (total - off < sizeof(struct tag))
@@ -102,6 +102,15 @@ int mb2_parse(const void *info, size_t avail, struct mb2_info *out)
         case MB2_TAG_MMAP:
             rc = parse_mmap(body, t->size, out);
             seen_mmap = 1;
+            break;
+        case MB2_TAG_ACPI_OLD:
+        case MB2_TAG_ACPI_NEW:
+            /* The 2.0+ copy wins whatever the tag order: it names the XSDT. */
+            if (t->size > 8 && (t->type == MB2_TAG_ACPI_NEW || !seen_acpi_new)) {
+                out->acpi_rsdp = body + 8;
+                out->acpi_rsdp_len = t->size - 8;
+                seen_acpi_new |= t->type == MB2_TAG_ACPI_NEW;
+            }
             break;
         default: /* framebuffer and everything else: ignored on purpose */
             break;

@@ -20,6 +20,8 @@
 #define MB2_TAG_MODULE      3
 #define MB2_TAG_MMAP        6
 #define MB2_TAG_FRAMEBUFFER 8
+#define MB2_TAG_ACPI_OLD    14 /* a copy of the ACPI 1.0 RSDP */
+#define MB2_TAG_ACPI_NEW    15 /* a copy of the ACPI 2.0+ RSDP */
 
 #define MB2_MEM_AVAILABLE   1
 /* clang-format on */
@@ -46,6 +48,8 @@ struct mb2_info {
     uint32_t mmap_entry_size;
     uint32_t module_count;
     struct mb2_module modules[MB2_MAX_MODULES];
+    const uint8_t *acpi_rsdp; /* the RSDP copy (the 2.0+ one if both), 0 when absent */
+    uint32_t acpi_rsdp_len;   /* its bytes inside the block; acpi_parse checks the rest */
 };
 
 /*

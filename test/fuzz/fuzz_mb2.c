@@ -77,6 +77,11 @@ static void check_info(const struct mb2_info *info)
             abort();
         check_string(m->cmdline, total);
     }
+    if (info->acpi_rsdp &&
+        (info->acpi_rsdp_len == 0 || !inside(info->acpi_rsdp, info->acpi_rsdp_len, total)))
+        abort();
+    if (!info->acpi_rsdp && info->acpi_rsdp_len)
+        abort();
     (void)sink;
 }
 

@@ -63,6 +63,67 @@ write("mb2", "no-mmap", mb2(tag(1, b"x\0")))
 write("mb2", "no-end", mb2(MMAP, end=False))
 write("mb2", "truncated", mb2(MMAP, total=8 + len(MMAP) + 16))
 write("mb2", "cmdline-unterminated", mb2(tag(1, b"abcdefgh"), MMAP))
+write("mb2", "acpi-old-and-new", mb2(tag(14, b"RSD PTR " + b"\0" * 12), tag(15, b"RSD PTR " + b"\0" * 28), MMAP))
+
+
+# ---- ACPI tables (kernel/acpi.h; input layout in fuzz_acpi.c) ----
+
+
+def acpi_sum(b, at):
+    b = bytearray(b)
+    b[at] = 0
+    b[at] = (-sum(b)) & 0xff
+    return bytes(b)
+
+
+def sdt_table(sig, body):
+    h = sig + struct.pack("<IBB6s8sIII", 36 + len(body), 1, 0, b"GRANIT", b"SEEDTABL", 1, 0, 0)
+    return acpi_sum(h + body, 9)
+
+
+def acpi_input(rsdp, tables, base=0x1000):
+    """tables: {offset: bytes} inside a memory image starting at pa `base`."""
+    size = max(off + len(t) for off, t in tables.items())
+    mem = bytearray(size)
+    for off, t in tables.items():
+        mem[off:off + len(t)] = t
+    return bytes([len(rsdp)]) + rsdp + bytes(mem)
+
+
+def rsdp1(rsdt):
+    return acpi_sum(b"RSD PTR " + b"\0" + b"BOCHS " + b"\0" + struct.pack("<I", rsdt), 8)
+
+
+def rsdp2(rsdt, xsdt):
+    v1 = bytearray(rsdp1(rsdt))
+    v1[15] = 2
+    v1 = acpi_sum(bytes(v1), 8)
+    return acpi_sum(v1 + struct.pack("<IQ", 36, xsdt) + b"\0" * 4, 32)
+
+
+def madt(entries, lapic=0xfee00000, flags=1):
+    return sdt_table(b"APIC", struct.pack("<II", lapic, flags) + b"".join(entries))
+
+
+LAPIC = [struct.pack("<BBBBI", 0, 8, i, i, 1) for i in range(2)]
+IOAPIC = struct.pack("<BBBBII", 1, 12, 0, 0, 0xfec00000, 0)
+OVERRIDE = struct.pack("<BBBBIH", 2, 10, 0, 0, 2, 0)
+X2APIC = struct.pack("<BBHIII", 9, 16, 0, 0x100, 1, 0)
+QEMU_MADT = madt(LAPIC + [IOAPIC, OVERRIDE])
+write("acpi", "qemu-rsdt", acpi_input(rsdp1(0x1100), {
+    0x100: sdt_table(b"RSDT", struct.pack("<II", 0x1300, 0x1400)),
+    0x300: sdt_table(b"FACP", b"\0" * 80),
+    0x400: QEMU_MADT}))
+write("acpi", "xsdt-x2apic", acpi_input(rsdp2(0x1100, 0x1200), {
+    0x100: sdt_table(b"RSDT", struct.pack("<I", 0x1400)),
+    0x200: sdt_table(b"XSDT", struct.pack("<Q", 0x1400)),
+    0x400: madt(LAPIC + [X2APIC, struct.pack("<BBHQ", 5, 12, 0, 0xfed00000)])}))
+write("acpi", "no-madt", acpi_input(rsdp1(0x1100), {
+    0x100: sdt_table(b"RSDT", struct.pack("<I", 0x1300)),
+    0x300: sdt_table(b"FACP", b"\0" * 80)}))
+write("acpi", "entry-past-end", acpi_input(rsdp1(0x1100), {
+    0x100: sdt_table(b"RSDT", struct.pack("<I", 0x1400)),
+    0x400: madt(LAPIC + [struct.pack("<BB", 0, 9)])}))
 
 # ---- ELF64 executables (kernel/elf.h), linked at 4 MiB ----
 

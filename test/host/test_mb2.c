@@ -193,6 +193,7 @@ static void build_full(struct builder *b)
     b_module(b, 0x200000, 0x204000, "ksyms");
     b_module(b, 0x205000, 0x209123, "init arg1 arg2");
     b_framebuffer(b);
+    b_tag(b, MB2_TAG_ACPI_OLD, "RSD PTR \0BOCHS \0\0\0\0\0", 20);
     b_mmap(b, 24, sample_mmap, SAMPLE_MMAP_N, 0);
     b_end(b);
     b_finish(b);
@@ -233,6 +234,8 @@ static void test_full_block(void **state)
         assert_int_equal(e->length, sample_mmap[i].length);
         assert_int_equal(e->type, sample_mmap[i].type);
     }
+    assert_int_equal(mi.acpi_rsdp_len, 20);
+    assert_memory_equal(mi.acpi_rsdp, "RSD PTR ", 8);
     free(p);
 }
 
@@ -269,7 +272,7 @@ static void test_avail_larger_than_total(void **state)
 static void test_unknown_tags_skipped(void **state)
 {
     (void)state;
-    static const uint32_t types[] = {4, 5, 7, 9, 10, 14, 15, 21, 0x1234, 0xffffffffu};
+    static const uint32_t types[] = {4, 5, 7, 9, 10, 16, 17, 21, 0x1234, 0xffffffffu};
     struct builder b;
     uint8_t junk[77];
     memset(junk, 0xff, sizeof(junk));
@@ -739,6 +742,51 @@ static void test_mmap_partial_entry(void **state)
     assert_int_equal(mi.mmap_count, 1);
 }
 
+/* ---- ACPI RSDP tags ---- */
+
+static void test_acpi_tags(void **state)
+{
+    (void)state;
+    static const char rsdp1[20] = "RSD PTR 1";
+    static const char rsdp2[36] = "RSD PTR 2";
+    struct builder b;
+    struct mb2_info mi;
+
+    build_minimal(&b);
+    assert_int_equal(parse(&b, &mi), 0);
+    assert_null(mi.acpi_rsdp);
+    assert_int_equal(mi.acpi_rsdp_len, 0);
+
+    /* The 2.0+ copy wins in either order; the pointer is into the block. */
+    for (int order = 0; order < 2; order++) {
+        b_init(&b);
+        if (order)
+            b_tag(&b, MB2_TAG_ACPI_NEW, rsdp2, sizeof(rsdp2));
+        b_tag(&b, MB2_TAG_ACPI_OLD, rsdp1, sizeof(rsdp1));
+        if (!order)
+            b_tag(&b, MB2_TAG_ACPI_NEW, rsdp2, sizeof(rsdp2));
+        b_mmap(&b, 24, sample_mmap, 2, 0);
+        b_end(&b);
+        b_finish(&b);
+        assert_int_equal(parse(&b, &mi), 0);
+        assert_non_null(mi.acpi_rsdp);
+        assert_true(mi.acpi_rsdp > last_block && mi.acpi_rsdp + 36 <= last_block + b.len);
+        assert_int_equal(mi.acpi_rsdp_len, 36);
+        assert_memory_equal(mi.acpi_rsdp, rsdp2, 36);
+    }
+
+    /* Only the 1.0 copy; then an empty tag, which names nothing. */
+    b_init(&b);
+    b_tag(&b, MB2_TAG_ACPI_OLD, rsdp1, sizeof(rsdp1));
+    b_tag(&b, MB2_TAG_ACPI_NEW, NULL, 0);
+    b_mmap(&b, 24, sample_mmap, 2, 0);
+    b_end(&b);
+    b_finish(&b);
+    assert_int_equal(parse(&b, &mi), 0);
+    assert_int_equal(mi.acpi_rsdp_len, 20);
+    assert_memory_equal(mi.acpi_rsdp, rsdp1, 20);
+}
+
 /* ---- mutation loop ---- */
 
 static int inside(const void *p, size_t len, const uint8_t *blk, size_t total)
@@ -773,6 +821,10 @@ static void check_success(const struct mb2_info *mi, const uint8_t *blk, size_t 
         assert_true(inside(m->cmdline, 1, blk, total));
         check_str(m->cmdline, blk, total);
     }
+    if (mi->acpi_rsdp)
+        assert_true(mi->acpi_rsdp_len > 0 && inside(mi->acpi_rsdp, mi->acpi_rsdp_len, blk, total));
+    else
+        assert_int_equal(mi->acpi_rsdp_len, 0);
     /* Touch every entry so ASan sees any that would be out of bounds. */
     volatile uint64_t sink = 0;
     for (uint32_t i = 0; i < mi->mmap_count; i++)
@@ -855,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_mmap_empty),
         cmocka_unit_test(test_no_mmap),
         cmocka_unit_test(test_mmap_partial_entry),
+        cmocka_unit_test(test_acpi_tags),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests_name("mb2", tests, NULL, free_last_block);
