@@ -262,6 +262,16 @@ static long decode_spawn_argv(struct thread *cur)
     return kc_spawn_argv(cur, &a);
 }
 
+static long decode_dev_holder(struct thread *cur)
+{
+    const struct kc_dev_holder_args a = {
+        .base = cur->regs.mr[0],
+        .size = cur->regs.mr[1],
+        .irq = cur->regs.mr[2],
+    };
+    return kc_dev_holder(cur, &a);
+}
+
 const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_LOG] = {decode_log, PRIV_LOG},
     [KC_EXIT] = {decode_exit, 0},
@@ -294,4 +304,5 @@ const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_MMIO_MAP] = {decode_mmio_map, PRIV_MMIO},
     [KC_THREAD_INFO] = {decode_thread_info, 0},
     [KC_SPAWN_ARGV] = {decode_spawn_argv, PRIV_SPAWN},
+    [KC_DEV_HOLDER] = {decode_dev_holder, PRIV_BUS},
 };

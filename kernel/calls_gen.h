@@ -347,4 +347,12 @@ static inline void kc_spawn_argv_reply(struct thread *cur, uint64_t pid)
     cur->regs.rsi = 8; /* the result's length */
 }
 
+/* KC_DEV_HOLDER (kcall_dev.c): which living process holds a device window or an IRQ line */
+struct kc_dev_holder_args {
+    uint64_t base; /* physical base */
+    uint64_t size; /* size in bytes (0: no window) */
+    uint64_t irq;  /* IRQ line (KC_DEV_NO_IRQ = 0xff: none) */
+};
+long kc_dev_holder(struct thread *cur, const struct kc_dev_holder_args *a);
+
 #endif

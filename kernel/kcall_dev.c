@@ -3,7 +3,8 @@
  * (PRIV_BUS) hands a device's memory windows and interrupt line to the
  * driver process it chose, and the driver (PRIV_MMIO) maps exactly those
  * windows, uncached. The kernel does not read config space; it keeps each
- * window and line with one living process at a time and off RAM.
+ * window and line with one living process at a time and off RAM, and
+ * tells the bus server who holds one (its record outlives a bus restart).
  */
 #include <abi/errno.h>
 #include <abi/layout.h>
@@ -16,21 +17,25 @@
 #define MAX_MMIO_PAGES 4096
 #define PHYS_LIMIT     (1ull << 52) /* the most a page-table entry can address */
 
+/* p holds a window overlapping [base, end) or the line irq (KC_DEV_NO_IRQ: none). */
+static int device_taken_by(const struct proc *p, uint64_t base, uint64_t end, uint64_t irq)
+{
+    if (irq != KC_DEV_NO_IRQ && (p->dev_irqs >> irq & 1))
+        return 1;
+    for (int w = 0; w < KC_DEV_WINDOWS && base < end; w++)
+        if (p->dev_windows[w].size && base < p->dev_windows[w].base + p->dev_windows[w].size &&
+            p->dev_windows[w].base < end)
+            return 1;
+    return 0;
+}
+
 /* Some living process other than `except` holds a window overlapping
- * [base, end) or the line irq (KC_DEV_NO_IRQ: none). */
+ * [base, end) or the line irq. */
 static int device_taken(const struct proc *except, uint64_t base, uint64_t end, uint64_t irq)
 {
-    for (int i = 0; i < MAX_PROCS; i++) {
-        const struct proc *p = &procs[i];
-        if (!p->pid || p == except)
-            continue;
-        if (irq != KC_DEV_NO_IRQ && (p->dev_irqs >> irq & 1))
+    for (int i = 0; i < MAX_PROCS; i++)
+        if (procs[i].pid && &procs[i] != except && device_taken_by(&procs[i], base, end, irq))
             return 1;
-        for (int w = 0; w < KC_DEV_WINDOWS && base < end; w++)
-            if (p->dev_windows[w].size && base < p->dev_windows[w].base + p->dev_windows[w].size &&
-                p->dev_windows[w].base < end)
-                return 1;
-    }
     return 0;
 }
 
@@ -71,6 +76,22 @@ long kc_dev_assign(struct thread *cur, const struct kc_dev_assign_args *a)
         *slot = (struct dev_window){base, size};
     if (irq != KC_DEV_NO_IRQ)
         p->dev_irqs |= 1u << irq;
+    return 0;
+}
+
+long kc_dev_holder(struct thread *cur, const struct kc_dev_holder_args *a)
+{
+    (void)cur;
+    uint64_t base = a->base, size = a->size, irq = a->irq;
+    if (size > PHYS_LIMIT || base > PHYS_LIMIT - size)
+        return -E_RANGE;
+    if (irq != KC_DEV_NO_IRQ && irq >= NUM_IRQS)
+        return -E_RANGE;
+    for (int i = 0; i < MAX_PROCS; i++) {
+        const struct proc *p = &procs[i];
+        if (p->pid && device_taken_by(p, base, base + size, irq))
+            return (long)p->pid;
+    }
     return 0;
 }
 

@@ -375,3 +375,12 @@ long kc_spawn_argv(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_b
         *pid = (uint32_t)m.w[0];
     return rc;
 }
+
+long kc_dev_holder(uint64_t base, uint64_t size, uint32_t irq)
+{
+    struct ipc_msg m = {0};
+    m.w[0] = (uint64_t)base;
+    m.w[1] = (uint64_t)size;
+    m.w[2] = (uint64_t)irq;
+    return kc_call(KC_DEV_HOLDER, &m);
+}

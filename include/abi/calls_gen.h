@@ -65,7 +65,8 @@
 #define KC_MMIO_MAP         29 /* PRIV_MMIO     map pages of the caller's device windows, uncached */
 #define KC_THREAD_INFO      30 /* -             describe the thread in a slot */
 #define KC_SPAWN_ARGV       31 /* PRIV_SPAWN    `KC_SPAWN` with an argument block for the child */
-#define KC_COUNT 32
+#define KC_DEV_HOLDER       32 /* PRIV_BUS      which living process holds a device window or an IRQ line */
+#define KC_COUNT 33
 
 /* Message register i is register ABI_REG_MRi (docs/abi.md §1.3). */
 #define ABI_REG_MR0 "r8"

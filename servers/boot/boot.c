@@ -22,6 +22,7 @@
 #define MAX_RESTARTS      8
 #define NAMES_PER_PROCESS 4 /* so one process cannot fill the name table */
 #define MAX_RUNS          16
+#define MAX_PENDING       32 /* deaths the bus or memory server has not fully taken */
 
 /* What a module line asks for (see docs/writing-a-server.md). */
 struct child {
@@ -247,7 +248,7 @@ static void release_names_of(const struct child *c)
  * process held (docs/storage.md). Returns 1 once they are stopped: the bus
  * server said so, or no bus server was ever configured (then no process
  * can hold a device). A bus server that is restarting or does not answer
- * means "not known": the dead process's DMA pages are then never reused. */
+ * means "not known yet": the death stays pending. */
 static int tell_bus_server(uint32_t pid)
 {
     struct name_entry *e = find_name("pci");
@@ -266,12 +267,12 @@ static int tell_bus_server(uint32_t pid)
 
 /* The memory server frees what a dead process held (its DMA pages only if
  * its devices are stopped). The call has a timeout: a memory server that
- * is itself dying must not stall us. */
-static void tell_memory_server(uint32_t pid, int devices_stopped)
+ * is itself dying must not stall us. Returns 1 if it took the news. */
+static int tell_memory_server(uint32_t pid, int devices_stopped)
 {
     for (int i = 0; i < MAX_NAMES; i++) {
         if (!names[i].handle || strcmp(names[i].name, "mem") != 0)
-            continue; /* (a restarting memory server reclaims the dead itself) */
+            continue; /* (a restarting memory server reclaims the dead itself, DMA pages aside) */
         struct ipc_msg m = ipc_msg_make(BOOT_DIED, 3);
         m.info |= ipc_info_timeout(100);
         m.w[1] = pid;
@@ -279,7 +280,45 @@ static void tell_memory_server(uint32_t pid, int devices_stopped)
         long rc = ipc_call_status(names[i].handle, &m);
         if (rc < 0)
             printf("boot: memory server did not take the death of %x: %s\n", pid, ipc_strerror(rc));
+        return rc >= 0;
     }
+    return 0;
+}
+
+/*
+ * Deaths whose DMA pages may still be held: the bus server could not say
+ * the devices stopped (it was restarting), or the memory server did not
+ * take the news (it was). Both servers keep no memory of them across their
+ * own restart, so we ask again whenever either registers its name, and at
+ * every death. Pids are never reused, so asking twice is harmless.
+ */
+static uint32_t pending[MAX_PENDING];
+
+/* The death of pid to both servers; 1 once its DMA pages may go. */
+static int report_death(uint32_t pid)
+{
+    int stopped = tell_bus_server(pid);
+    return tell_memory_server(pid, stopped) && stopped;
+}
+
+static void pend(uint32_t pid)
+{
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (!pending[i]) {
+            pending[i] = pid;
+            printf("boot: the death of %x is pending (bus or memory server away)\n", pid);
+            return;
+        }
+    printf("boot: too many deaths pending; the DMA pages of %x stay lost\n", pid);
+}
+
+static void retry_pending(void)
+{
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i] && report_death(pending[i])) {
+            printf("boot: the death of %x is dealt with: its DMA pages may go\n", pending[i]);
+            pending[i] = 0;
+        }
 }
 
 /* ---- programs: BOOT_RUN, BOOT_WAIT ---------------------------------------- */
@@ -386,7 +425,9 @@ static void reap(void)
         int again =
             c && c->restart && c->restarts < MAX_RESTARTS && !(reason == DEATH_EXIT && detail == 0);
         names_after_death(pid, c, again);
-        tell_memory_server(pid, tell_bus_server(pid));
+        retry_pending();
+        if (!report_death(pid))
+            pend(pid);
         runs_after_death(pid, reason, detail);
         if (!c)
             continue;
@@ -506,6 +547,9 @@ static void handle(struct ipc_msg *m, uint64_t *cap)
         if (rc == 0)
             *cap = 0;
         reply_status(badge, m, rc);
+        /* After the answer: a restarted server can take our call only then. */
+        if (rc == 0 && (strcmp(name, "pci") == 0 || strcmp(name, "mem") == 0))
+            retry_pending();
         return;
     }
     case NAME_LOOKUP:

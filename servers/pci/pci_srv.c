@@ -3,7 +3,8 @@
  * It enumerates the bus at start, hands each function its module line
  * names (drv=MODULE:VENDOR:DEVICE) to that driver through the kernel
  * (KC_DEV_ASSIGN: memory BARs and INTx line), and turns bus mastering off
- * when a driver dies, before the memory server reuses its DMA pages.
+ * when a driver dies, before the memory server reuses its DMA pages. A
+ * restarted instance learns who holds each device from the kernel.
  */
 #include <abi/proto/name.h>
 #include <abi/proto/pci.h>
@@ -28,12 +29,12 @@ struct assign {
     struct pci_bar bars[PCI_BARS];
     uint8_t msix_bars; /* bit b: BAR b holds the MSI-X table or pending bits */
     uint32_t holder;   /* pid, 0: nobody */
+    bool known;        /* holder is up to date (claimed, or learnt from the kernel) */
 };
 
 static struct assign assigns[MAX_ASSIGNS];
 static unsigned nassigns;
 static uint32_t boot_pid;
-static bool restarted; /* a previous instance may have handed devices out */
 
 static uint32_t addr_of(struct pci_addr a, uint8_t off)
 {
@@ -158,6 +159,55 @@ static void module_of(uint32_t pid, char name[KC_NAME_MAX])
     }
 }
 
+/* BAR b of a goes to its driver as a window. */
+static bool is_window(const struct assign *a, int b)
+{
+    const struct pci_bar *bar = &a->bars[b];
+    /* A window is whole pages: a smaller BAR may share one. */
+    return (bar->kind == PCI_BAR_MEM32 || bar->kind == PCI_BAR_MEM64) && bar->base &&
+           bar->size >= 4096 && !(a->msix_bars >> b & 1);
+}
+
+/* The INTx line that goes to a's driver, or KC_DEV_NO_IRQ. */
+static uint32_t line_of(const struct assign *a)
+{
+    return a->dev.irq_pin && a->dev.irq_line < 16 ? a->dev.irq_line : KC_DEV_NO_IRQ;
+}
+
+/* Bus mastering off, and read back: the write has reached the device when
+ * this returns. Returns whether it is off. */
+static bool stop(struct assign *a)
+{
+    pci_command(&cfg, a->dev.addr, 0, PCI_CMD_BUS_MASTER);
+    return !(pci_cfg_read16(&cfg, a->dev.addr, PCI_COMMAND) & PCI_CMD_BUS_MASTER);
+}
+
+/*
+ * Who holds a, from the kernel's record (KC_DEV_HOLDER), which outlives
+ * us: after our restart a driver a previous instance served may still run.
+ * Nobody living: nobody may drive it, so bus mastering goes off (a dead
+ * holder's device stops writing its memory). Somebody living: it claimed
+ * the device, and a claim turns bus mastering off before the kernel hands
+ * anything over, which it does to one living process at a time; so no
+ * earlier holder's DMA is still running through it.
+ */
+static int learn_holder(struct assign *a)
+{
+    long h = 0;
+    for (int b = 0; b < PCI_BARS && h == 0; b++)
+        if (is_window(a, b))
+            h = kc_dev_holder(a->bars[b].base, a->bars[b].size, KC_DEV_NO_IRQ);
+    if (h == 0 && line_of(a) != KC_DEV_NO_IRQ)
+        h = kc_dev_holder(0, 0, line_of(a));
+    if (h < 0)
+        return (int)h;
+    if (h == 0 && !stop(a))
+        return -E_IO;
+    a->holder = (uint32_t)h;
+    a->known = true;
+    return 0;
+}
+
 static struct assign *held_by(uint32_t pid)
 {
     for (unsigned i = 0; i < nassigns; i++)
@@ -187,21 +237,20 @@ static long pci_claim(struct ipc_msg *m)
     /* The kernel keeps each window and line with one living process: after
      * our restart it is the judge of who still holds the device. */
     for (int b = 0; b < PCI_BARS; b++) {
-        const struct pci_bar *bar = &a->bars[b];
-        if ((bar->kind != PCI_BAR_MEM32 && bar->kind != PCI_BAR_MEM64) || !bar->base ||
-            bar->size < 4096 || (a->msix_bars >> b & 1))
-            continue; /* a window is whole pages: a smaller BAR may share one */
-        long rc = kc_dev_assign(pid, bar->base, bar->size, KC_DEV_NO_IRQ);
+        if (!is_window(a, b))
+            continue;
+        long rc = kc_dev_assign(pid, a->bars[b].base, a->bars[b].size, KC_DEV_NO_IRQ);
         if (rc < 0)
             return rc;
     }
-    uint32_t line = a->dev.irq_pin && a->dev.irq_line < 16 ? a->dev.irq_line : KC_DEV_NO_IRQ;
+    uint32_t line = line_of(a);
     if (line != KC_DEV_NO_IRQ) {
         long rc = kc_dev_assign(pid, 0, 0, line);
         if (rc < 0)
             return rc;
     }
     a->holder = pid;
+    a->known = true;
     pci_command(&cfg, a->dev.addr, PCI_CMD_MEMORY, PCI_CMD_INTX_OFF | PCI_CMD_BUS_MASTER);
     m->info = ipc_info(32, 0);
     m->w[1] = a->dev.vendor | (uint32_t)a->dev.device << 16;
@@ -251,31 +300,32 @@ static long pci_bus_master(struct ipc_msg *m)
     return 0;
 }
 
-/* The boot server reports a death: the devices the dead process held stop
- * writing memory (bus mastering off) before we answer, and the boot server
- * then lets the memory server reuse the dead one's DMA pages. */
+/* The boot server reports a death (perhaps again, after our restart): the
+ * devices the dead process held stop writing memory (bus mastering off)
+ * before we answer 0, and the boot server then lets the memory server
+ * reuse the dead one's DMA pages. -E_AGAIN: we cannot tell yet. */
 static long pci_died(struct ipc_msg *m)
 {
     if (badge_pid(m->badge) != boot_pid)
         return -E_PERM;
     uint32_t pid = (uint32_t)m->w[1];
-    bool had = false;
+    long rc = 0;
     for (unsigned i = 0; i < nassigns; i++) {
         struct assign *a = &assigns[i];
-        if (a->found && a->holder == pid) {
-            pci_command(&cfg, a->dev.addr, 0, PCI_CMD_BUS_MASTER);
-            /* Read back: the write has reached the device when this returns. */
-            uint16_t cmd = pci_cfg_read16(&cfg, a->dev.addr, PCI_COMMAND);
+        if (!a->found)
+            continue;
+        if (!a->known && learn_holder(a) < 0) {
+            rc = -E_AGAIN;
+        } else if (a->holder == pid) {
+            bool off = stop(a);
             printf("pci: %s (pid %x) died: bus mastering %s on %02x:%02x.%x\n", a->driver, pid,
-                   cmd & PCI_CMD_BUS_MASTER ? "still ON" : "off", a->dev.addr.bus, a->dev.addr.dev,
-                   a->dev.addr.fn);
+                   off ? "off" : "still ON", a->dev.addr.bus, a->dev.addr.dev, a->dev.addr.fn);
             a->holder = 0;
-            had = true;
+            if (!off)
+                rc = -E_AGAIN;
         }
     }
-    /* After our restart an unknown pid may have held a device of the
-     * previous instance: we cannot say it stopped. */
-    return had || !restarted ? 0 : -E_AGAIN;
+    return rc;
 }
 
 static const struct server_op ops[] = {
@@ -287,8 +337,6 @@ int main(void)
 {
     long b = ipc_handle_pid(HANDLE_PARENT);
     boot_pid = b > 0 ? (uint32_t)b : 0;
-    /* Our name is kept for us while we restart: then it answers -E_AGAIN. */
-    restarted = name_lookup("pci") == -E_AGAIN;
     static char args[KC_ARGS_MAX];
     kc_args(args, sizeof(args));
     parse_args(args);
@@ -300,10 +348,13 @@ int main(void)
             continue;
         pci_size_bars(&cfg, &a->dev, a->bars);
         a->msix_bars = msix_bars(&a->dev);
-        /* Firmware may have left it running (SeaBIOS boots from virtio-blk):
-         * nobody has its memory until a driver resets it. */
-        if (!restarted)
-            pci_command(&cfg, a->dev.addr, 0, PCI_CMD_BUS_MASTER);
+        /* Firmware may have left it running (SeaBIOS boots from virtio-blk),
+         * or a dead driver of our previous instance: unless a living driver
+         * holds it, bus mastering goes off (nobody has its memory until a
+         * driver resets it). */
+        if (learn_holder(a) < 0)
+            printf("pci: cannot learn who holds %02x:%02x.%x; asking again later\n",
+                   a->dev.addr.bus, a->dev.addr.dev, a->dev.addr.fn);
         printf("pci: %02x:%02x.%x %04x:%04x irq %u -> %s\n", a->dev.addr.bus, a->dev.addr.dev,
                a->dev.addr.fn, a->dev.vendor, a->dev.device, a->dev.irq_line, a->driver);
     }

@@ -331,6 +331,7 @@ static void privilege_checks(void)
     check_rc("priv.shutdown_refused", kc_shutdown(1), -E_PERM);
     check_rc("priv.dev_assign_refused", kc_dev_assign(me, 0xfe000000ull, 4096, KC_DEV_NO_IRQ),
              -E_PERM);
+    check_rc("priv.dev_holder_refused", kc_dev_holder(0xfe000000ull, 4096, KC_DEV_NO_IRQ), -E_PERM);
     check_rc("priv.mmio_map_refused", kc_mmio_map(USER_DEVICE_MIN, 0xfe000000ull, 1), -E_PERM);
     uint64_t pa = 0;
     long err = 0;

@@ -19,7 +19,8 @@
                             processes with PRIV_DMA (-E_PERM: the kernel refuses KC_MAP_DMA).
                             Never freed while the caller lives (MEM_FREE: -E_PERM); after its
                             death only once the boot server says its devices are stopped
-                            (BOOT_DIED w2 = 1), else kept for good (never reused) */
+                            (BOOT_DIED w2 = 1, which may come later, again after a
+                            BOOT_DIED w2 = 0 or after our restart); kept until then */
 #define MEM_MAX_ALLOC_PAGES 4096 /* 16 MiB per request */
 #define MEM_MAX_DMA_PAGES   512  /* 2 MiB per DMA request */
 /* clang-format on */

@@ -75,5 +75,7 @@ long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio,
 long kc_spawn_argv(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
                    uint16_t io_count, uint32_t irq_mask, const void *args, size_t length,
                    uint64_t frames, uint32_t threads, uint32_t procs, uint32_t *pid);
+/* KC_DEV_HOLDER: which living process holds a device window or an IRQ line */
+long kc_dev_holder(uint64_t base, uint64_t size, uint32_t irq);
 
 #endif
