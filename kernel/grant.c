@@ -1,9 +1,8 @@
 /*
- * Grant copies (see grant.h, abi/grant.h). After grant_verify has accepted
- * the grant, both sides are walked page by page (present, user, and
- * writable on the side written) and the bytes move through the physmap, 8
- * at a time, without loading either address space: no CR3 write, and no
- * kernel dereference of a user pointer.
+ * Grant copies (see grant.h, abi/grant.h). After the grant is verified
+ * (inline, one lookup of each process), ucopy moves the bytes through the
+ * physmap, checking each page of both sides, without loading either
+ * address space: no CR3 write, and no kernel dereference of a user pointer.
  */
 #include "grant.h"
 
@@ -17,21 +16,68 @@
 #include "grant_verify.h"
 #include "uaccess.h"
 
-static uint64_t table_slots(void *ctx, uint32_t pid)
+/* The kernel's grant source: tables in the granters' own memory. Its
+ * context keeps the process table_slots found, and a cursor over its
+ * space, which read_entry (always right after, for the same pid) and the
+ * copy then use: one lookup of each process per link, and the granter's
+ * table and bytes walked once when they share a 2 MiB region. */
+struct kernel_source {
+    struct proc *p;
+    struct vm_cursor c;
+};
+
+static inline uint64_t table_slots(void *ctx, uint32_t pid)
 {
-    (void)ctx;
-    struct proc *p = proc_by_pid(pid);
-    return p ? p->grant_slots : 0;
+    struct kernel_source *k = ctx;
+    k->p = proc_by_pid(pid);
+    if (!k->p)
+        return 0;
+    k->c = vm_cursor(k->p->cr3);
+    return k->p->grant_slots;
 }
 
-static int read_entry(void *ctx, uint32_t pid, uint64_t index, struct grant_entry *out)
+_Static_assert(sizeof(struct grant_entry) % 8 == 0, "an entry is read as whole words");
+
+static inline int read_entry(void *ctx, uint32_t pid, uint64_t index, struct grant_entry *out)
 {
-    (void)ctx;
-    struct proc *p = proc_by_pid(pid);
-    return uaccess_read(p, p->grant_table + index * sizeof(*out), out, sizeof(*out));
+    (void)pid;
+    struct kernel_source *k = ctx;
+    uint64_t a = k->p->grant_table + index * sizeof(*out);
+    if ((a & 0xfff) + sizeof(*out) > 4096)
+        return uaccess_read(k->p, a, out, sizeof(*out));
+    /* Within one page (the table is 8-aligned): word by word, each word
+     * read once (volatile), however the granter rewrites the entry. */
+    const volatile uint64_t *w = vm_cursor_ptr(&k->c, a, 0);
+    if (!w)
+        return -E_FAULT;
+    uint64_t words[sizeof(*out) / 8];
+    for (uint64_t i = 0; i < sizeof(*out) / 8; i++)
+        words[i] = w[i];
+    __builtin_memcpy(out, words, sizeof(*out)); /* inline: moves, not a call */
+    return 0;
 }
 
-const struct grant_source grant_kernel_source = {table_slots, read_entry, 0};
+/* grant_verify_chain over the processes' tables, inline for the copy path;
+ * k->p is then the process whose memory the bytes are in. */
+static inline __attribute__((always_inline)) int verify(uint32_t caller, uint32_t granter,
+                                                        uint64_t id, uint64_t offset, uint64_t len,
+                                                        uint32_t access, struct grant_target *t,
+                                                        struct grant_link *links, uint32_t *nlinks,
+                                                        struct kernel_source *k)
+{
+    const struct grant_source src = {table_slots, read_entry, k};
+    return grant_verify_inline(&src, caller, granter, id, offset, len, access, t, links, nlinks);
+}
+
+int grant_verify_kernel(uint32_t caller, uint32_t granter, uint64_t id, uint64_t offset,
+                        uint64_t len, uint32_t access, struct grant_target *t,
+                        struct grant_link *links, uint32_t *nlinks, struct proc **g)
+{
+    struct kernel_source k = {0};
+    int rc = verify(caller, granter, id, offset, len, access, t, links, nlinks, &k);
+    *g = k.p;
+    return rc;
+}
 
 long kc_grant_table(struct thread *cur, const struct kc_grant_table_args *a)
 {
@@ -52,63 +98,14 @@ long kc_grant_table(struct thread *cur, const struct kc_grant_table_args *a)
     return 0;
 }
 
-/* copy_between for a copy inside one address space onto an overlapping
- * range above its source: memmove's result, so chunks go from the end
- * backwards (each ends at a page boundary on either side, as forwards). */
-static long copy_down(struct proc *p, uint64_t sa, uint64_t da, uint64_t len)
-{
-    struct vm_cursor sc = vm_cursor(p->cr3), dc = vm_cursor(p->cr3);
-    while (len) {
-        uint64_t chunk = ((sa + len - 1) & 0xfff) + 1;
-        if (((da + len - 1) & 0xfff) + 1 < chunk)
-            chunk = ((da + len - 1) & 0xfff) + 1;
-        if (chunk > len)
-            chunk = len;
-        len -= chunk;
-        const uint8_t *from = vm_cursor_ptr(&sc, sa + len, 0);
-        uint8_t *to = vm_cursor_ptr(&dc, da + len, 1);
-        if (!from || !to)
-            return -E_FAULT;
-        memmove(to, from, chunk);
-    }
-    return 0;
-}
-
-/* Copy len bytes from (src, sa) to (dst, da), page by page on both sides,
- * with memmove's result when the two ranges overlap in one address space.
- * A page found missing stops the copy with -E_FAULT; what was copied before
- * it stays copied, which is harmless: every byte lies inside the grant. */
-static long copy_between(struct proc *src, uint64_t sa, struct proc *dst, uint64_t da, uint64_t len)
-{
-    if (src == dst && da > sa && da - sa < len)
-        return copy_down(src, sa, da, len);
-    struct vm_cursor sc = vm_cursor(src->cr3), dc = vm_cursor(dst->cr3);
-    while (len) {
-        uint64_t chunk = 4096 - (sa & 0xfff);
-        if (4096 - (da & 0xfff) < chunk)
-            chunk = 4096 - (da & 0xfff);
-        if (chunk > len)
-            chunk = len;
-        const uint8_t *from = vm_cursor_ptr(&sc, sa, 0);
-        uint8_t *to = vm_cursor_ptr(&dc, da, 1);
-        if (!from || !to)
-            return -E_FAULT;
-        memmove(to, from, chunk); /* overlapping below its source: forwards is right */
-        sa += chunk;
-        da += chunk;
-        len -= chunk;
-    }
-    return 0;
-}
-
 static long grant_copy(struct thread *cur, uint32_t access)
 {
     uint32_t granter = (uint32_t)cur->regs.rdi;
     uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.mr[0],
              len = cur->regs.mr[1];
     struct grant_target t;
-    int rc =
-        grant_verify(&grant_kernel_source, cur->proc->pid, granter, id, offset, len, access, &t);
+    struct kernel_source k;
+    int rc = verify(cur->proc->pid, granter, id, offset, len, access, &t, 0, 0, &k);
     if (rc < 0)
         return rc;
     /* The kernel is not preemptible: one call copies at most this much. */
@@ -120,9 +117,13 @@ static long grant_copy(struct thread *cur, uint32_t access)
     if (t.addr >= USER_TOP || len > USER_TOP - t.addr || local >= USER_TOP ||
         len > USER_TOP - local)
         return -E_FAULT;
-    struct proc *g = proc_by_pid(t.granter);
-    long copied = access == GRANT_F_READ ? copy_between(g, t.addr, cur->proc, local, len)
-                                         : copy_between(cur->proc, local, g, t.addr, len);
+    /* A page found missing stops the copy with -E_FAULT; what was copied
+     * before it stays copied, which is harmless: every byte lies inside
+     * the grant. */
+    struct vm_cursor c = vm_cursor(cur->proc->cr3);
+    struct ucopy_end theirs = {&k.c, t.addr}, mine = {&c, local};
+    long copied =
+        access == GRANT_F_READ ? ucopy(theirs, mine, len, 0) : ucopy(mine, theirs, len, 0);
     return copied < 0 ? copied : (long)len;
 }
 

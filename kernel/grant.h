@@ -1,7 +1,7 @@
 /*
  * Grant copies (SYS_GRANT_COPY_FROM/TO) and grant-table registration
  * (KC_GRANT_TABLE); their handlers are declared in calls_gen.h. The checks
- * are in grant_verify.c.
+ * are in grant_verify.h.
  */
 #ifndef GRANT_H
 #define GRANT_H
@@ -9,7 +9,10 @@
 #include "grant_verify.h"
 #include "proc.h"
 
-/* Grant tables as the kernel reads them: in each granter's own memory. */
-extern const struct grant_source grant_kernel_source;
+/* grant_verify_chain over the grant tables in the granters' own memory;
+ * on success *g is the process the bytes are in (t->granter's). */
+int grant_verify_kernel(uint32_t caller, uint32_t granter, uint64_t id, uint64_t offset,
+                        uint64_t len, uint32_t access, struct grant_target *t,
+                        struct grant_link *links, uint32_t *nlinks, struct proc **g);
 
 #endif

@@ -96,8 +96,8 @@ long sys_grant_map(struct thread *cur)
     struct grant_target t;
     struct grant_link links[GRANT_MAX_DEPTH + 1];
     uint32_t nlinks = 0;
-    int rc = grant_verify_chain(&grant_kernel_source, me->pid, granter, id, offset, len, access, &t,
-                                links, &nlinks);
+    struct proc *g;
+    int rc = grant_verify_kernel(me->pid, granter, id, offset, len, access, &t, links, &nlinks, &g);
     if (rc < 0)
         return rc;
     if (t.addr & 0xfff)
@@ -124,7 +124,6 @@ long sys_grant_map(struct thread *cur)
     }
     if (!m)
         return -E_LIMIT;
-    struct proc *g = proc_by_pid(t.granter);
     /* Every page first: a missing one changes nothing. */
     struct vm_cursor c = vm_cursor(g->cr3);
     for (uint64_t i = 0; i < pages; i++)

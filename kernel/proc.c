@@ -20,6 +20,7 @@
 #include "klog.h"
 #include "kmem.h"
 #include "sched.h"
+#include "uaccess.h"
 
 struct thread threads[MAX_THREADS];
 struct proc procs[MAX_PROCS];
@@ -234,17 +235,11 @@ static int load_segments(struct proc *p, const uint8_t *elf, const struct elf_im
         int rc = map_fresh(p, first, (end - first) / 4096, flags);
         if (rc < 0)
             return rc;
-        /* Copy the file bytes through the physmap, page by page. */
-        for (uint64_t done = 0; done < s->filesz;) {
-            uint64_t va = s->vaddr + done;
-            uint64_t chunk = 4096 - (va & 0xfff);
-            if (chunk > s->filesz - done)
-                chunk = s->filesz - done;
-            uint64_t *e = vm_pte(p->cr3, va);
-            memcpy((uint8_t *)phys_to_virt(*e & PTE_ADDR) + (va & 0xfff), elf + s->offset + done,
-                   chunk);
-            done += chunk;
-        }
+        /* The file bytes, into pages just mapped (read-only ones too). */
+        struct vm_cursor c = vm_cursor(p->cr3);
+        struct ucopy_end from = {0, (uint64_t)(elf + s->offset)}, to = {&c, s->vaddr};
+        rc = (int)ucopy(from, to, s->filesz, UCOPY_LOADER);
+        assert(rc == 0); /* every page of the segment was mapped above */
     }
     return 0;
 }

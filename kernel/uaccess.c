@@ -1,6 +1,7 @@
 /*
- * User memory access by page walk (see uaccess.h). The range is checked for
- * wrap-around and against the user half before any page is touched.
+ * User memory access by page walk (see uaccess.h): the slow path of ucopy,
+ * the one page-by-page copy of the kernel (its fast path for ranges within
+ * one page is inline in uaccess.h), and uaccess_read/write on top of it.
  */
 #include "uaccess.h"
 
@@ -9,55 +10,79 @@
 
 #include "arch/x86_64/vm.h"
 
-/* With kbuf == 0 only checks the pages, so a failing copy changes nothing. */
-static int walk(struct proc *p, uint64_t uaddr, uint8_t *kbuf, uint64_t len, int write)
+/* Bytes from a to the end of its page, or to the end of the copy when the
+ * end is kernel memory (contiguous). */
+static inline uint64_t room(struct ucopy_end e, uint64_t a, uint64_t left)
 {
-    if (len == 0)
-        return 0;
-    if (uaddr >= USER_HALF_END || len > USER_HALF_END - uaddr)
-        return -E_FAULT;
+    uint64_t r = 4096 - (a & 0xfff);
+    return e.c && r < left ? r : left;
+}
+
+/* The same, backwards: bytes from the start of the page holding end - 1. */
+static inline uint64_t room_down(struct ucopy_end e, uint64_t end, uint64_t left)
+{
+    uint64_t r = ((end - 1) & 0xfff) + 1;
+    return e.c && r < left ? r : left;
+}
+
+/* The slow path: page by page, each side through its cursor (one entry
+ * read per page within a 2 MiB region). Backwards when the destination
+ * overlaps above the source in one space, so no byte is read after it was
+ * overwritten; each chunk then ends at a page boundary on either side. */
+long ucopy_pages(struct ucopy_end from, struct ucopy_end to, uint64_t len, int flags)
+{
+    int down = from.c && to.c && from.c->pml4 == to.c->pml4 && to.addr > from.addr &&
+               to.addr - from.addr < len;
+    int wr = ucopy_need_write(flags);
     while (len) {
-        uint64_t chunk = 4096 - (uaddr & 0xfff);
-        if (chunk > len)
-            chunk = len;
-        uint8_t *u = vm_user_ptr(p->cr3, uaddr, write);
-        if (!u)
+        uint64_t fa, ta, chunk;
+        if (down) {
+            chunk = room_down(to, to.addr + len, room_down(from, from.addr + len, len));
+            len -= chunk;
+            fa = from.addr + len;
+            ta = to.addr + len;
+        } else {
+            chunk = room(to, to.addr, room(from, from.addr, len));
+            fa = from.addr;
+            ta = to.addr;
+            from.addr += chunk;
+            to.addr += chunk;
+            len -= chunk;
+        }
+        const uint8_t *s = ucopy_ptr(from, fa, 0);
+        uint8_t *d = ucopy_ptr(to, ta, wr);
+        if (!s || !d)
             return -E_FAULT;
-        if (kbuf && write)
-            memcpy(u, kbuf, chunk);
-        else if (kbuf)
-            memcpy(kbuf, u, chunk);
-        uaddr += chunk;
-        kbuf = kbuf ? kbuf + chunk : 0;
-        len -= chunk;
+        if (!(flags & UCOPY_CHECK))
+            memmove(d, s, chunk); /* overlapping below its source: forwards is right */
     }
     return 0;
 }
 
-static int copy(struct proc *p, uint64_t uaddr, uint8_t *kbuf, uint64_t len, int write)
+/* Whole or not at all: across pages every page is checked before the
+ * first byte moves. Within one page the single translation decides, so
+ * the check pass is not needed (grant entries, messages). */
+static int copy_whole(struct ucopy_end from, struct ucopy_end to, uint64_t len,
+                      struct ucopy_end user)
 {
-    /* Within one page a single walk decides: the copy happens whole or not
-     * at all, so the check pass is not needed (grant entries, messages). */
-    if (len && uaddr < USER_HALF_END && (uaddr & 0xfff) + len <= 4096) {
-        uint8_t *u = vm_user_ptr(p->cr3, uaddr, write);
-        if (!u)
-            return -E_FAULT;
-        if (write)
-            memcpy(u, kbuf, len);
-        else
-            memcpy(kbuf, u, len);
-        return 0;
+    if (!ucopy_in_one_page(user, len)) {
+        long rc = ucopy(from, to, len, UCOPY_CHECK);
+        if (rc < 0)
+            return (int)rc;
     }
-    int rc = walk(p, uaddr, 0, len, write);
-    return rc < 0 ? rc : walk(p, uaddr, kbuf, len, write);
+    return (int)ucopy(from, to, len, 0);
 }
 
 int uaccess_read(struct proc *p, uint64_t uaddr, void *dst, uint64_t len)
 {
-    return copy(p, uaddr, dst, len, 0);
+    struct vm_cursor c = vm_cursor(p->cr3);
+    struct ucopy_end u = {&c, uaddr};
+    return copy_whole(u, (struct ucopy_end){0, (uint64_t)dst}, len, u);
 }
 
 int uaccess_write(struct proc *p, uint64_t uaddr, const void *src, uint64_t len)
 {
-    return copy(p, uaddr, (uint8_t *)(uintptr_t)src, len, 1);
+    struct vm_cursor c = vm_cursor(p->cr3);
+    struct ucopy_end u = {&c, uaddr};
+    return copy_whole((struct ucopy_end){0, (uint64_t)src}, u, len, u);
 }

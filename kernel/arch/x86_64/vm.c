@@ -244,21 +244,10 @@ void *vm_user_ptr(uint64_t pml4, uint64_t va, int write)
     return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
 }
 
-void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
+void vm_cursor_walk(struct vm_cursor *c, uint64_t va)
 {
-    if (va >= USER_HALF_END)
-        return 0;
-    if (va >> 21 != c->region) {
-        c->region = va >> 21;
-        c->pt = (uint64_t *)user_pt(c->pml4, va);
-    }
-    if (!c->pt)
-        return 0;
-    uint64_t e = c->pt[(va >> 12) & 511];
-    uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
-    if ((e & (need | PTE_DEVICE)) != need)
-        return 0;
-    return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
+    c->region = va >> 21;
+    c->pt = (uint64_t *)user_pt(c->pml4, va);
 }
 
 static void map_2m(uint64_t va, uint64_t pa, uint64_t flags)

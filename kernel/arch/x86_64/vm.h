@@ -98,8 +98,25 @@ static inline struct vm_cursor vm_cursor(uint64_t pml4)
     return (struct vm_cursor){pml4, ~0ull, 0};
 }
 
-/* As vm_user_ptr, through the cursor. */
-void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write);
+/* Point c at va's region: its page table, or 0 (out of line: the walk). */
+void vm_cursor_walk(struct vm_cursor *c, uint64_t va);
+
+/* As vm_user_ptr, through the cursor; inline, so a page of the region
+ * already walked costs a handful of instructions (the copy path). */
+static inline void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
+{
+    if (va >= USER_HALF_END)
+        return 0;
+    if (va >> 21 != c->region)
+        vm_cursor_walk(c, va);
+    if (!c->pt)
+        return 0;
+    uint64_t e = c->pt[(va >> 12) & 511];
+    uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
+    if ((e & (need | PTE_DEVICE)) != need)
+        return 0;
+    return (uint8_t *)phys_to_virt(e & PTE_ADDR) + (va & 0xfff);
+}
 
 /* Allocate a kernel stack with an unmapped guard page below it; returns its
  * top. Panics when out of memory (only used at boot and thread creation,
