@@ -176,28 +176,97 @@ long ipc_handle_pid(uint64_t handle)
     return rc < 0 ? rc : (long)badge_pid(badge);
 }
 
-long ipc_call_data(uint64_t handle, uint32_t label, const void *data, size_t len,
-                   struct ipc_msg *reply)
+/* The server behind each handle ipc_call_data used lately, so a large
+ * message costs no KC_CAP_IDENTIFY. A handle never comes to name another
+ * thread (a capability made again gets a new handle), but nothing here
+ * depends on that: the kernel checks every grant, so a grant made for a
+ * stale pid only fails the server's copy, and the reply's badge (who
+ * answered) shows the mismatch; ipc_call_data then asks again and calls
+ * once more. Entries are read and written under the grant lock. */
+#define PID_CACHE 8
+static struct {
+    uint64_t handle;
+    uint32_t pid; /* 0: empty */
+} pid_cache[PID_CACHE];
+
+static uint32_t cached_pid(uint64_t handle)
+{
+    take();
+    uint32_t pid = 0;
+    for (int i = 0; i < PID_CACHE; i++)
+        if (pid_cache[i].pid && pid_cache[i].handle == handle)
+            pid = pid_cache[i].pid;
+    give();
+    return pid;
+}
+
+/* Set handle's entry to pid (0: forget it); a new one replaces the entry
+ * in the slot the handle hashes to. */
+static void cache_pid(uint64_t handle, uint32_t pid)
+{
+    take();
+    int slot = (int)(handle % PID_CACHE);
+    for (int i = 0; i < PID_CACHE; i++)
+        if (pid_cache[i].pid && pid_cache[i].handle == handle)
+            slot = i;
+    pid_cache[slot].handle = handle;
+    pid_cache[slot].pid = pid;
+    give();
+}
+
+/* One large message to pid (its grant lives for the call only). */
+static long call_granted(uint64_t handle, uint32_t pid, uint32_t label, const void *data,
+                         size_t len, struct ipc_msg *reply)
 {
     *reply = ipc_msg_make(label, IPC_MSG_WORDS);
     reply->w[0] = len;
-    if (len <= IPC_INLINE_MAX) {
-        memcpy(&reply->w[2], data, len);
-        return ipc_call(handle, reply);
-    }
-    long pid = ipc_handle_pid(handle);
-    if (pid < 0)
-        return pid;
     /* Whole pages from IPC_MAP_MIN up may be mapped instead of copied:
      * the server then sees exactly these bytes, nothing else of ours. */
     int map = len >= IPC_MAP_MIN && len <= GRANT_MAP_MAX && !(((uint64_t)data | len) & 0xfff);
-    int64_t id = grant_create((uint32_t)pid, data, len, GRANT_F_READ | (map ? GRANT_F_MAP : 0));
+    int64_t id = grant_create(pid, data, len, GRANT_F_READ | (map ? GRANT_F_MAP : 0));
     if (id < 0)
         return id;
     reply->w[1] = (uint64_t)id;
     reply->w[2] = map ? IPC_DATA_MAPPABLE : 0;
     long rc = ipc_call(handle, reply);
     grant_revoke((uint64_t)id);
+    return rc;
+}
+
+long ipc_call_data(uint64_t handle, uint32_t label, const void *data, size_t len,
+                   struct ipc_msg *reply)
+{
+    if (len <= IPC_INLINE_MAX) {
+        *reply = ipc_msg_make(label, IPC_MSG_WORDS);
+        reply->w[0] = len;
+        memcpy(&reply->w[2], data, len);
+        return ipc_call(handle, reply);
+    }
+    uint32_t pid = cached_pid(handle);
+    int cached = pid != 0;
+    if (!cached) {
+        long p = ipc_handle_pid(handle);
+        if (p < 0)
+            return p;
+        pid = (uint32_t)p;
+        cache_pid(handle, pid);
+    }
+    long rc = call_granted(handle, pid, label, data, len, reply);
+    if (rc >= 0 && badge_pid(reply->badge) != pid && cached) {
+        /* Answered by another process than the grant named: our pid was
+         * stale, and the server could not read the bytes. Once more, with
+         * the pid the kernel gives now. */
+        long p = ipc_handle_pid(handle);
+        if (p < 0) {
+            cache_pid(handle, 0);
+            return p;
+        }
+        pid = (uint32_t)p;
+        cache_pid(handle, pid);
+        rc = call_granted(handle, pid, label, data, len, reply);
+    }
+    if (rc == -E_DEAD || rc == -E_BADHANDLE)
+        cache_pid(handle, 0); /* a dead server's pid is no use to anybody */
     return rc;
 }
 
