@@ -38,7 +38,10 @@ LINUX = [
     (r"^(grant\.copy|ipc\.large_send)_(4KiB|64KiB)", lambda m: "linux.pipe_xfer_" + m.group(2)),
     # Granite's disk.* go through its file system, Linux's through the raw
     # device (the harder bar); the driver alone against the raw device.
-    (r"^disk\.(seq_write_MBps|seq_read_MBps|rand_read_4KiB_iops)$",
+    # Granite acknowledges each write durable, so its writes stand beside
+    # Linux's with an fdatasync after each request (like with like).
+    (r"^disk\.seq_write_MBps$", "linux.disk.seq_write_durable_MBps"),
+    (r"^disk\.(seq_read_MBps|rand_read_4KiB_iops)$",
      lambda m: "linux.disk." + m.group(1)),
     (r"^disk\.raw_read_4KiB_iops$", "linux.disk.rand_read_4KiB_iops"),
 ]
@@ -59,9 +62,13 @@ DESCRIPTIONS = {
     "disk.rand_read_4KiB_iops": "4 KiB reads at random offsets of the file",
     "disk.raw_read_4KiB_iops": "4 KiB reads from the driver alone, no file system",
     "linux.disk.seq_write_MBps": "raw /dev/vda, O_DIRECT, 1 MiB requests, fsync included",
+    "linux.disk.seq_write_durable_MBps":
+        "raw /dev/vda, O_DIRECT, 1 MiB requests, each followed by fdatasync",
     "linux.disk.seq_read_MBps": "raw /dev/vda, O_DIRECT, 1 MiB requests",
     "linux.disk.rand_read_4KiB_iops": "raw /dev/vda, O_DIRECT, random 4 KiB reads",
     "linux.disk.fs_seq_write_MBps": "a file on vfat (FAT32), O_DIRECT, fsync included",
+    "linux.disk.fs_seq_write_durable_MBps":
+        "a file on vfat (FAT32), O_DIRECT, each 1 MiB request followed by fdatasync",
     "linux.disk.fs_seq_read_MBps": "a file on vfat (FAT32), O_DIRECT",
     "linux.disk.fs_rand_read_4KiB_iops": "a file on vfat (FAT32), O_DIRECT, random 4 KiB reads",
 }
@@ -307,10 +314,15 @@ def disk_targets(by_name):
     out = []
     what = "sequential 1 MiB requests: at least Linux's throughput (write and read)"
     gw, gr = g("disk.seq_write_MBps"), g("disk.seq_read_MBps")
-    lw, lr = g("linux.disk.seq_write_MBps"), g("linux.disk.seq_read_MBps")
+    # Like with like: each write durable when it returns, on both sides;
+    # Linux's one fsync per 16 MiB is shown beside it.
+    lw_once = g("linux.disk.seq_write_MBps")
+    lw, lr = g("linux.disk.seq_write_durable_MBps") or lw_once, g("linux.disk.seq_read_MBps")
     if gw and gr and lw and lr:
-        out.append((what, f"write {gw:.1f} vs {lw:.1f} MB/s ({gw / lw:.2f}x Linux), "
-                          f"read {gr:.1f} vs {lr:.1f} MB/s ({gr / lr:.2f}x Linux)",
+        once = (f"; Linux with one fsync per 16 MiB instead: {lw_once:.1f} MB/s"
+                if lw_once and lw_once != lw else "")
+        out.append((what, f"write (each durable) {gw:.1f} vs {lw:.1f} MB/s ({gw / lw:.2f}x Linux), "
+                          f"read {gr:.1f} vs {lr:.1f} MB/s ({gr / lr:.2f}x Linux){once}",
                     gw >= lw and gr >= lr))
     else:
         missing = [n for n, v in (("disk.seq_write_MBps", gw), ("disk.seq_read_MBps", gr),

@@ -1,6 +1,8 @@
 /*
  * diskbench: disk side of the Linux reference in `granite bench`. Times
- * sequential 1 MiB writes (with the closing fsync) and reads of a 16 MiB
+ * sequential 1 MiB writes (with the closing fsync), the same with an
+ * fdatasync after every request (each write durable when it returns, as
+ * Granite's file system acknowledges a write), and reads of a 16 MiB
  * region, then random 4 KiB reads in it, all with O_DIRECT, on a block
  * device or a file; prints one BENCH line per figure and checks every byte read.
  */
@@ -77,13 +79,17 @@ static void pread_full(const char *name, int fd, void *buf, size_t len, off_t of
         fail(name, "short read");
 }
 
-/* One pass of 1 MiB writes over the region, then fsync; returns its TSC ticks. */
-static uint64_t write_pass(int fd, char *buf, size_t region)
+/* One pass of 1 MiB writes over the region, then fsync (durable: every
+ * request followed by fdatasync); returns its TSC ticks. */
+static uint64_t write_pass(int fd, char *buf, size_t region, int durable)
 {
     uint64_t t0 = tsc_read();
 
-    for (size_t off = 0; off < region; off += SEQ_REQ)
+    for (size_t off = 0; off < region; off += SEQ_REQ) {
         pwrite_full("seq_write", fd, buf + off, SEQ_REQ, (off_t)off);
+        if (durable && fdatasync(fd) < 0)
+            die("seq_write_durable fdatasync");
+    }
     if (fsync(fd) < 0)
         die("seq_write fsync");
     return tsc_read() - t0;
@@ -128,10 +134,11 @@ static uint64_t bench_sequential(int fd, char *buf, size_t region)
 {
     double *wr = malloc((size_t)passes * sizeof(*wr));
     double *rd = malloc((size_t)passes * sizeof(*rd));
+    double *dw = malloc((size_t)passes * sizeof(*dw));
     long per = (long)(region / SEQ_REQ);
     uint64_t gen = 1;
 
-    if (!wr || !rd)
+    if (!wr || !rd || !dw)
         die("malloc");
     /*
      * Untimed first pass: the blocks get allocated (a file's, and the image
@@ -140,12 +147,17 @@ static uint64_t bench_sequential(int fd, char *buf, size_t region)
      * buffered I/O.
      */
     fill((uint64_t *)buf, 0, region, gen);
-    write_pass(fd, buf, region);
+    write_pass(fd, buf, region, 0);
     for (long p = 0; p < passes; p++) {
         fill((uint64_t *)buf, 0, region, ++gen);
-        wr[p] = (double)write_pass(fd, buf, region) / (double)per;
+        wr[p] = (double)write_pass(fd, buf, region, 0) / (double)per;
     }
     report("seq_write_MBps", "MBps", wr, passes, per, SEQ_REQ);
+    for (long p = 0; p < passes; p++) {
+        fill((uint64_t *)buf, 0, region, ++gen);
+        dw[p] = (double)write_pass(fd, buf, region, 1) / (double)per;
+    }
+    report("seq_write_durable_MBps", "MBps", dw, passes, per, SEQ_REQ);
 
     memset(buf, 0, region);
     read_pass(fd, buf, region); /* warm-up */
@@ -158,6 +170,7 @@ static uint64_t bench_sequential(int fd, char *buf, size_t region)
     report("seq_read_MBps", "MBps", rd, passes, per, SEQ_REQ);
     free(wr);
     free(rd);
+    free(dw);
     return gen;
 }
 

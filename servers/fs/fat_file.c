@@ -95,7 +95,10 @@ int fat_close(struct fat_vol *v, int h)
 }
 
 /* Writes the node's cluster and size (and, if touch, the write time) to
- * its entry in the cache. */
+ * its entry in the cache. An entry that comes out unchanged (a file
+ * overwritten in place within the 2 s of its write time) is not marked
+ * dirty: writing the same bytes again would cost a commit a directory
+ * write and the flush before it. */
 static int node_store(struct fat_vol *v, struct fat_node *n, int touch)
 {
     if (n->is_root)
@@ -104,7 +107,8 @@ static int node_store(struct fat_vol *v, struct fat_node *n, int touch)
     int s = cache_get(v, n->ent_sector, CG_READ, FK_DIR, &p);
     if (s < 0)
         return s;
-    uint8_t *de = p + n->ent_off;
+    uint8_t *de = p + n->ent_off, before[DE_SIZE];
+    memcpy(before, de, DE_SIZE);
     de_set_cluster(de, n->first);
     wr32(de + DE_SIZE_OFF, (n->attr & FAT_ATTR_DIR) ? 0 : n->size);
     if (touch) {
@@ -116,7 +120,8 @@ static int node_store(struct fat_vol *v, struct fat_node *n, int touch)
         de[DE_ATTR] |= FAT_ATTR_ARCHIVE;
         n->attr |= FAT_ATTR_ARCHIVE;
     }
-    cache_dirty(v, s);
+    if (memcmp(before, de, DE_SIZE) != 0)
+        cache_dirty(v, s);
     return 0;
 }
 

@@ -137,7 +137,8 @@ static int blk_flush(void *ctx)
                 printf("fs: the disk's epoch moved (it was reset): writing again what it had "
                        "not made durable\n");
             stale = 1;
-            rc = request(b, BLK_WRITE, r->sector, r->count, b->log + r->off, &r->epoch);
+            void *data = r->ref ? (void *)r->ref : b->log + r->off;
+            rc = request(b, BLK_WRITE, r->sector, r->count, data, &r->epoch);
             if (rc < 0)
                 return rc;
             b->rewrites++;
@@ -185,10 +186,31 @@ static int blk_write(void *ctx, uint64_t block, uint32_t count, const void *buf)
     r->sector = sector;
     r->count = n;
     r->off = b->log_used;
-    memcpy(b->log + r->off, buf, bytes);
+    uintptr_t at = (uintptr_t)buf, from = (uintptr_t)b->stable;
+    r->ref =
+        at >= from && bytes <= b->stable_len && at - from <= b->stable_len - bytes ? buf : NULL;
+    if (!r->ref)
+        memcpy(b->log + r->off, buf, bytes);
     b->log_used += bytes;
     b->nrecs++;
     return 0;
+}
+
+void fs_blk_stable(struct fs_blk *b, const void *buf, size_t len)
+{
+    fs_blk_settle(b);
+    b->stable = buf;
+    b->stable_len = buf ? len : 0;
+}
+
+void fs_blk_settle(struct fs_blk *b)
+{
+    for (uint32_t i = 0; i < b->nrecs; i++) {
+        struct fs_blk_rec *r = &b->rec[i];
+        if (r->ref)
+            memcpy(b->log + r->off, r->ref, (size_t)r->count * b->sector_size);
+        r->ref = NULL;
+    }
 }
 
 void fs_blk_close(struct fs_blk *b)

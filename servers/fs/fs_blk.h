@@ -18,8 +18,9 @@
 struct fs_blk_rec {
     uint64_t sector; /* device sectors */
     uint32_t count;
-    uint64_t epoch; /* the epoch the write was answered in */
-    size_t off;     /* its data in the log */
+    uint64_t epoch;     /* the epoch the write was answered in */
+    size_t off;         /* its data in the log (room kept there when ref is set) */
+    const uint8_t *ref; /* not 0: the data is still at ref, in the stable buffer */
 };
 
 struct fs_blk {
@@ -35,6 +36,8 @@ struct fs_blk {
     /* writes answered since the last flush answered in their epoch */
     uint8_t *log;
     size_t log_cap, log_used;
+    const uint8_t *stable; /* fs_blk_stable: writes from here are not copied (yet) */
+    size_t stable_len;
     uint32_t nrecs;
     struct fs_blk_rec rec[FS_BLK_RECS];
     /* counters, for the log and the tests */
@@ -46,6 +49,16 @@ struct fs_blk {
  * larger than it is flushed before the call returns. Returns 0 or -E_*. */
 int fs_blk_open(struct fs_blk *b, const char *name, uint64_t ticks, void *log, size_t log_cap,
                 struct fat_dev *dev);
+
+/* Writes from [buf, buf + len) are remembered by reference instead of
+ * copied into the log: the caller keeps those bytes unchanged until
+ * fs_blk_settle. Saves a copy of every data write a flush makes durable
+ * before the buffer is reused. */
+void fs_blk_stable(struct fs_blk *b, const void *buf, size_t len);
+
+/* The stable buffer is about to change: copy into the log what is still
+ * remembered by reference (the room is kept there). */
+void fs_blk_settle(struct fs_blk *b);
 
 /* Let go of the block server (a mount that failed). */
 void fs_blk_close(struct fs_blk *b);

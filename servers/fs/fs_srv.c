@@ -78,6 +78,7 @@ static int mount(uint64_t wait)
     int rc = fs_blk_open(&blk, dev_name, wait, log, LOG_BYTES, &dev);
     if (rc < 0)
         return rc;
+    fs_blk_stable(&blk, io, FS_IO_MAX); /* op_write settles before io changes */
     size_t cache_bytes = (size_t)CACHE_SECTORS * dev.sector_size;
     size_t scratch_bytes = FAT_SCRATCH_BYTES(dev.blocks);
     if (!cache)
@@ -363,9 +364,8 @@ static long op_write(struct ipc_msg *m)
         off = st.size;
     }
     long n = fat_write(&vol, f->fat, off, io, len);
-    if (n < 0)
-        return n;
-    rc = sync(n);
+    rc = n < 0 ? n : sync(n);
+    fs_blk_settle(&blk); /* usually nothing: the sync's flush dropped what it made durable */
     if (rc < 0)
         return rc; /* not acknowledged: the position stays, so the same call is a retry */
     f->pos = off + (uint64_t)n;
