@@ -234,7 +234,7 @@ def handler_sig(k):
 def gen_kernel_header(abi):
     o = [c_banner("The kernel's side of every call: the handlers' prototypes, each kernel\n"
                   " * operation's decoded arguments and its reply writer, and the dispatch\n"
-                  " * tables (calls_gen.c) that syscall.c and kcall.c index."),
+                  " * tables (calls_gen.c) that syscall_dispatch.c and kcall.c index."),
          "#ifndef CALLS_GEN_H\n#define CALLS_GEN_H\n\n#include <abi/kcall.h>\n#include <abi/syscall.h>\n"
          "#include <common/string.h>\n",
          '#include "proc.h"\n',
