@@ -116,7 +116,9 @@ void kmain(uint32_t magic, uint64_t info_pa)
     }
 
     kmem_init(&mb, info_pa, mb.total_size);
-    vm_init(kmem_phys_max);
+    const struct vm_frames frames = {kmem_frame_alloc_for, kmem_frame_free_for};
+    vm_init(kmem_phys_max, &frames);
+    kmem_after_vm(); /* the allocator's bitmap was in the boot map, gone with it */
 
     pcpu.kstack_top = vm_alloc_kstack();
     vm_run_on_stack(pcpu.kstack_top, kmain_stage2);

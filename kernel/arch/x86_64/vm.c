@@ -11,10 +11,12 @@
 
 #include "../../frame.h"
 #include "../../klog.h"
-#include "../../kmem.h"
 #include "cpu.h"
 
 uint64_t vm_kernel_pml4;
+
+/* The frame allocator vm_init was handed (copied: one load per call). */
+static struct vm_frames frames;
 
 /* Before vm_init switches tables, frames are reached through the boot map
  * (KERNEL_VBASE + pa, first GiB only). */
@@ -31,7 +33,7 @@ static void *table_virt(uint64_t pa)
 /* A zeroed page table, charged to q (0: the kernel's own). */
 static uint64_t new_table(struct quota *q)
 {
-    uint64_t pa = kmem_frame_alloc_for(q);
+    uint64_t pa = frames.alloc(q);
     if (pa == FRAME_NONE)
         return 0;
     memset(table_virt(pa), 0, 4096);
@@ -141,7 +143,7 @@ static void prune(uint64_t pml4, uint64_t va, struct quota *q)
             return;
         *path[l] = 0;
         invlpg(va); /* also drops what the paging-structure caches hold of it */
-        kmem_frame_free_for(q, child);
+        frames.free(q, child);
     }
 }
 
@@ -161,7 +163,7 @@ uint64_t vm_unmap_range(uint64_t pml4, uint64_t va, uint64_t pages, struct quota
             *e = 0;
             invlpg(a);
             if (old & PTE_OWNED)
-                kmem_frame_free_for(q, old & PTE_ADDR);
+                frames.free(q, old & PTE_ADDR);
             n++;
         }
         prune(pml4, va, q);
@@ -190,14 +192,14 @@ static uint64_t free_subtree(uint64_t pa, int level, struct quota *q)
             continue;
         if (level == 0) {
             if (t[i] & PTE_OWNED) {
-                kmem_frame_free_for(q, t[i] & PTE_ADDR);
+                frames.free(q, t[i] & PTE_ADDR);
                 n++;
             }
         } else {
             n += free_subtree(t[i] & PTE_ADDR, level - 1, q);
         }
     }
-    kmem_frame_free_for(q, pa);
+    frames.free(q, pa);
     return n + 1;
 }
 
@@ -207,7 +209,7 @@ uint64_t vm_space_destroy(uint64_t pml4, struct quota *q)
     for (int i = 0; i < PML4_KERNEL_FIRST; i++)
         if (t[i] & PTE_P)
             n += free_subtree(t[i] & PTE_ADDR, 2, q);
-    kmem_frame_free_for(q, pml4);
+    frames.free(q, pml4);
     return n + 1;
 }
 
@@ -282,7 +284,7 @@ uint64_t vm_alloc_kstack(void)
     /* First page of the slot stays unmapped: an overflow faults there
      * (through the #DF IST stack) instead of corrupting memory below. */
     for (uint64_t p = 1; p <= KSTACK_PAGES; p++) {
-        uint64_t pa = kmem_frame_alloc();
+        uint64_t pa = frames.alloc(0);
         if (pa == FRAME_NONE)
             panic("out of frames for a kernel stack");
         memset(table_virt(pa), 0, 4096);
@@ -291,8 +293,9 @@ uint64_t vm_alloc_kstack(void)
     return slot + KSTACK_SLOT;
 }
 
-void vm_init(uint64_t phys_max)
+void vm_init(uint64_t phys_max, const struct vm_frames *f)
 {
+    frames = *f;
     uint32_t r[4];
     cpuid(7, 0, r);
     int smep = (r[1] >> 7) & 1, smap = (r[1] >> 20) & 1;
@@ -333,7 +336,6 @@ void vm_init(uint64_t phys_max)
     write_cr4(read_cr4() | CR4_PGE | (smep ? CR4_SMEP : 0) | (smap ? CR4_SMAP : 0));
     write_cr3(vm_kernel_pml4);
     vm_ready = 1;
-    kmem_after_vm();
     kprintf("kernel: paging: physmap %lu MiB at %lx, W^X sections, NX, global pages%s%s\n",
             phys_max >> 20, (uint64_t)PHYSMAP_BASE, smep ? ", SMEP" : "", smap ? ", SMAP" : "");
 }

@@ -39,9 +39,21 @@ static inline void *phys_to_virt(uint64_t pa)
 /* Physical address of the kernel's own page-table root. */
 extern uint64_t vm_kernel_pml4;
 
-/* Build the final kernel tables, switch to them and enable CR4 features.
- * Precondition: frame allocator ready; phys_max = end of RAM. */
-void vm_init(uint64_t phys_max);
+/* Where vm takes the frames of page tables and kernel stacks, handed to it
+ * by vm_init (the kernel passes kmem's): alloc charges a frame to q (0:
+ * the kernel's own) and returns FRAME_NONE, charging nothing, when q's
+ * budget or memory is exhausted; free gives it back and uncharges q. */
+struct vm_frames {
+    uint64_t (*alloc)(struct quota *q);
+    void (*free)(struct quota *q, uint64_t pa);
+};
+
+/* Build the final kernel tables, switch to them and enable CR4 features;
+ * vm takes its frames from `frames` from now on. Precondition: that
+ * allocator works; phys_max = end of RAM. The boot map is gone when this
+ * returns: an allocator whose books live there must move them before its
+ * next allocation (kmem_after_vm). */
+void vm_init(uint64_t phys_max, const struct vm_frames *frames);
 
 /* Map one 4 KiB page; allocates intermediate tables (user ones get PTE_U),
  * charged to q (0: the kernel's own tables, at boot). Returns 0, -E_NOMEM
@@ -119,8 +131,7 @@ static inline void *vm_cursor_ptr(struct vm_cursor *c, uint64_t va, int write)
 }
 
 /* Allocate a kernel stack with an unmapped guard page below it; returns its
- * top. Panics when out of memory (only used at boot and thread creation,
- * which checks frames first). */
+ * top. Panics when out of memory (used at boot only). */
 uint64_t vm_alloc_kstack(void);
 
 /* Switch to a new stack and call fn there; never returns. */
