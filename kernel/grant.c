@@ -1,8 +1,9 @@
 /*
- * Grant copies (see grant.h, abi/grant.h). After the grant is verified
- * (inline, one lookup of each process), ucopy moves the bytes through the
- * physmap, checking each page of both sides, without loading either
- * address space: no CR3 write, and no kernel dereference of a user pointer.
+ * Grant copies (see grant.h, abi/grant.h) and KC_GRANT_TABLE. After the
+ * grant is verified (inline, one lookup of each process), ucopy moves the
+ * bytes through the physmap, checking each page of both sides, without
+ * loading either address space: no CR3 write, and no kernel dereference of
+ * a user pointer.
  */
 #include "grant.h"
 

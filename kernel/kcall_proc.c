@@ -1,6 +1,8 @@
 /*
- * Kernel-endpoint operations on processes, threads, capabilities and the
- * kernel log (abi/kcall.h). Privileges are checked by the dispatcher.
+ * Kernel-endpoint operations on processes (spawn, kill, deaths, the boot
+ * modules they come from), threads, capabilities, and the housekeeping ones:
+ * log, time, sleep, arguments, statistics, shutdown (abi/kcall.h).
+ * Privileges are checked by the dispatcher.
  */
 #include <abi/errno.h>
 #include <abi/layout.h>

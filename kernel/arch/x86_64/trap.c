@@ -1,7 +1,7 @@
 /*
  * IDT setup and the C side of every interrupt and exception. A fault in
  * kernel mode is a kernel bug: dump it and stop QEMU with a failure status.
- * User-mode faults and IRQs are handed to the kernel proper (kernel/trap).
+ * User-mode faults and IRQs are handed to the kernel proper (ktrap.c).
  */
 #include "trap.h"
 

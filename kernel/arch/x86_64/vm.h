@@ -1,7 +1,8 @@
 /*
  * x86_64 page tables: building the kernel's own tables at boot, and the
  * primitives the rest of the kernel uses on any address space (map, unmap,
- * walk). Every table is reached through the physmap.
+ * walk). Every table is reached through the physmap; their frames come from
+ * the allocator vm_init is handed.
  */
 #ifndef ARCH_VM_H
 #define ARCH_VM_H

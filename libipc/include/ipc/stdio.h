@@ -1,8 +1,8 @@
 /*
- * Formatted output for user programs. Lines go to the console server once
- * one is known (stdio_set_console), else to the kernel log when the process
- * has PRIV_LOG. Output is line-buffered: a line is written in one message,
- * so lines of different processes never mix.
+ * Formatted output for freestanding programs. Lines go to the console
+ * server, or to the kernel log (for PRIV_LOG holders) while there is none;
+ * stdio_set_sink sends them elsewhere. Output is line-buffered: a line is
+ * written in one message, so lines of different processes never mix.
  */
 #ifndef IPC_STDIO_H
 #define IPC_STDIO_H
