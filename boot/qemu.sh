@@ -7,13 +7,16 @@
 # Any mode: --disk IMG (after the other arguments) attaches IMG as a
 # virtio-blk disk, with the options of bench/disk-device.sh.
 # TCG by default (KVM is absent or broken on our machines); GRANITE_ACCEL=kvm
-# opts in. GRANITE_MEM sets the RAM size (default 256M).
+# opts in. GRANITE_MEM sets the RAM size (default 256M), GRANITE_CPUS the
+# number of CPUs (default 1).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:?mode}; iso=${2:?iso}
 [ -f "$iso" ] || { echo "qemu.sh: no ISO at $iso (build it first: cmake --build build)" >&2; exit 2; }
 accel=${GRANITE_ACCEL:-tcg}
-args=(-accel "$accel" -cpu max -m "${GRANITE_MEM:-256M}" -smp 1 -no-reboot
+cpus=${GRANITE_CPUS:-1}
+[[ $cpus =~ ^[1-9][0-9]?$ ]] || { echo "qemu.sh: GRANITE_CPUS=$cpus: want a number of CPUs, 1 to 99" >&2; exit 2; }
+args=(-accel "$accel" -cpu max -m "${GRANITE_MEM:-256M}" -smp "$cpus" -no-reboot
       -cdrom "$iso" -boot d
       -device isa-debug-exit,iobase=0xf4,iosize=0x04)
 rest=("${@:3}")

@@ -110,16 +110,17 @@ endfunction()
 # granite_qemu_test(NAME test ISO iso [TIMEOUT s] [EXIT status]
 #                   [EXPECT regex ...] [REJECT regex ...]
 #                   [INPUT text ... INPUT_AFTER regex ...] [DISK_MIB n [DISK_FAT]]
-#                   [DISK_IMAGE path] [HOST_CHECK script])
+#                   [DISK_IMAGE path] [HOST_CHECK script] [CPUS n])
 # Boots the ISO under QEMU TCG with isa-debug-exit; passes when QEMU's exit
 # status is EXIT (33 = the guest reported success) and every EXPECT line
 # appears in the serial log (and no REJECT line does). DISK_MIB: a fresh
 # virtio-blk disk of n MiB for each run (zeros; DISK_FAT: mkfs.fat -F 32).
 # DISK_IMAGE: the disk at that path (made there with DISK_MIB, else used as
 # it is: a later boot on an earlier test's disk). HOST_CHECK: a script run
-# on the host afterwards with the disk image.
+# on the host afterwards with the disk image. CPUS: the guest's CPU count
+# (otherwise GRANITE_CPUS, default 1).
 function(granite_qemu_test)
-    cmake_parse_arguments(A "DISK_FAT" "NAME;ISO;TIMEOUT;EXIT;DISK_MIB;DISK_IMAGE;HOST_CHECK"
+    cmake_parse_arguments(A "DISK_FAT" "NAME;ISO;TIMEOUT;EXIT;DISK_MIB;DISK_IMAGE;HOST_CHECK;CPUS"
                           "EXPECT;REJECT;INPUT;INPUT_AFTER" ${ARGN})
     if(NOT A_TIMEOUT)
         set(A_TIMEOUT 60)
@@ -164,6 +165,11 @@ function(granite_qemu_test)
     endif()
     add_test(NAME ${A_NAME} COMMAND ${GRANITE_QEMU_RUNNER} ${args})
     set_tests_properties(${A_NAME} PROPERTIES TIMEOUT 600 LABELS qemu)
+    # CPUS pins the guest's CPU count; otherwise GRANITE_CPUS from the
+    # environment (default 1) applies, as for ./granite run.
+    if(A_CPUS)
+        set_tests_properties(${A_NAME} PROPERTIES ENVIRONMENT GRANITE_CPUS=${A_CPUS})
+    endif()
 endfunction()
 
 # granite_program(name SOURCES ... [LIBS ...] [FPU]): a freestanding user

@@ -48,12 +48,12 @@ void asm_offsets(void)
     OFFSET(CAP_TID, struct cap, tid);
     OFFSET(CAP_HANDLE, struct cap, handle);
 
-    OFFSET(PCPU_KSTACK_TOP, struct pcpu, kstack_top);
-    OFFSET(PCPU_USER_RSP, struct pcpu, user_rsp);
-    OFFSET(PCPU_CUR, struct pcpu, cur);
-    OFFSET(PCPU_CR3, struct pcpu, cr3);
-    OFFSET(PCPU_FAST_CALLS, struct pcpu, fast_calls);
-    OFFSET(PCPU_FAST_RR, struct pcpu, fast_reply_recvs);
-    OFFSET(PCPU_SLOW_CALLS, struct pcpu, slow_calls);
-    OFFSET(PCPU_AS_SWITCH, struct pcpu, as_switches);
+    OFFSET(PCPU_KSTACK_TOP, struct percpu, kstack_top);
+    OFFSET(PCPU_USER_RSP, struct percpu, user_rsp);
+    OFFSET(PCPU_CUR, struct percpu, cur);
+    OFFSET(PCPU_CR3, struct percpu, cr3);
+    OFFSET(PCPU_FAST_CALLS, struct percpu, fast_calls);
+    OFFSET(PCPU_FAST_RR, struct percpu, fast_reply_recvs);
+    OFFSET(PCPU_SLOW_CALLS, struct percpu, slow_calls);
+    OFFSET(PCPU_AS_SWITCH, struct percpu, as_switches);
 }

@@ -36,6 +36,13 @@ void bootinfo_init(const struct mb2_info *mb)
         m->end = mb->modules[i].end;
         split_module_line(mb->modules[i].cmdline, m);
     }
+    /* A longer tag is cut, not refused: acpi_parse sees the cut and says so. */
+    uint32_t n = mb->acpi_rsdp_len;
+    if (n > sizeof(bootinfo.acpi_rsdp))
+        n = sizeof(bootinfo.acpi_rsdp);
+    if (n)
+        memcpy(bootinfo.acpi_rsdp, mb->acpi_rsdp, n);
+    bootinfo.acpi_rsdp_len = n;
 }
 
 const struct boot_module *bootinfo_module(const char *name)

@@ -1,6 +1,6 @@
 /*
- * What the kernel keeps from the Multiboot2 information: its command line
- * and the boot modules (copied out, so nothing points into the loader's
+ * What the kernel keeps from the Multiboot2 information: its command line,
+ * the boot modules and the ACPI RSDP (copied out, so nothing points into the loader's
  * block after boot).
  */
 #ifndef BOOTINFO_H
@@ -26,6 +26,8 @@ struct bootinfo {
     char loader[64];
     uint32_t module_count;
     struct boot_module modules[MB2_MAX_MODULES];
+    uint8_t acpi_rsdp[64];  /* the loader's RSDP copy (36 bytes for ACPI 2.0+) */
+    uint32_t acpi_rsdp_len; /* 0: the loader gave none */
 };
 
 extern struct bootinfo bootinfo;

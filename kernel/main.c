@@ -15,6 +15,7 @@
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/rtc.h"
 #include "arch/x86_64/serial.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/timer.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/user_cpu.h"
@@ -29,7 +30,7 @@
 #include "proc.h"
 #include "sched.h"
 
-struct pcpu pcpu;
+struct percpu pcpus[MAX_CPUS];
 
 extern void syscall_init(void);
 
@@ -88,7 +89,10 @@ void kmain(uint32_t magic, uint64_t info_pa)
 {
     serial_init();
     kprintf("\nGranite microkernel (x86_64)\n");
-    gdt_init();
+    gdt_init(0);
+    /* After gdt_init (loading a null GS selector clears the base), before
+     * anything reads pcpu. */
+    wrmsr(MSR_GS_BASE, (uint64_t)&pcpus[0]);
     idt_init();
     pic_init();
 
@@ -127,11 +131,10 @@ void kmain(uint32_t magic, uint64_t info_pa)
 static void kmain_stage2(void)
 {
     /* From here on every stack has a guard page below it. */
-    tss_set_rsp0(pcpu.kstack_top);
-    tss_set_ist(IST_DOUBLE_FAULT, vm_alloc_kstack());
-    tss_set_ist(IST_NMI, vm_alloc_kstack());
-    tss_set_ist(IST_MACHINE_CHECK, vm_alloc_kstack());
-    wrmsr(MSR_GS_BASE, (uint64_t)&pcpu);
+    tss_set_rsp0(0, pcpu.kstack_top);
+    tss_set_ist(0, IST_DOUBLE_FAULT, vm_alloc_kstack());
+    tss_set_ist(0, IST_NMI, vm_alloc_kstack());
+    tss_set_ist(0, IST_MACHINE_CHECK, vm_alloc_kstack());
     wrmsr(MSR_KERNEL_GS_BASE, 0); /* the user GS base, swapped in by SWAPGS */
 
     const struct boot_module *syms = bootinfo_module("ksyms");
@@ -156,6 +159,7 @@ static void kmain_stage2(void)
     tsc_khz = timer_tsc_khz();
     boot_unix_time = rtc_read_unix();
     boot_tsc = rdtsc_fenced();
+    smp_init();
     timer_init(TIMER_HZ);
     kprintf("kernel: SYSCALL entry ready, timer %u Hz, TSC %lu kHz\n", TIMER_HZ, tsc_khz);
     kprintf("kernel: real-time clock: %lu s since 1970\n", boot_unix_time);

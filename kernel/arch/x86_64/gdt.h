@@ -28,9 +28,11 @@ struct dtr {
     uint64_t base;
 } __attribute__((packed));
 
-void gdt_init(void);
-void tss_set_rsp0(uint64_t top);
-void tss_set_ist(int n, uint64_t top);
+/* Load CPU cpu's own GDT and TSS (each CPU needs its own TSS: the busy bit,
+ * RSP0 and the IST stacks are per CPU). */
+void gdt_init(unsigned cpu);
+void tss_set_rsp0(unsigned cpu, uint64_t top);
+void tss_set_ist(unsigned cpu, int n, uint64_t top);
 #endif
 
 #endif

@@ -22,6 +22,14 @@
 #define KSTACK_PAGES  4 /* 16 KiB per stack */
 #define KSTACK_SLOT   ((KSTACK_PAGES + 1) * 4096)
 
+/* Kernel device registers, uncached: the local APIC's page. Just below the
+ * kernel stacks, in the page tables every address space shares. */
+#define APIC_VA 0xffffffffbffff000
+
+/* The application processors' real-mode start page (below 1 MiB, which the
+ * frame allocator never hands out); the SIPI names it by page number. */
+#define TRAMPOLINE_PA 0x8000
+
 #define PML4_KERNEL_FIRST 256 /* slots 256..511 are shared by every address space */
 
 #endif

@@ -61,6 +61,11 @@ void idt_init(void)
     __asm__ volatile("lidt %0" ::"m"(d));
 }
 
+void idt_set_gate(int vec, uint64_t handler)
+{
+    set_gate(vec, handler, 0);
+}
+
 int idt_has_user_gate(void)
 {
     for (int v = 0; v < 256; v++)

@@ -39,6 +39,8 @@ struct trap_frame {
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap.S pushes 22 words");
 
 void idt_init(void);
+/* Install an interrupt gate (kernel only, no IST) for vector vec. */
+void idt_set_gate(int vec, uint64_t handler);
 
 /* Called by every stub; returns to the interrupted context (or never). */
 void trap_dispatch(struct trap_frame *f);

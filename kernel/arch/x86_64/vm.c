@@ -275,6 +275,8 @@ static void map_section(const char *start, const char *end, uint64_t flags)
         map_4k(va, va - KERNEL_VBASE, flags);
 }
 
+uint64_t vm_physmap_end;
+
 static uint64_t kstack_next;
 
 uint64_t vm_alloc_kstack(void)
@@ -314,6 +316,7 @@ void vm_init(uint64_t phys_max, const struct vm_frames *f)
      * pages keep the alias of text and rodata read-only. */
     if (phys_max > PHYSMAP_MAX)
         phys_max = PHYSMAP_MAX;
+    vm_physmap_end = (phys_max + (1ull << 21) - 1) & ~((1ull << 21) - 1);
     uint64_t ro_start = (uint64_t)__text_start - KERNEL_VBASE;
     uint64_t ro_end = (uint64_t)__rodata_end - KERNEL_VBASE;
     for (uint64_t pa = 0; pa < phys_max; pa += 1ull << 21) {

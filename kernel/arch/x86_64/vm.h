@@ -37,6 +37,10 @@ static inline void *phys_to_virt(uint64_t pa)
     return (void *)(PHYSMAP_BASE + pa);
 }
 
+/* End of the physical range the physmap covers (RAM, and whatever shares
+ * its last 2 MiB page, such as the firmware's ACPI tables). */
+extern uint64_t vm_physmap_end;
+
 /* Physical address of the kernel's own page-table root. */
 extern uint64_t vm_kernel_pml4;
 
