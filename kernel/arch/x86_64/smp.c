@@ -116,6 +116,18 @@ __attribute__((noreturn)) void smp_ap_main(uint64_t cpu)
         __asm__ volatile("sti; hlt; cli" ::: "memory");
 }
 
+/* Test kernel only: "smp=nosipi" sends the INIT but no SIPI, so the AP
+ * never runs; smp.ap_missing checks that the wait ends with a report. */
+static int hook_no_sipi(void)
+{
+#ifdef GRANITE_TEST_HOOKS
+    char arg[16];
+    return cmdline_get("smp", arg, sizeof(arg)) && strcmp(arg, "nosipi") == 0;
+#else
+    return 0;
+#endif
+}
+
 /* Start CPU `cpu` (pcpus[] index) whose local APIC ID is apic. */
 static int start_ap(uint32_t cpu, uint32_t apic, uint64_t boot_cr3)
 {
@@ -141,7 +153,7 @@ static int start_ap(uint32_t cpu, uint32_t apic, uint64_t boot_cr3)
     if (apic_send_init(apic) < 0)
         return -E_TIMEDOUT;
     delay_us(10000);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && !hook_no_sipi(); i++) {
         if (apic_send_sipi(apic, TRAMPOLINE_PA >> 12) < 0)
             return -E_TIMEDOUT;
         delay_us(200);
