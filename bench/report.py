@@ -57,7 +57,7 @@ DESCRIPTIONS = {
     "floor.same_as_rt": "floor: unchecked thread switch there and back, same address space",
     "floor.cross_as_rt": "floor: unchecked switch there and back, two address spaces",
     "notify.rt": "notification there and back (two processes)",
-    "disk.seq_write_MBps": "16 MiB file written in 1 MiB requests, then flushed",
+    "disk.seq_write_MBps": "16 MiB file written in 1 MiB requests, each durable when it returns",
     "disk.seq_read_MBps": "16 MiB file read in 1 MiB requests",
     "disk.rand_read_4KiB_iops": "4 KiB reads at random offsets of the file",
     "disk.raw_read_4KiB_iops": "4 KiB reads from the driver alone, no file system",
