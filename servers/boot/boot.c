@@ -267,7 +267,8 @@ static int tell_bus_server(uint32_t pid)
 
 /* The memory server frees what a dead process held (its DMA pages only if
  * its devices are stopped). The call has a timeout: a memory server that
- * is itself dying must not stall us. Returns 1 if it took the news. */
+ * is itself dying must not stall us. Returns 1 if it took the news, or if
+ * no memory server was ever configured. */
 static int tell_memory_server(uint32_t pid, int devices_stopped)
 {
     for (int i = 0; i < MAX_NAMES; i++) {
@@ -282,7 +283,7 @@ static int tell_memory_server(uint32_t pid, int devices_stopped)
             printf("boot: memory server did not take the death of %x: %s\n", pid, ipc_strerror(rc));
         return rc >= 0;
     }
-    return 0;
+    return !child_by_name("mem"); /* none configured: nobody holds pages to free */
 }
 
 /*
