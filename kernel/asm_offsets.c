@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "arch/x86_64/pcpu.h"
+#include "arch/x86_64/trap.h"
 #include "proc.h"
 
 /* Emits "@ASM_OFFSET sym value" into the assembly; never run or linked. */
@@ -56,4 +57,10 @@ void asm_offsets(void)
     OFFSET(PCPU_FAST_RR, struct percpu, fast_reply_recvs);
     OFFSET(PCPU_SLOW_CALLS, struct percpu, slow_calls);
     OFFSET(PCPU_AS_SWITCH, struct percpu, as_switches);
+
+    /* The stack at trap.S's common entry: vector, error code, CPU frame. */
+    OFFSET(HW_RIP, struct trap_hw, rip);
+    OFFSET(HW_CS, struct trap_hw, cs);
+    OFFSET(HW_RFLAGS, struct trap_hw, rflags);
+    OFFSET(HW_RSP, struct trap_hw, rsp);
 }

@@ -7,7 +7,16 @@
 
 #include "arch/x86_64/trap.h"
 
-void ktrap_irq(int irq, struct trap_frame *f);
-void ktrap_user_fault(struct trap_frame *f);
+#include <stdint.h>
+
+struct thread;
+
+/* Hardware interrupt `irq`, from whichever mode. */
+void ktrap_irq(int irq);
+
+/* An interrupt or exception taken in user mode by t, whose registers are
+ * all saved in t->regs (full_ctx = 1): an IRQ, the first FPU instruction
+ * (#NM), or a fault that kills t's process. Ends in kernel_exit(). */
+__attribute__((noreturn)) void ktrap_user(struct thread *t, uint64_t vector, uint64_t error);
 
 #endif

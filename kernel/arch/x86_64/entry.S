@@ -27,29 +27,7 @@
 #include "../../proc.h"
 #include "asm_offsets.h" /* T_*, P_*, CAP_*, PCPU_*: generated (asm_offsets.c) */
 #include "gdt.h"
-
-/* Message register i <-> user_regs.mr[i] of the thread at \t; which CPU
- * register is MR i comes from abi.toml (ABI_ASM_MRi). */
-.macro SAVE_MRS t
-    mov ABI_ASM_MR0, T_MR + 0 * 8(\t)
-    mov ABI_ASM_MR1, T_MR + 1 * 8(\t)
-    mov ABI_ASM_MR2, T_MR + 2 * 8(\t)
-    mov ABI_ASM_MR3, T_MR + 3 * 8(\t)
-    mov ABI_ASM_MR4, T_MR + 4 * 8(\t)
-    mov ABI_ASM_MR5, T_MR + 5 * 8(\t)
-    mov ABI_ASM_MR6, T_MR + 6 * 8(\t)
-    mov ABI_ASM_MR7, T_MR + 7 * 8(\t)
-.endm
-.macro RESTORE_MRS t
-    mov T_MR + 0 * 8(\t), ABI_ASM_MR0
-    mov T_MR + 1 * 8(\t), ABI_ASM_MR1
-    mov T_MR + 2 * 8(\t), ABI_ASM_MR2
-    mov T_MR + 3 * 8(\t), ABI_ASM_MR3
-    mov T_MR + 4 * 8(\t), ABI_ASM_MR4
-    mov T_MR + 5 * 8(\t), ABI_ASM_MR5
-    mov T_MR + 6 * 8(\t), ABI_ASM_MR6
-    mov T_MR + 7 * 8(\t), ABI_ASM_MR7
-.endm
+#include "user_regs_asm.h"
 
 /* Shared steps of the two fast paths. */
 
@@ -269,12 +247,20 @@ fast_bad_rip:
 
 /*
  * void arch_resume_user(struct thread *t): leave the kernel into t, whose
- * address space is loaded. First its FPU state, unless none is in play
- * (fpu.h). Then SYSRETQ when t entered by SYSCALL and its RIP is a
- * canonical user address; IRETQ otherwise (after an interrupt every
- * register is live, including RCX and R11). DS, ES, FS and GS are as the
- * last user code of this address space left them (see fast_switch and
- * arch_null_user_selectors).
+ * address space is loaded: the one way back to user mode for every entry
+ * (SYSCALL's slow path, interrupts and exceptions from user mode), all of
+ * which saved into t->regs. First its FPU state, unless none is in play
+ * (fpu.h). Then SYSRETQ or IRETQ, by this rule:
+ *   SYSRETQ loads RIP from RCX and RFLAGS from R11, so it can only resume
+ *   a context in which RCX and R11 are dead: one that entered by SYSCALL
+ *   (full_ctx = 0; the ABI says SYSCALL clobbers both). And only at a
+ *   canonical user RIP: SYSRETQ to a non-canonical one raises #GP in ring
+ *   0 on the user's stack. Everything else (interrupted or faulting
+ *   threads, full_ctx = 1, whose RCX and R11 are live) leaves by IRETQ,
+ *   which restores all of them. The fast path (fast_switch) always uses
+ *   SYSRETQ: its target blocked in a SYSCALL, and it checks RIP too.
+ * DS, ES, FS and GS are as the last user code of this address space left
+ * them (see fast_switch and arch_null_user_selectors).
  */
 /* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
 .macro RESTORE_COMMON

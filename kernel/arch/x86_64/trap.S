@@ -1,12 +1,17 @@
 /*
  * Interrupt and exception entry stubs. Each pushes a dummy error code where
- * the CPU does not, then its vector; trap_common saves the general registers
- * as a struct trap_frame and calls trap_dispatch(frame). swapgs happens only
- * when the interrupted code was in user mode (CS RPL 3), so GS always holds
- * the kernel's per-CPU base inside the kernel.
+ * the CPU does not, then its vector (struct trap_hw). From user mode,
+ * trap_common saves every user register straight into the current thread's
+ * user_regs, as the SYSCALL entry does, and leaves through kernel_exit() and
+ * arch_resume_user like every other way back to user mode. From kernel mode
+ * (the idle loop, or a kernel fault) it pushes a struct trap_frame for the
+ * fault dump and returns by IRETQ. swapgs happens only for user mode, so GS
+ * always holds the kernel's per-CPU base inside the kernel.
  */
+#include "asm_offsets.h" /* T_*, PCPU_*, HW_*: generated (asm_offsets.c) */
 #include "gdt.h"
 #include "trap.h"
+#include "user_regs_asm.h"
 
 .macro STUB_NOERR n
     .align 16
@@ -73,10 +78,9 @@ trap_common:
     pushfq
     andq $~TRAP_ENTRY_CLEAR_FLAGS, (%rsp)
     popfq
-    testb $3, 24(%rsp)              /* CS of the interrupted context */
-    jz 1f
-    swapgs
-1:  push %rax
+    testb $3, HW_CS(%rsp)           /* CS of the interrupted context */
+    jnz trap_from_user
+    push %rax
     push %rbx
     push %rcx
     push %rdx
@@ -93,9 +97,6 @@ trap_common:
     push %r15
     mov %rsp, %rdi
     call trap_dispatch
-    /* Fall into trap_return: resume the context in the frame at RSP. */
-    .global trap_return
-trap_return:
     pop %r15
     pop %r14
     pop %r13
@@ -111,11 +112,36 @@ trap_return:
     pop %rcx
     pop %rbx
     pop %rax
-    testb $3, 24(%rsp)
-    jz 2f
-    swapgs
-2:  add $16, %rsp                   /* vector, error code */
+    add $16, %rsp                   /* vector, error code */
     iretq
+
+/* Into pcpu.cur's user_regs, with full_ctx = 1: every register is live, so
+ * it resumes by IRETQ (arch_resume_user). */
+trap_from_user:
+    swapgs
+    push %rax                       /* scratch; its slot also aligns the stack for the call */
+    mov %gs:PCPU_CUR, %rax
+    SAVE_MRS %rax
+    mov %rcx, T_RCX(%rax)
+    mov %rdx, T_RDX(%rax)
+    mov %rsi, T_RSI(%rax)
+    mov %rdi, T_RDI(%rax)
+    mov %rbp, T_RBP(%rax)
+    mov %r11, T_R11(%rax)
+    mov (%rsp), %rcx
+    mov %rcx, T_RAX(%rax)
+    lea 8(%rsp), %rsi               /* struct trap_hw */
+    mov HW_RIP(%rsi), %rcx
+    mov %rcx, T_RIP(%rax)
+    mov HW_RFLAGS(%rsi), %rcx
+    mov %rcx, T_RFLAGS(%rax)
+    mov HW_RSP(%rsi), %rcx
+    mov %rcx, T_RSP(%rax)
+    movb $1, T_FULL(%rax)
+    mov %rax, %rdi
+    xor %ebp, %ebp                  /* backtraces stop here */
+    call trap_dispatch_user         /* ends in kernel_exit(), never returns */
+    ud2
 
 /* void gdt_reload_segments(void): load the new GDT's selectors. */
     .global gdt_reload_segments

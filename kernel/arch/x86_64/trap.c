@@ -1,7 +1,7 @@
 /*
  * IDT setup and the C side of every interrupt and exception. A fault in
  * kernel mode is a kernel bug: dump it and stop QEMU with a failure status.
- * User-mode faults and IRQs are handed to the kernel proper (ktrap.c).
+ * Entries from user mode and IRQs are handed to the kernel proper (ktrap.c).
  */
 #include "trap.h"
 
@@ -116,38 +116,46 @@ const char *trap_name(uint64_t vector)
 
 void trap_dump(const struct trap_frame *f, const char *who)
 {
-    kprintf("\n%s EXCEPTION %s (vector %lu) error=0x%lx\n", who, trap_name(f->vector), f->vector,
-            f->error);
+    kprintf("\n%s EXCEPTION %s (vector %lu) error=0x%lx\n", who, trap_name(f->hw.vector),
+            f->hw.vector, f->hw.error);
     kprintf("  rip=");
-    ksyms_print(f->rip);
-    kprintf("\n  rsp=%016lx rflags=%016lx cs=%04lx ss=%04lx cpl=%lu\n", f->rsp, f->rflags, f->cs,
-            f->ss, f->cs & 3);
-    if (f->vector == VEC_PF)
+    ksyms_print(f->hw.rip);
+    kprintf("\n  rsp=%016lx rflags=%016lx cs=%04lx ss=%04lx cpl=%lu\n", f->hw.rsp, f->hw.rflags,
+            f->hw.cs, f->hw.ss, f->hw.cs & 3);
+    if (f->hw.vector == VEC_PF)
         kprintf("  cr2=%016lx (%s, %s, %s mode%s%s)\n", read_cr2(),
-                f->error & 1 ? "protection violation" : "page not present",
-                f->error & 2 ? "write" : "read", f->error & 4 ? "user" : "kernel",
-                f->error & 16 ? ", instruction fetch" : "", f->error & 8 ? ", reserved bit" : "");
+                f->hw.error & 1 ? "protection violation" : "page not present",
+                f->hw.error & 2 ? "write" : "read", f->hw.error & 4 ? "user" : "kernel",
+                f->hw.error & 16 ? ", instruction fetch" : "",
+                f->hw.error & 8 ? ", reserved bit" : "");
     kprintf("  rax=%016lx rbx=%016lx rcx=%016lx rdx=%016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
     kprintf("  rsi=%016lx rdi=%016lx rbp=%016lx r8 =%016lx\n", f->rsi, f->rdi, f->rbp, f->r8);
     kprintf("  r9 =%016lx r10=%016lx r11=%016lx r12=%016lx\n", f->r9, f->r10, f->r11, f->r12);
     kprintf("  r13=%016lx r14=%016lx r15=%016lx\n", f->r13, f->r14, f->r15);
 }
 
+/* trap.S cleared AC and DF before calling us, whatever the interrupted
+ * code had: no handler may run with SMAP switched off by a user. */
+static void assert_entry_flags(void)
+{
+    assert(!(read_rflags() & (RFLAGS_AC | RFLAGS_DF)));
+}
+
+void trap_dispatch_user(struct thread *t, const struct trap_hw *h)
+{
+    assert_entry_flags();
+    ktrap_user(t, h->vector, h->error);
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
-    /* trap.S cleared AC and DF before calling us, whatever the interrupted
-     * code had: no handler may run with SMAP switched off by a user. */
-    assert(!(read_rflags() & (RFLAGS_AC | RFLAGS_DF)));
-    if (f->vector >= VEC_IRQ0 && f->vector < VEC_IRQ0 + NUM_IRQS) {
-        ktrap_irq((int)(f->vector - VEC_IRQ0), f);
+    assert_entry_flags();
+    if (f->hw.vector >= VEC_IRQ0 && f->hw.vector < VEC_IRQ0 + NUM_IRQS) {
+        ktrap_irq((int)(f->hw.vector - VEC_IRQ0)); /* in the idle loop */
         return;
     }
-    if (f->vector == VEC_SPURIOUS)
+    if (f->hw.vector == VEC_SPURIOUS)
         return;
-    if ((f->cs & 3) == 3) {
-        ktrap_user_fault(f);
-        return;
-    }
     trap_dump(f, "kernel");
     if (f->rbp)
         backtrace_print(f->rbp);

@@ -1,6 +1,6 @@
 /*
- * Exceptions and interrupts: the IDT, the frame the entry stubs build, and
- * the C handler they call. No gate has DPL 3: from user mode only SYSCALL
+ * Exceptions and interrupts: the IDT, the frames the entry stubs build, and
+ * the C handlers they call. No gate has DPL 3: from user mode only SYSCALL
  * enters the kernel on purpose; `int n` of any vector is a #GP.
  */
 #ifndef ARCH_TRAP_H
@@ -28,13 +28,20 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-/* Pushed by trap.S: general registers, then vector and error code, then
- * what the CPU pushed. */
+/* What every entry stub leaves on the stack: the vector and error code it
+ * pushed (a dummy 0 where the CPU pushes none), then the CPU's frame. */
+struct trap_hw {
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+/* Kernel mode only: trap.S pushes the general registers above it, for the
+ * fault dump and to resume the kernel. From user mode the registers go
+ * straight into the thread's user_regs instead. */
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
     uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-    uint64_t vector, error;
-    uint64_t rip, cs, rflags, rsp, ss;
+    struct trap_hw hw;
 };
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "trap.S pushes 22 words");
 
@@ -42,8 +49,15 @@ void idt_init(void);
 /* Install an interrupt gate (kernel only, no IST) for vector vec. */
 void idt_set_gate(int vec, uint64_t handler);
 
-/* Called by every stub; returns to the interrupted context (or never). */
+struct thread;
+
+/* Called for an entry from kernel mode; returns to the interrupted code (or
+ * never: a kernel fault stops the machine). */
 void trap_dispatch(struct trap_frame *f);
+
+/* Called for an entry from user mode, after trap.S saved every user
+ * register into t->regs (t is pcpu.cur); ends in kernel_exit(). */
+__attribute__((noreturn)) void trap_dispatch_user(struct thread *t, const struct trap_hw *h);
 
 /* Print the readable dump of a fault (vector name, error, RIP with symbol,
  * RSP, CR2, CPL, registers). */
