@@ -1,13 +1,15 @@
 /*
  * Helpers shared by the host unit tests: a reproducible random number
- * generator and the one-byte mutation the mutation loops apply. Each test
- * is its own executable, so the generator's state is per test.
+ * generator, the one-byte mutation the mutation loops apply, and the
+ * little-endian writers the tests build binary tables with. Each test is
+ * its own executable, so the generator's state is per test.
  */
 #ifndef HOSTLIB_H
 #define HOSTLIB_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 static uint64_t rng_state;
 
@@ -35,6 +37,22 @@ static inline void mutate_byte(uint8_t *p, size_t pos, const uint8_t *interestin
         p[pos] = interesting[rng() % n];
         break;
     }
+}
+
+/* Store v at p as the x86 (little-endian) layout the parsers read. */
+static inline void put16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4);
+}
+
+static inline void put64(uint8_t *p, uint64_t v)
+{
+    memcpy(p, &v, 8);
 }
 
 #endif

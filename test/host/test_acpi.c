@@ -44,21 +44,6 @@ static const void *mem_map(void *ctx, uint64_t pa, uint64_t len)
     return m->buf + (pa - MEM_BASE);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    memcpy(p, &v, 2);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-
 static void fix_sum(uint8_t *p, size_t n, size_t sum_at)
 {
     p[sum_at] = 0;

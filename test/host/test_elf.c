@@ -62,21 +62,6 @@ struct eb {
     uint64_t size; /* bytes handed to the validator */
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    memcpy(p, &v, 2);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-
 static void b_init(struct eb *b, uint64_t size)
 {
     static const uint8_t ident[16] = {0x7f, 'E', 'L', 'F', 2, 1, 1, 0};

@@ -27,16 +27,6 @@ struct builder {
     size_t len;
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    memcpy(p, &v, 8);
-}
-
 static void b_init(struct builder *b)
 {
     memset(b->buf, 0, sizeof(b->buf));
