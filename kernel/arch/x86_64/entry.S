@@ -96,11 +96,7 @@ slow_path:
     mov %rcx, T_RSP(%rax)
     pop %rcx
     mov %rcx, T_RAX(%rax)
-    mov %rdx, T_RDX(%rax)
-    mov %rsi, T_RSI(%rax)
-    mov %rdi, T_RDI(%rax)
-    mov %rbp, T_RBP(%rax)
-    SAVE_MRS %rax
+    SAVE_ARGS %rax
     movb $0, T_FULL(%rax)
     mov %rax, %rdi
     xor %ebp, %ebp                      /* backtraces stop here */

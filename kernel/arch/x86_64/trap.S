@@ -121,12 +121,8 @@ trap_from_user:
     swapgs
     push %rax                       /* scratch; its slot also aligns the stack for the call */
     mov %gs:PCPU_CUR, %rax
-    SAVE_MRS %rax
+    SAVE_ARGS %rax
     mov %rcx, T_RCX(%rax)
-    mov %rdx, T_RDX(%rax)
-    mov %rsi, T_RSI(%rax)
-    mov %rdi, T_RDI(%rax)
-    mov %rbp, T_RBP(%rax)
     mov %r11, T_R11(%rax)
     mov (%rsp), %rcx
     mov %rcx, T_RAX(%rax)

@@ -22,6 +22,16 @@
     mov ABI_ASM_MR7, T_MR + 7 * 8(\t)
 .endm
 
+.macro SAVE_ARGS t
+    /* What both entries save alike: the argument registers SYSCALL and an
+     * interrupt leave untouched, and the message registers. */
+    mov %rdx, T_RDX(\t)
+    mov %rsi, T_RSI(\t)
+    mov %rdi, T_RDI(\t)
+    mov %rbp, T_RBP(\t)
+    SAVE_MRS \t
+.endm
+
 .macro RESTORE_MRS t
     mov T_MR + 0 * 8(\t), ABI_ASM_MR0
     mov T_MR + 1 * 8(\t), ABI_ASM_MR1
