@@ -30,6 +30,7 @@ FLOOR = [
     (r"^grant\.copy_(64B|4KiB|64KiB|1MiB)", lambda m: "kernel.copy_" + m.group(1)),
     (r"^ipc\.large_send_(4KiB|64KiB)$", lambda m: "kernel.copy_" + m.group(1)),
     (r"^disk\.rand_read_4KiB_iops$", "disk.raw_read_4KiB_iops"),
+    (r"^disk\.seq_read_MBps$", "disk.raw_seq_read_MBps"),
 ]
 LINUX = [
     (r"^(syscall|entry)\.", "linux.getppid"),
@@ -44,6 +45,7 @@ LINUX = [
     (r"^disk\.(seq_read_MBps|rand_read_4KiB_iops)$",
      lambda m: "linux.disk." + m.group(1)),
     (r"^disk\.raw_read_4KiB_iops$", "linux.disk.rand_read_4KiB_iops"),
+    (r"^disk\.raw_seq_read_MBps$", "linux.disk.seq_read_MBps"),
 ]
 
 # Kinds measured as throughput rather than time per operation.
@@ -61,6 +63,7 @@ DESCRIPTIONS = {
     "disk.seq_read_MBps": "16 MiB file read in 1 MiB requests",
     "disk.rand_read_4KiB_iops": "4 KiB reads at random offsets of the file",
     "disk.raw_read_4KiB_iops": "4 KiB reads from the driver alone, no file system",
+    "disk.raw_seq_read_MBps": "the first 16 MiB read in 1 MiB requests from the driver alone",
     "linux.disk.seq_write_MBps": "raw /dev/vda, O_DIRECT, 1 MiB requests, fsync included",
     "linux.disk.seq_write_durable_MBps":
         "raw /dev/vda, O_DIRECT, 1 MiB requests, each followed by fdatasync",

@@ -6,6 +6,7 @@
  * must do").
  */
 #include <abi/proto/blk.h>
+#include <stdbool.h>
 #include <common/string.h>
 #include <ipc/grant.h>
 #include <ipc/kcall.h>
@@ -57,6 +58,20 @@ static int connect(struct fs_blk *b, uint64_t ticks)
     return 0;
 }
 
+/* Does a read of [buf, buf + bytes) go to the client directly? */
+static bool is_direct(const struct fs_blk *b, const void *buf, size_t bytes)
+{
+    uintptr_t at = (uintptr_t)buf, from = (uintptr_t)b->direct.base;
+    return b->direct.len && b->direct.n < FS_BLK_DIRECT && at >= from && bytes <= b->direct.len &&
+           at - from <= b->direct.len - bytes;
+}
+
+/* An error about the client's grant or pages, met by the driver's copy. */
+static bool is_client_error(long rc)
+{
+    return (rc <= -E_GRANT_NOTABLE && rc >= -E_GRANT_DEPTH) || rc == -E_FAULT;
+}
+
 /* One request, sent until it is answered: BLK_READ, BLK_WRITE (buf, count
  * sectors from `sector`) or BLK_FLUSH. Returns 0 and the epoch, or -E_IO
  * once the server stays away or keeps failing; other refusals as they
@@ -82,11 +97,15 @@ static int request(struct fs_blk *b, uint32_t label, uint64_t sector, uint32_t c
             b->reconnects++;
         }
         int64_t g = 0;
-        if (label != BLK_FLUSH) {
+        bool direct = label == BLK_READ && is_direct(b, buf, bytes);
+        if (direct)
+            g = grant_create_indirect(b->pid, b->direct.pid, b->direct.grant,
+                                      b->direct.goff + (size_t)((uint8_t *)buf - b->direct.base),
+                                      bytes, GRANT_F_WRITE);
+        else if (label != BLK_FLUSH)
             g = grant_create(b->pid, buf, bytes, label == BLK_READ ? GRANT_F_WRITE : GRANT_F_READ);
-            if (g < 0)
-                return (int)g;
-        }
+        if (g < 0)
+            return (int)g;
         struct ipc_msg m = ipc_msg_make(label, 5);
         m.w[1] = sector;
         m.w[2] = count;
@@ -97,7 +116,19 @@ static int request(struct fs_blk *b, uint32_t label, uint64_t sector, uint32_t c
             grant_revoke((uint64_t)g);
         if (rc >= 0) {
             *epoch = m.w[1];
+            if (direct) {
+                unsigned i = b->direct.n++;
+                b->direct.off[i] = (uint32_t)((uint8_t *)buf - b->direct.base);
+                b->direct.bytes[i] = (uint32_t)bytes;
+                b->direct_bytes += bytes;
+            }
             return 0;
+        }
+        if (direct && is_client_error(rc)) {
+            /* The client's grant, not the disk: no resend helps. */
+            if (!b->direct.error)
+                b->direct.error = rc;
+            return (int)rc;
         }
         if (rc == -E_DEAD || rc == -E_BADHANDLE) {
             drop(b); /* looked up again on the next try */
@@ -211,6 +242,47 @@ void fs_blk_settle(struct fs_blk *b)
             memcpy(b->log + r->off, r->ref, (size_t)r->count * b->sector_size);
         r->ref = NULL;
     }
+}
+
+void fs_blk_direct(struct fs_blk *b, const void *buf, size_t len, uint32_t pid, uint64_t grant,
+                   uint64_t goff)
+{
+    b->direct.base = buf;
+    b->direct.len = goff > UINT64_MAX - len ? 0 : len; /* the driver checks the rest */
+    b->direct.pid = pid;
+    b->direct.grant = grant;
+    b->direct.goff = goff;
+    b->direct.error = 0;
+    b->direct.n = 0;
+}
+
+long fs_blk_direct_end(struct fs_blk *b, size_t n)
+{
+    long rc = b->direct.error;
+    unsigned k = b->direct.n;
+    /* The ranges in order of offset (a read fills them in order, usually). */
+    for (unsigned i = 1; i < k; i++)
+        for (unsigned j = i; j > 0 && b->direct.off[j - 1] > b->direct.off[j]; j--) {
+            uint32_t o = b->direct.off[j], l = b->direct.bytes[j];
+            b->direct.off[j] = b->direct.off[j - 1], b->direct.bytes[j] = b->direct.bytes[j - 1];
+            b->direct.off[j - 1] = o, b->direct.bytes[j - 1] = l;
+        }
+    /* Copy the gaps between them, below n. */
+    size_t at = 0;
+    for (unsigned i = 0; rc == 0 && at < n; i++) {
+        size_t to = i < k && b->direct.off[i] < n ? b->direct.off[i] : n;
+        if (to > at) {
+            long c = grant_copy_to(b->direct.pid, b->direct.grant, b->direct.goff + at,
+                                   b->direct.base + at, to - at);
+            rc = c < 0 ? c : 0;
+        }
+        if (i >= k || b->direct.off[i] >= n)
+            break;
+        size_t end = (size_t)b->direct.off[i] + b->direct.bytes[i];
+        at = end > at ? end : at;
+    }
+    fs_blk_direct(b, NULL, 0, 0, 0, 0);
+    return rc;
 }
 
 void fs_blk_close(struct fs_blk *b)

@@ -13,7 +13,8 @@
 
 #include "fat.h"
 
-#define FS_BLK_RECS 512 /* writes remembered since the last good flush */
+#define FS_BLK_RECS   512 /* writes remembered since the last good flush */
+#define FS_BLK_DIRECT 32  /* direct reads remembered per client read */
 
 struct fs_blk_rec {
     uint64_t sector; /* device sectors */
@@ -40,8 +41,18 @@ struct fs_blk {
     size_t stable_len;
     uint32_t nrecs;
     struct fs_blk_rec rec[FS_BLK_RECS];
+    /* fs_blk_direct: reads into [base, base + len) go to a client's grant */
+    struct {
+        const uint8_t *base;
+        size_t len;
+        uint32_t pid;         /* the client, who made the grant */
+        uint64_t grant, goff; /* its grant and where base lies in it */
+        long error;           /* the first grant error a direct read got */
+        unsigned n;           /* ranges of base the driver filled */
+        uint32_t off[FS_BLK_DIRECT], bytes[FS_BLK_DIRECT];
+    } direct;
     /* counters, for the log and the tests */
-    uint64_t resends, reconnects, rewrites;
+    uint64_t resends, reconnects, rewrites, direct_bytes;
 };
 
 /* Connect to the block server `name` (waiting up to `ticks` for it) and
@@ -59,6 +70,22 @@ void fs_blk_stable(struct fs_blk *b, const void *buf, size_t len);
 /* The stable buffer is about to change: copy into the log what is still
  * remembered by reference (the room is kept there). */
 void fs_blk_settle(struct fs_blk *b);
+
+/* Device reads into [buf, buf + len) go straight to the client's grant
+ * instead (`grant` of process `pid`, buf at offset goff in it): the
+ * driver copies into the client's pages through an indirect grant, so
+ * those bytes cross one copy instead of two. Until fs_blk_direct_end the
+ * caller must not read those bytes of buf: only the ranges the driver did
+ * not fill hold data. len 0 turns it off. */
+void fs_blk_direct(struct fs_blk *b, const void *buf, size_t len, uint32_t pid, uint64_t grant,
+                   uint64_t goff);
+
+/* Copy to the client what the reads since fs_blk_direct put into
+ * [buf, buf + n) itself (the bytes the driver did not send straight to
+ * the client), and turn direct reads off. Returns 0, the grant error a
+ * direct read got (the client revoked or shrank its grant: its buffer
+ * holds a mix) or the error of the copy. */
+long fs_blk_direct_end(struct fs_blk *b, size_t n);
 
 /* Let go of the block server (a mount that failed). */
 void fs_blk_close(struct fs_blk *b);

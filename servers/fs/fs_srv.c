@@ -327,14 +327,17 @@ static long op_read(struct ipc_msg *m)
     if (!(f->mode & FS_O_READ))
         return -E_PERM;
     size_t len = m->w[4] < FS_IO_MAX ? (size_t)m->w[4] : FS_IO_MAX;
-    long n = fat_read(&vol, f->fat, f->pos, io, len);
-    if (n <= 0)
-        return n;
-    /* The client may have revoked its grant meanwhile: then it gets the
+    /* Whole sectors go from the driver straight into the client's grant;
+     * the rest (partial sectors, from the cache) is copied from io after.
+     * The client may have revoked its grant meanwhile: then it gets the
      * kernel's error and its position stays. */
-    rc = grant_copy_to(badge_pid(m->badge), m->w[2], m->w[3], io, (size_t)n);
+    fs_blk_direct(&blk, io, len, badge_pid(m->badge), m->w[2], m->w[3]);
+    long n = fat_read(&vol, f->fat, f->pos, io, len);
+    rc = fs_blk_direct_end(&blk, n > 0 ? (size_t)n : 0);
     if (rc < 0)
         return rc;
+    if (n <= 0)
+        return n;
     f->pos += (uint64_t)n;
     return n;
 }

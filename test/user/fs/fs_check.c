@@ -259,6 +259,29 @@ static void bad_input(void)
     grant_revoke((uint64_t)g);
     fs_close(h);
 
+    /* Whole sectors go from the driver straight into the client's grant
+     * (fs_blk_direct): the driver meets the bad grant, and the client
+     * gets the kernel's error, not the disk's -E_IO, its position kept. */
+    static uint8_t direct[64 << 10];
+    fs_open("/big.bin", FS_O_READ, &h, 0);
+    g = grant_create((uint32_t)pid, direct, sizeof(direct), GRANT_F_READ);
+    check_rc("direct_read_into_read_only_grant",
+             raw(FS_READ, h, (uint64_t)g, 0, sizeof(direct), 0, 0), -E_GRANT_ACCESS);
+    grant_revoke((uint64_t)g);
+    g = grant_create((uint32_t)pid, direct, sizeof(direct) / 2, GRANT_F_WRITE);
+    check_rc("direct_read_grant_too_small", raw(FS_READ, h, (uint64_t)g, 0, sizeof(direct), 0, 0),
+             -E_GRANT_RANGE);
+    grant_revoke((uint64_t)g);
+    g = grant_create((uint32_t)pid, direct, sizeof(direct), GRANT_F_WRITE);
+    check_rc("direct_read_offset_past_grant",
+             raw(FS_READ, h, (uint64_t)g, 4096, sizeof(direct), 0, 0), -E_GRANT_RANGE);
+    grant_revoke((uint64_t)g);
+    check("direct_position_kept",
+          fs_read(h, direct, sizeof(direct)) == (long)sizeof(direct) &&
+              matches(direct, 0, sizeof(direct)),
+          0);
+    fs_close(h);
+
     /* A write whose grant is revoked writes nothing. */
     fs_open("/hello.txt", FS_O_WRITE, &h, 0);
     g = grant_create((uint32_t)pid, "XXXXX", 5, GRANT_F_READ);
