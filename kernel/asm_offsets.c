@@ -8,7 +8,9 @@
 
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/trap.h"
+#include "ipc.h"
 #include "proc.h"
+#include "sched.h"
 
 /* Emits "@ASM_OFFSET sym value" into the assembly; never run or linked. */
 #define DEFINE(sym, val)         __asm__ volatile("\n.ascii \"@ASM_OFFSET " #sym " %c0\"" ::"i"(val))
@@ -43,6 +45,10 @@ void asm_offsets(void)
     OFFSET(T_SENDQ, struct thread, sendq_head);
     OFFSET(T_NOTIFY, struct thread, notify);
     OFFSET(T_WAKE, struct thread, wake_tick);
+    OFFSET(T_RQ_NEXT, struct thread, rq_next);
+    OFFSET(T_SLICE, struct thread, slice);
+    DEFINE(SCHED_SLICE_TICKS, SLICE_TICKS);
+    DEFINE(NOTIFICATION_INFO, IPC_NOTIFICATION_INFO);
 
     OFFSET(P_CR3, struct proc, cr3);
     OFFSET(P_CAPS, struct proc, caps);

@@ -10,8 +10,10 @@
 #include <abi/errno.h>
 #include <abi/grant.h>
 #include <abi/layout.h>
+#include <abi/syscall.h>
 #include <common/string.h>
 
+#include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/vm.h"
 #include "calls_gen.h"
 #include "grant_verify.h"
@@ -99,14 +101,12 @@ long kc_grant_table(struct thread *cur, const struct kc_grant_table_args *a)
     return 0;
 }
 
-static long grant_copy(struct thread *cur, uint32_t access)
+static long grant_copy(struct proc *me, uint32_t granter, uint64_t id, uint64_t offset,
+                       uint64_t local, uint64_t len, uint32_t access)
 {
-    uint32_t granter = (uint32_t)cur->regs.rdi;
-    uint64_t id = cur->regs.rsi, offset = cur->regs.rdx, local = cur->regs.mr[0],
-             len = cur->regs.mr[1];
     struct grant_target t;
     struct kernel_source k;
-    int rc = verify(cur->proc->pid, granter, id, offset, len, access, &t, 0, 0, &k);
+    int rc = verify(me->pid, granter, id, offset, len, access, &t, 0, 0, &k);
     if (rc < 0)
         return rc;
     /* The kernel is not preemptible: one call copies at most this much. */
@@ -121,19 +121,30 @@ static long grant_copy(struct thread *cur, uint32_t access)
     /* A page found missing stops the copy with -E_FAULT; what was copied
      * before it stays copied, which is harmless: every byte lies inside
      * the grant. */
-    struct vm_cursor c = vm_cursor(cur->proc->cr3);
+    struct vm_cursor c = vm_cursor(me->cr3);
     struct ucopy_end theirs = {&k.c, t.addr}, mine = {&c, local};
     long copied =
         access == GRANT_F_READ ? ucopy(theirs, mine, len, 0) : ucopy(mine, theirs, len, 0);
     return copied < 0 ? copied : (long)len;
 }
 
+long grant_copy_lean(uint32_t granter, uint64_t id, uint64_t offset, uint64_t local, uint64_t len,
+                     uint64_t nr)
+{
+    return grant_copy(pcpu.cur->proc, granter, id, offset, local, len,
+                      nr == SYS_GRANT_COPY_FROM ? GRANT_F_READ : GRANT_F_WRITE);
+}
+
 long sys_grant_copy_from(struct thread *cur)
 {
-    return grant_copy(cur, GRANT_F_READ);
+    const struct user_regs *r = &cur->regs;
+    return grant_copy(cur->proc, (uint32_t)r->rdi, r->rsi, r->rdx, r->mr[0], r->mr[1],
+                      GRANT_F_READ);
 }
 
 long sys_grant_copy_to(struct thread *cur)
 {
-    return grant_copy(cur, GRANT_F_WRITE);
+    const struct user_regs *r = &cur->regs;
+    return grant_copy(cur->proc, (uint32_t)r->rdi, r->rsi, r->rdx, r->mr[0], r->mr[1],
+                      GRANT_F_WRITE);
 }

@@ -15,4 +15,10 @@ int grant_verify_kernel(uint32_t caller, uint32_t granter, uint64_t id, uint64_t
                         uint64_t len, uint32_t access, struct grant_target *t,
                         struct grant_link *links, uint32_t *nlinks, struct proc **g);
 
+/* SYS_GRANT_COPY_FROM (nr) or _TO for the current thread, called by
+ * entry.S's lean path with the call's registers as arguments (RDI, RSI,
+ * RDX, MR0, MR1); the same as sys_grant_copy_from/_to. */
+long grant_copy_lean(uint32_t granter, uint64_t id, uint64_t offset, uint64_t local, uint64_t len,
+                     uint64_t nr);
+
 #endif

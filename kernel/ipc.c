@@ -112,7 +112,7 @@ static void deliver_notification(struct thread *r)
 {
     r->regs.rax = 0;
     r->regs.rdi = BADGE_KERNEL;
-    r->regs.rsi = IPC_INFO_NOTIFY | 8;
+    r->regs.rsi = IPC_NOTIFICATION_INFO;
     r->regs.rdx = 0;
     r->regs.mr[0] = r->notify;
     r->notify = 0;

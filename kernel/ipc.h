@@ -14,6 +14,10 @@
  * written into its registers by whoever wakes it. */
 #define SYS_BLOCKED (-0x7fffffffL)
 
+/* The info word a notification arrives with: one word, MR0 (also written
+ * by the fast paths in entry.S, through asm_offsets.h). */
+#define IPC_NOTIFICATION_INFO (IPC_INFO_NOTIFY | 8)
+
 /* The sys_ipc_* handlers are declared in calls_gen.h. */
 
 /* OR bits into t's notification word; delivered at once if t waits in a

@@ -19,8 +19,10 @@ _Static_assert(offsetof(struct sched_fast, fpu) == 1 && sizeof(struct sched_fast
                "entry.S reads struct sched_fast as one little-endian word");
 uint64_t sched_ticks;
 
-static struct thread *rq_head[NUM_PRIO], *rq_tail[NUM_PRIO];
-static uint32_t rq_bitmap; /* bit p: queue p not empty */
+/* Not static: the notify and receive fast paths (entry.S) queue and pop
+ * threads exactly as sched_ready and pop_highest do. */
+struct thread *rq_head[NUM_PRIO], *rq_tail[NUM_PRIO];
+uint32_t rq_bitmap; /* bit p: queue p not empty */
 static int resched;
 
 static void update_max(void)

@@ -32,6 +32,12 @@ struct sched_fast {
 extern struct sched_fast sched_fast;
 extern uint64_t sched_ticks;
 
+/* The run queues (bit p of rq_bitmap: queue p not empty). entry.S's
+ * notify and receive fast paths append and pop as sched_ready and
+ * kernel_exit do. */
+extern struct thread *rq_head[NUM_PRIO], *rq_tail[NUM_PRIO];
+extern uint32_t rq_bitmap;
+
 /* Make t ready (append to its run queue). Precondition: t not queued. */
 void sched_ready(struct thread *t);
 

@@ -17,9 +17,10 @@
  * thread already waiting in a receive, and REPLY_RECV to a caller waiting
  * for our reply with nobody queued behind. Then the message stays in its
  * registers: the kernel saves four registers of the sender, restores four
- * of the receiver, writes RAX/RDI/RDX and returns. Anything else goes to
- * syscall_dispatch() in C with every register saved (the slow path, which
- * defines the semantics).
+ * of the receiver, writes RAX/RDI/RDX and returns. NOTIFY, RECV from any
+ * and the grant copies have paths of their own here too (section 3.7-3.8
+ * there). Anything else goes to syscall_dispatch() in C with every
+ * register saved (the slow path, which defines the semantics).
  */
 #include <abi/ipc.h>
 #include <abi/syscall.h>
@@ -28,6 +29,18 @@
 #include "asm_offsets.h" /* T_*, P_*, CAP_*, PCPU_*: generated (asm_offsets.c) */
 #include "gdt.h"
 #include "user_regs_asm.h"
+
+/* entry_table's calls: every number the kernel knows (and the benchmark's). */
+#ifdef GRANITE_BENCH
+#define ENTRY_TABLE_SIZE (SYS_BENCH_FLOOR + 1)
+#else
+#define ENTRY_TABLE_SIZE SYS_COUNT
+#endif
+
+/* The notify and receive fast paths write BADGE_KERNEL as a zeroed register. */
+.if BADGE_KERNEL != 0
+.error "BADGE_KERNEL is not 0"
+.endif
 
 /* Shared steps of the two fast paths. */
 
@@ -66,6 +79,17 @@
     jmp slow_path
 .endm
 
+/* Null DS, ES, FS and GS (clobbers EAX); see arch_null_user_selectors. */
+.macro NULL_USER_SELECTORS
+    xor %eax, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    mov %eax, %fs
+    swapgs
+    mov %eax, %gs
+    swapgs
+.endm
+
     .text
     .align 64
     .global syscall_entry
@@ -77,14 +101,12 @@ syscall_entry:
     je fast_call
     cmp $SYS_IPC_REPLY_RECV, %rax
     je fast_reply_recv
-#ifdef GRANITE_BENCH
-    /* After the IPC checks, so the fast path costs what it does in the
-     * production kernel. */
-    cmp $SYS_BENCH_NULL, %rax
-    je bench_null
-    cmp $SYS_BENCH_FLOOR, %rax
-    je bench_floor
-#endif
+    /* Every other call through entry_table (after the two compares above,
+     * so call and reply_recv cost what they did): its own path here, or
+     * the slow path. */
+    cmp $ENTRY_TABLE_SIZE, %rax
+    jae slow_path
+    jmp *entry_table(, %rax, 8)
 
 slow_path:
     incq %gs:PCPU_SLOW_CALLS
@@ -185,6 +207,221 @@ rr_slow_saved:
 rr_slow:
     mov $SYS_IPC_REPLY_RECV, %eax
     jmp slow_path
+
+/* ---- fast path: NOTIFY ------------------------------------------------ */
+/* RDI = handle, RSI = bits. The target takes the bits now if it waits in a
+ * receive from anyone (as deliver_notification, into its saved registers,
+ * and it is queued as sched_ready does), else they wait in its notify
+ * word. We go on running either way, as on the slow path: so a target of
+ * higher priority than ours (kernel_exit would switch to it) is declined.
+ * Only RAX changes; RCX is scratch (pushed), R11 too when queueing. */
+fast_notify:
+    push %rcx
+    mov %gs:PCPU_CUR, %rax
+    mov T_PROC(%rax), %rax
+    mov %edi, %ecx                      /* the capability, as in fast_call */
+    and $CAP_SLOT_MASK, %ecx
+    shl $CAP_SHIFT, %ecx
+    lea P_CAPS(%rax, %rcx), %rcx
+    cmp CAP_HANDLE(%rcx), %rdi
+    jne notify_slow
+    mov (%rcx), %rax                    /* rax = target thread */
+    mov CAP_TID(%rcx), %rcx
+    cmp T_TID(%rax), %ecx
+    jne notify_slow
+    bt $32, %rcx                        /* CAP_RIGHT_SEND */
+    jnc notify_slow
+    cmpb $TS_RECV, T_STATE(%rax)
+    jne notify_pend
+    cmpl $0, T_RECV_FROM(%rax)          /* waiting for one sender: bits wait */
+    je notify_wake
+notify_pend:
+    or %rsi, T_NOTIFY(%rax)
+lean_notify_done:
+    pop %rcx
+    xor %eax, %eax
+    mov %gs:PCPU_USER_RSP, %rsp
+    swapgs
+    sysretq
+notify_wake:
+    test %rsi, %rsi                     /* no bits: nothing to deliver, nobody woken */
+    jz lean_notify_done
+    mov %gs:PCPU_CUR, %rcx
+    movzbl T_PRIO(%rcx), %ecx
+    cmp %cl, T_PRIO(%rax)               /* it would preempt us: kernel_exit's choice */
+    ja notify_slow
+    push %r11
+    mov T_NOTIFY(%rax), %rcx            /* deliver_notification */
+    or %rsi, %rcx
+    mov %rcx, T_MR(%rax)
+    xor %ecx, %ecx
+    mov %rcx, T_NOTIFY(%rax)
+    mov %rcx, T_RAX(%rax)
+    mov %rcx, T_RDI(%rax)               /* BADGE_KERNEL */
+    mov %rcx, T_RDX(%rax)
+    mov %rcx, T_WAKE(%rax)
+    movq $NOTIFICATION_INFO, T_RSI(%rax)
+    movw $TS_READY, T_STATE(%rax)       /* sched_ready: accept_cap = 0 too */
+    mov %rcx, T_RQ_NEXT(%rax)
+    movzbl T_PRIO(%rax), %ecx
+    mov rq_tail(, %rcx, 8), %r11
+    test %r11, %r11
+    jz 1f
+    mov %rax, T_RQ_NEXT(%r11)
+    jmp 2f
+1:  mov %rax, rq_head(, %rcx, 8)
+2:  mov %rax, rq_tail(, %rcx, 8)
+    bts %ecx, rq_bitmap(%rip)
+    cmp sched_fast(%rip), %cl           /* ready_max */
+    jbe 3f
+    mov %cl, sched_fast(%rip)
+3:  pop %r11
+    jmp lean_notify_done
+notify_slow:
+    pop %rcx
+    mov $SYS_IPC_NOTIFY, %eax
+    jmp slow_path
+
+/* ---- fast path: RECV ------------------------------------------------ */
+/* RDI = IPC_ANY only (a named sender needs a lookup). A pending
+ * notification is delivered at once, into the live registers. Else,
+ * with no flag and no timeout in RSI, nobody queued, and a thread ready
+ * to run that has no FPU state while none is live (the fast_call test
+ * against sched_fast), we block as recv_phase does and resume the first
+ * thread of the highest ready queue as kernel_exit would. */
+fast_recv:
+    cmp $IPC_ANY, %rdi
+    jne slow_path
+    mov %gs:PCPU_CUR, %rax
+    cmpq $0, T_NOTIFY(%rax)
+    je recv_block
+    /* deliver_notification. Not its wake_tick = 0: a running thread's
+     * deadline means nothing (ipc_timeouts clears it), and every block
+     * sets it. */
+    mov T_NOTIFY(%rax), ABI_ASM_MR0
+    movq $0, T_NOTIFY(%rax)
+    xor %eax, %eax
+    xor %edi, %edi                      /* BADGE_KERNEL */
+    mov $NOTIFICATION_INFO, %esi
+    xor %edx, %edx
+    mov %gs:PCPU_USER_RSP, %rsp
+    swapgs
+    sysretq
+recv_block:
+    mov %rcx, T_RIP(%rax)
+    mov %r11, T_RFLAGS(%rax)
+    movabs $IPC_INFO_SLOW_BITS, %rcx    /* NONBLOCK, ACCEPT, a timeout, ... */
+    test %rcx, %rsi
+    jnz recv_bail
+    cmpq $0, T_SENDQ(%rax)              /* a queued sender is taken first */
+    jne recv_bail
+    movzbl sched_fast(%rip), %ecx       /* ready_max: 0 = nobody, idle (slow) */
+    test %ecx, %ecx
+    jz recv_bail
+    mov rq_head(, %rcx, 8), %rdx        /* who kernel_exit would pick */
+    movzwl T_PRIO(%rdx), %r11d          /* its fpu_fresh:prio, as in fast_call */
+    cmp sched_fast(%rip), %r11w
+    jb recv_bail
+    /* Commit: park as TS_RECV from anyone, with the registers a
+     * notification does not overwrite (MR1..MR7) saved too. */
+    mov %rbp, T_RBP(%rax)
+    mov %gs:PCPU_USER_RSP, %r11
+    mov %r11, T_RSP(%rax)
+    movb $0, T_FULL(%rax)
+    movw $TS_RECV, T_STATE(%rax)        /* accept_cap = 0: ACCEPT is a slow bit */
+    movl $0, T_RECV_FROM(%rax)
+    movq $0, T_WAKE(%rax)
+    SAVE_MRS_1_7 %rax
+    /* pop_highest */
+    mov T_RQ_NEXT(%rdx), %r11
+    mov %r11, rq_head(, %rcx, 8)
+    test %r11, %r11
+    jnz 1f
+    movq $0, rq_tail(, %rcx, 8)
+    btr %ecx, rq_bitmap(%rip)
+    mov rq_bitmap(%rip), %r11d
+    xor %ecx, %ecx
+    bsr %r11d, %r11d                    /* ZF: no bit left */
+    cmovnz %r11d, %ecx
+    mov %cl, sched_fast(%rip)
+1:  movq $0, T_RQ_NEXT(%rdx)
+    /* kernel_exit: it runs, with a new slice if its last one is over */
+    movb $TS_RUNNING, T_STATE(%rdx)
+    cmpl $0, T_SLICE(%rdx)
+    jne 2f
+    movl $SCHED_SLICE_TICKS, T_SLICE(%rdx)
+2:  mov %rdx, %gs:PCPU_CUR
+    mov %rdx, %rdi
+    mov T_PROC(%rdx), %rax
+    mov P_CR3(%rax), %rax
+    cmp %rax, %gs:PCPU_CR3
+    je resume_regs
+    mov %rax, %cr3
+    mov %rax, %gs:PCPU_CR3
+    incq %gs:PCPU_AS_SWITCH
+    NULL_USER_SELECTORS
+    jmp resume_regs
+recv_bail:
+    FAST_BAIL SYS_IPC_RECV
+
+/* ---- lean path: grant copies ---------------------------------------- */
+/* A grant copy never blocks, wakes nobody and changes no scheduling
+ * state: its caller resumes at once. So rather than the slow path (every
+ * register saved, syscall_dispatch, kernel_exit), save what the C call may
+ * clobber and the caller must get back, call grant_copy_lean with the
+ * arguments in registers, and SYSRET to the RIP and RFLAGS SYSCALL left
+ * in RCX and R11: canonical, as every SYSCALL's (section 4 of
+ * docs/abi.md: nothing is mapped at or above USER_TOP). */
+lean_grant_copy:
+    push %rcx
+    push %r11
+    push %rdi
+    push %rsi
+    push %rdx
+    push %r8
+    push %r9
+    push %r10
+    mov ABI_ASM_MR0, %rcx               /* local address */
+    mov ABI_ASM_MR1, %r8                /* length */
+    mov %eax, %r9d                      /* SYS_GRANT_COPY_FROM or _TO */
+    call grant_copy_lean
+    pop %r10
+    pop %r9
+    pop %r8
+    pop %rdx
+    pop %rsi
+    pop %rdi
+    pop %r11
+    pop %rcx
+    mov %gs:PCPU_USER_RSP, %rsp
+    swapgs
+    sysretq
+
+/* Calls above SYS_IPC_REPLY_RECV's compare: a path of their own, or the
+ * slow path. */
+    .section .rodata
+    .align 8
+entry_table:
+    .set nr, 0
+    .rept ENTRY_TABLE_SIZE
+    .if nr == SYS_IPC_NOTIFY
+    .quad fast_notify
+    .elseif nr == SYS_IPC_RECV
+    .quad fast_recv
+    .elseif nr == SYS_GRANT_COPY_FROM || nr == SYS_GRANT_COPY_TO
+    .quad lean_grant_copy
+#ifdef GRANITE_BENCH
+    .elseif nr == SYS_BENCH_NULL
+    .quad bench_null
+    .elseif nr == SYS_BENCH_FLOOR
+    .quad bench_floor
+#endif
+    .else
+    .quad slow_path
+    .endif
+    .set nr, nr + 1
+    .endr
+    .text
 
 /*
  * Switch to the thread in RDX, which blocked in a syscall (only RIP, RSP,
@@ -313,13 +550,7 @@ resume_fpu:
  */
     .global arch_null_user_selectors
 arch_null_user_selectors:
-    xor %eax, %eax
-    mov %eax, %ds
-    mov %eax, %es
-    mov %eax, %fs
-    swapgs
-    mov %eax, %gs
-    swapgs
+    NULL_USER_SELECTORS
     ret
 
 #ifdef GRANITE_BENCH
