@@ -57,6 +57,7 @@ void asm_offsets(void)
 
     OFFSET(PCPU_KSTACK_TOP, struct percpu, kstack_top);
     OFFSET(PCPU_USER_RSP, struct percpu, user_rsp);
+    OFFSET(PCPU_SCRATCH, struct percpu, scratch);
     OFFSET(PCPU_CUR, struct percpu, cur);
     OFFSET(PCPU_CR3, struct percpu, cr3);
     OFFSET(PCPU_FAST_CALLS, struct percpu, fast_calls);

@@ -61,11 +61,11 @@
     mov %r11, T_RFLAGS(%rax)
 .endm
 
-/* The rest of what a thread blocked in a syscall needs: RBP and RSP. */
+/* The rest of what a thread blocked in a syscall needs: RBP and RSP
+ * (still the user's: the fast paths run on no stack). */
 .macro FAST_PARK
     mov %rbp, T_RBP(%rax)
-    mov %gs:PCPU_USER_RSP, %rcx
-    mov %rcx, T_RSP(%rax)
+    mov %rsp, T_RSP(%rax)
     movb $0, T_FULL(%rax)
 .endm
 
@@ -95,20 +95,19 @@
     .global syscall_entry
 syscall_entry:
     swapgs
-    mov %rsp, %gs:PCPU_USER_RSP
-    mov %gs:PCPU_KSTACK_TOP, %rsp
-    cmp $SYS_IPC_CALL, %rax
-    je fast_call
-    cmp $SYS_IPC_REPLY_RECV, %rax
-    je fast_reply_recv
-    /* Every other call through entry_table (after the two compares above,
-     * so call and reply_recv cost what they did): its own path here, or
-     * the slow path. */
+    /* Each call to its path (entry_table): a fast or lean one, or the slow
+     * path. Still on the user's RSP: the fast paths use no stack, so they
+     * neither save nor load it; only slow_path and the lean grant copy
+     * switch to the kernel stack. Nothing can arrive meanwhile on a stack
+     * it should not: IF and TF are masked (SFMASK), NMI, #DF and #MC have
+     * IST stacks of their own, and these paths touch only kernel data. */
     cmp $ENTRY_TABLE_SIZE, %rax
     jae slow_path
     jmp *entry_table(, %rax, 8)
 
 slow_path:
+    mov %rsp, %gs:PCPU_USER_RSP
+    mov %gs:PCPU_KSTACK_TOP, %rsp
     incq %gs:PCPU_SLOW_CALLS
     push %rax                           /* scratch: the thread pointer */
     mov %gs:PCPU_CUR, %rax
@@ -214,9 +213,10 @@ rr_slow:
  * and it is queued as sched_ready does), else they wait in its notify
  * word. We go on running either way, as on the slow path: so a target of
  * higher priority than ours (kernel_exit would switch to it) is declined.
- * Only RAX changes; RCX is scratch (pushed), R11 too when queueing. */
+ * Only RAX changes; RCX is scratch (kept in pcpu.scratch), R11 too when
+ * queueing. */
 fast_notify:
-    push %rcx
+    mov %rcx, %gs:PCPU_SCRATCH
     mov %gs:PCPU_CUR, %rax
     mov T_PROC(%rax), %rax
     mov %edi, %ecx                      /* the capability, as in fast_call */
@@ -238,9 +238,8 @@ fast_notify:
 notify_pend:
     or %rsi, T_NOTIFY(%rax)
 lean_notify_done:
-    pop %rcx
+    mov %gs:PCPU_SCRATCH, %rcx
     xor %eax, %eax
-    mov %gs:PCPU_USER_RSP, %rsp
     swapgs
     sysretq
 notify_wake:
@@ -250,7 +249,7 @@ notify_wake:
     movzbl T_PRIO(%rcx), %ecx
     cmp %cl, T_PRIO(%rax)               /* it would preempt us: kernel_exit's choice */
     ja notify_slow
-    push %r11
+    mov %r11, %gs:PCPU_SCRATCH + 8
     mov T_NOTIFY(%rax), %rcx            /* deliver_notification */
     or %rsi, %rcx
     mov %rcx, T_MR(%rax)
@@ -275,10 +274,10 @@ notify_wake:
     cmp sched_fast(%rip), %cl           /* ready_max */
     jbe 3f
     mov %cl, sched_fast(%rip)
-3:  pop %r11
+3:  mov %gs:PCPU_SCRATCH + 8, %r11
     jmp lean_notify_done
 notify_slow:
-    pop %rcx
+    mov %gs:PCPU_SCRATCH, %rcx
     mov $SYS_IPC_NOTIFY, %eax
     jmp slow_path
 
@@ -304,14 +303,12 @@ fast_recv:
     xor %edi, %edi                      /* BADGE_KERNEL */
     mov $NOTIFICATION_INFO, %esi
     xor %edx, %edx
-    mov %gs:PCPU_USER_RSP, %rsp
     swapgs
     sysretq
 recv_block:
     mov %rcx, T_RIP(%rax)
     mov %r11, T_RFLAGS(%rax)
-    movabs $IPC_INFO_SLOW_BITS, %rcx    /* NONBLOCK, ACCEPT, a timeout, ... */
-    test %rcx, %rsi
+    test %rsi, %rsi                     /* NONBLOCK, ACCEPT, a timeout, any bit: slow */
     jnz recv_bail
     cmpq $0, T_SENDQ(%rax)              /* a queued sender is taken first */
     jne recv_bail
@@ -325,8 +322,7 @@ recv_block:
     /* Commit: park as TS_RECV from anyone, with the registers a
      * notification does not overwrite (MR1..MR7) saved too. */
     mov %rbp, T_RBP(%rax)
-    mov %gs:PCPU_USER_RSP, %r11
-    mov %r11, T_RSP(%rax)
+    mov %rsp, T_RSP(%rax)
     movb $0, T_FULL(%rax)
     movw $TS_RECV, T_STATE(%rax)        /* accept_cap = 0: ACCEPT is a slow bit */
     movl $0, T_RECV_FROM(%rax)
@@ -339,9 +335,8 @@ recv_block:
     jnz 1f
     movq $0, rq_tail(, %rcx, 8)
     btr %ecx, rq_bitmap(%rip)
-    mov rq_bitmap(%rip), %r11d
     xor %ecx, %ecx
-    bsr %r11d, %r11d                    /* ZF: no bit left */
+    bsr rq_bitmap(%rip), %r11d          /* ZF: no bit left */
     cmovnz %r11d, %ecx
     mov %cl, sched_fast(%rip)
 1:  movq $0, T_RQ_NEXT(%rdx)
@@ -373,6 +368,8 @@ recv_bail:
  * in RCX and R11: canonical, as every SYSCALL's (section 4 of
  * docs/abi.md: nothing is mapped at or above USER_TOP). */
 lean_grant_copy:
+    mov %rsp, %gs:PCPU_USER_RSP
+    mov %gs:PCPU_KSTACK_TOP, %rsp
     push %rcx
     push %r11
     push %rdi
@@ -397,14 +394,17 @@ lean_grant_copy:
     swapgs
     sysretq
 
-/* Calls above SYS_IPC_REPLY_RECV's compare: a path of their own, or the
- * slow path. */
+/* syscall_entry's dispatch: each call number's path. */
     .section .rodata
     .align 8
 entry_table:
     .set nr, 0
     .rept ENTRY_TABLE_SIZE
-    .if nr == SYS_IPC_NOTIFY
+    .if nr == SYS_IPC_CALL
+    .quad fast_call
+    .elseif nr == SYS_IPC_REPLY_RECV
+    .quad fast_reply_recv
+    .elseif nr == SYS_IPC_NOTIFY
     .quad fast_notify
     .elseif nr == SYS_IPC_RECV
     .quad fast_recv
@@ -474,6 +474,7 @@ fast_switch_as:
 fast_bad_rip:
     /* Cannot happen (see above); if it did, the thread's process is
      * killed rather than resumed at that address. */
+    mov %gs:PCPU_KSTACK_TOP, %rsp
     mov %rdx, %rdi
     call kernel_bad_resume
     ud2
@@ -524,6 +525,7 @@ resume_regs:
     swapgs
     sysretq
 resume_iret:
+    mov %gs:PCPU_KSTACK_TOP, %rsp       /* from fast_recv we are on the user's */
     pushq $SEL_UDATA
     pushq T_RSP(%rdi)
     pushq T_RFLAGS(%rdi)
@@ -558,7 +560,6 @@ arch_null_user_selectors:
 
 /* Null SYSCALL: straight back. */
 bench_null:
-    mov %gs:PCPU_USER_RSP, %rsp
     swapgs
     sysretq
 
@@ -573,8 +574,7 @@ bench_floor:
     mov %gs:PCPU_CUR, %rax
     mov %rcx, T_RIP(%rax)
     mov %r11, T_RFLAGS(%rax)
-    mov %gs:PCPU_USER_RSP, %rcx
-    mov %rcx, T_RSP(%rax)
+    mov %rsp, T_RSP(%rax)
     movb $TS_SLEEP, T_STATE(%rax)       /* parked (no deadline) */
     shl $THREAD_SHIFT, %rdi
     lea threads(%rdi), %rdx

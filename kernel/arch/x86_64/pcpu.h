@@ -14,6 +14,7 @@ struct thread;
 struct percpu {
     uint64_t kstack_top; /* RSP on kernel entry (also TSS.RSP0) */
     uint64_t user_rsp;   /* scratch: user RSP during SYSCALL entry */
+    uint64_t scratch[2]; /* spare registers of the notify fast path (no stack) */
     struct thread *cur;  /* thread whose user context is live */
     uint64_t cr3;        /* page-table root currently loaded */
 
