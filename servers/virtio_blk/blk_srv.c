@@ -37,11 +37,44 @@ static bool has_work(const struct blk_srv_req *r)
     return !r->started;
 }
 
+static void read_ahead(struct blk_srv *s, const struct blk_srv_req *after);
+
+/* Let a read ahead go: its slots now, its entry once nothing of it is on
+ * the device (what comes back then is thrown away). */
+static void ahead_drop(struct blk_srv *s, struct blk_srv_req *r)
+{
+    for (unsigned i = 0; i < r->kept; i++)
+        vblk_slot_free(s->b, r->keep_slot[i]);
+    r->kept = 0;
+    if (r->status == 0) {
+        r->status = -E_IO; /* nothing more is started */
+        s->ahead_drops++;
+    }
+    if (r->parts == 0)
+        r->used = false;
+}
+
+/* The read ahead still wanted (a dropped one only waits for its parts). */
+static struct blk_srv_req *ahead_of(struct blk_srv *s)
+{
+    for (unsigned i = 0; i < BLK_SRV_MAX_REQS; i++)
+        if (s->req[i].used && s->req[i].ahead && s->req[i].status == 0)
+            return &s->req[i];
+    return NULL;
+}
+
 /* Answer r if nothing of it is in flight and nothing is left to start. */
 static void finish_if_idle(struct blk_srv *s, struct blk_srv_req *r)
 {
     if (r->parts || has_work(r))
         return;
+    if (r->ahead) { /* nobody to answer: kept for its client, or gone */
+        if (r->status != 0)
+            ahead_drop(s, r);
+        return;
+    }
+    if (r->status == 0 && r->label == BLK_READ && r->sequential)
+        read_ahead(s, r);
     if (r->status != 0) {
         answer(s, r->client, r->status, NULL, 0);
     } else if (r->label == BLK_ID) {
@@ -110,6 +143,11 @@ static bool pump(struct blk_srv *s, uint64_t now)
             continue;
         }
         int slot = vblk_slot_alloc(b);
+        struct blk_srv_req *a = ahead_of(s);
+        if (slot < 0 && a && a != r && a->kept) {
+            ahead_drop(s, a); /* a client's request comes before a guess */
+            slot = vblk_slot_alloc(b);
+        }
         if (slot < 0)
             break; /* wait for a completion */
         uint64_t index = (uint64_t)(r - s->req);
@@ -165,7 +203,21 @@ static void completed(struct blk_srv *s, const struct vblk_done *d)
     long status = d->status;
     if (status == 0 && r->epoch != b->epoch)
         status = -E_IO; /* cannot happen: a reset fails what is in flight */
-    if (status == 0 && r->status == 0) {
+    if (d->op == VBLK_WRITE) {
+        /* A read ahead may have read these sectors before this write
+         * reached them: what it holds may be old. */
+        struct blk_srv_req *a = ahead_of(s);
+        if (a && a != r)
+            ahead_drop(s, a);
+    }
+    if (r->ahead && status == 0 && r->status == 0 && r->kept < VBLK_MAX_SLOTS) {
+        r->keep_slot[r->kept] = (uint8_t)d->slot;
+        r->keep_rel[r->kept] = (uint32_t)rel;
+        r->keep_bytes[r->kept++] = d->bytes;
+        r->parts--;
+        return;
+    }
+    if (status == 0 && r->status == 0 && !r->ahead) {
         if (d->op == VBLK_READ)
             status = copy_part(s, r, d->slot, r->goff + (rel << (9 + b->shift)), d->bytes, true);
         else if (d->op == VBLK_GET_ID) {
@@ -180,6 +232,74 @@ static void completed(struct blk_srv *s, const struct vblk_done *d)
     if (status < 0 && r->status == 0)
         r->status = status;
     finish_if_idle(s, r);
+}
+
+/* After a sequential read: read the next range of the same size ahead,
+ * if it lies on the disk and takes at most half the slots (clients keep
+ * the rest). It replaces a read ahead that nobody asked for. */
+static void read_ahead(struct blk_srv *s, const struct blk_srv_req *after)
+{
+    struct vblk *b = s->b;
+    uint64_t first = after->first + after->count, count = after->count;
+    uint64_t part = b->part_bytes >> (9 + b->shift);
+    if (b->dead || first >= b->sectors || count > b->sectors - first ||
+        (count + part - 1) / part > b->nslots / 2)
+        return;
+    struct blk_srv_req *old = ahead_of(s);
+    if (old && old->first == first && old->count == count)
+        return;
+    if (old)
+        ahead_drop(s, old);
+    for (unsigned i = 0; i < BLK_SRV_MAX_REQS; i++)
+        if (!s->req[i].used && &s->req[i] != after) {
+            s->req[i] = (struct blk_srv_req){.used = true,
+                                             .label = BLK_READ,
+                                             .seq = s->seq++,
+                                             .first = first,
+                                             .count = count,
+                                             .ahead = true};
+            return;
+        }
+}
+
+/* A client's read of exactly the range read ahead takes it over: what is
+ * back is copied to the client now, the rest as it completes. */
+static bool ahead_take(struct blk_srv *s, uint64_t client, const uint64_t w[8])
+{
+    struct vblk *b = s->b;
+    struct blk_srv_req *r = ahead_of(s);
+    if (!r || r->first != w[1] || r->count != w[2])
+        return false;
+    if (r->started && r->epoch != b->epoch) {
+        ahead_drop(s, r);
+        return false;
+    }
+    r->ahead = false;
+    r->client = client;
+    r->grant = w[3];
+    r->goff = w[4];
+    r->sequential = true;
+    for (unsigned i = 0; i < r->kept; i++) {
+        long rc = r->status ? 0
+                            : copy_part(s, r, r->keep_slot[i],
+                                        r->goff + (r->keep_rel[i] << (9 + b->shift)),
+                                        r->keep_bytes[i], true);
+        vblk_slot_free(b, r->keep_slot[i]);
+        if (rc < 0)
+            r->status = rc;
+    }
+    r->kept = 0;
+    s->ahead_hits++;
+    finish_if_idle(s, r);
+    return true;
+}
+
+bool blk_srv_busy(const struct blk_srv *s)
+{
+    for (unsigned i = 0; i < BLK_SRV_MAX_REQS; i++)
+        if (s->req[i].used && (!s->req[i].ahead || s->req[i].parts))
+            return true;
+    return false;
 }
 
 /* Start what can start, take what completed, until neither moves. */
@@ -243,10 +363,26 @@ void blk_srv_request(struct blk_srv *s, uint64_t client, uint32_t label, const u
     }
     if (rc == 0 && b->dead)
         rc = -E_IO;
+    bool sequential = false;
+    if (rc == 0 && label == BLK_READ) {
+        sequential = w[1] == s->read_end;
+        s->read_end = w[1] + w[2];
+        if (ahead_take(s, client, w)) {
+            run(s, now);
+            return;
+        }
+    }
+    struct blk_srv_req *a = ahead_of(s);
+    if (rc == 0 && label == BLK_WRITE && a)
+        ahead_drop(s, a); /* it may hold what this write changes */
     struct blk_srv_req *r = NULL;
     for (unsigned i = 0; rc == 0 && i < BLK_SRV_MAX_REQS && !r; i++)
         if (!s->req[i].used)
             r = &s->req[i];
+    if (rc == 0 && !r && (a = ahead_of(s)) != NULL && a->parts == 0) {
+        ahead_drop(s, a); /* a client comes before a guess */
+        r = a;
+    }
     if (rc == 0 && !r)
         rc = -E_BUSY;
     if (rc < 0) {
@@ -259,6 +395,7 @@ void blk_srv_request(struct blk_srv *s, uint64_t client, uint32_t label, const u
         r->count = w[2];
         r->grant = w[3];
         r->goff = w[4];
+        r->sequential = sequential;
     }
     run(s, now);
 }

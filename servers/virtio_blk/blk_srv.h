@@ -2,7 +2,9 @@
  * The block protocol (abi/proto/blk.h) on top of vblk: checks requests in
  * the documented order, splits large ones into slot-sized parts that run
  * in parallel, moves data between grants and DMA buffers, and answers
- * each request exactly once. IPC is the caller's, through three callbacks,
+ * each request exactly once. Two sequential reads in a row start a read
+ * ahead of the next range of the same size, held in DMA slots for the
+ * client's next request. IPC is the caller's, through three callbacks,
  * so the whole protocol is testable on the host.
  */
 #ifndef BLK_SRV_H
@@ -39,6 +41,13 @@ struct blk_srv_req {
     bool started;
     uint64_t epoch; /* when the first part started: all parts run in it */
     uint8_t id[VIRTIO_BLK_ID_BYTES];
+    bool sequential; /* a read that starts where the previous read ended */
+    /* A read ahead (no client yet): the parts done keep their slots until
+     * a client asks for exactly this range, or it is dropped. */
+    bool ahead;
+    unsigned kept;
+    uint8_t keep_slot[VBLK_MAX_SLOTS];
+    uint32_t keep_rel[VBLK_MAX_SLOTS], keep_bytes[VBLK_MAX_SLOTS];
 };
 
 struct blk_srv {
@@ -46,6 +55,8 @@ struct blk_srv {
     struct blk_srv_ops ops;
     uint32_t max_sectors; /* per request, BLK_INFO w3 */
     uint64_t seq;
+    uint64_t read_end; /* where the last read asked for ended */
+    uint64_t ahead_hits, ahead_drops;
     struct blk_srv_req req[BLK_SRV_MAX_REQS];
 };
 
@@ -58,6 +69,10 @@ void blk_srv_request(struct blk_srv *s, uint64_t client, uint32_t label, const u
 
 /* The device's interrupt arrived. */
 void blk_srv_interrupt(struct blk_srv *s, uint64_t now);
+
+/* Is any client's request open, or a read ahead still on the device?
+ * (A read ahead that is complete waits for its client without a timer.) */
+bool blk_srv_busy(const struct blk_srv *s);
 
 /* Periodically: reset a device that sits on a request longer than timeout. */
 void blk_srv_tick(struct blk_srv *s, uint64_t now, uint64_t timeout);

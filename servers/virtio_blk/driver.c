@@ -105,14 +105,6 @@ static void reply(void *ctx, uint64_t client, const uint64_t w[8])
 static struct vblk blk;
 static struct blk_srv srv;
 
-static bool busy(void)
-{
-    for (unsigned i = 0; i < BLK_SRV_MAX_REQS; i++)
-        if (srv.req[i].used)
-            return true;
-    return false;
-}
-
 static void die(const char *what, long rc)
 {
     printf("%s: %s: %s\n", myname, what, ipc_strerror(rc));
@@ -223,7 +215,7 @@ int main(void)
     const uint64_t stall = khz * 1000 * STALL_SECONDS;
     for (;;) {
         /* A deadline only while requests are open: an idle driver sleeps. */
-        m = (struct ipc_msg){.info = busy() ? ipc_info_timeout(TICK) : 0};
+        m = (struct ipc_msg){.info = blk_srv_busy(&srv) ? ipc_info_timeout(TICK) : 0};
         rc = ipc_recv(IPC_ANY, &m);
         uint64_t now = measure_rdtsc();
         if (rc == -E_TIMEDOUT) {

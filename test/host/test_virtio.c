@@ -1142,6 +1142,98 @@ static void test_srv_stall_and_dead(void **state)
     world_free(w);
 }
 
+/* Sequential reads: the next range is read ahead into slots and handed to
+ * the client that asks for exactly it; a write, a reset or a client that
+ * needs the slots makes it go, and no read ever returns what a write
+ * answered before it replaced. */
+static void test_srv_read_ahead(void **state)
+{
+    (void)state;
+    struct world *w = world_new(16 * MiB, 128 * 1024, 8);
+    const uint64_t n = 256; /* 128 KiB: one part */
+    uint8_t *want = malloc(4 * MiB);
+    assert_non_null(want);
+    memcpy(want, w->g->disk, 4 * MiB);
+    /* The first read (at 0, where "the previous one ended") starts a read
+     * ahead of the next 128 KiB once it is answered. */
+    unsigned requests = w->g->m.requests;
+    assert_int_equal(call(w, 1, BLK_READ, 0, n, 10), 0);
+    assert_memory_equal(w->c[1].buf + 10, want, n * 512);
+    assert_int_equal(w->g->m.requests, requests + 2);
+    /* Asked for, it is answered from the slot: no new device request. */
+    requests = w->g->m.requests;
+    memset(w->c[1].buf, 0xee, 2 * n * 512);
+    assert_int_equal(call(w, 1, BLK_READ, n, n, 20), 0);
+    assert_memory_equal(w->c[1].buf + 20, want + n * 512, n * 512);
+    assert_int_equal(w->c[1].buf[19], 0xee);
+    assert_int_equal(w->c[1].buf[20 + n * 512], 0xee);
+    assert_int_equal(w->s.ahead_hits, 1);
+    assert_int_equal(w->g->m.requests, requests + 1); /* only the next read ahead */
+    assert_int_equal(w->last[1][1], w->g->b.epoch);
+    /* A write to what is read ahead (2n..3n): dropped, the read sees the
+     * new bytes. */
+    for (uint64_t i = 0; i < n * 512; i++)
+        w->c[0].buf[i] = (uint8_t)(i * 3 + 7);
+    assert_int_equal(call(w, 0, BLK_WRITE, 2 * n, n, 0), 0);
+    memcpy(want + 2 * n * 512, w->c[0].buf, n * 512);
+    assert_int_equal(w->s.ahead_drops, 1);
+    assert_int_equal(call(w, 1, BLK_READ, 2 * n, n, 0), 0);
+    assert_memory_equal(w->c[1].buf, want + 2 * n * 512, n * 512);
+    assert_int_equal(w->s.ahead_hits, 1);
+    /* 3n..4n is read ahead now; a write anywhere else drops it too (it
+     * may have been on its way to those sectors). */
+    assert_int_equal(call(w, 0, BLK_WRITE, 64 * n, n, 0), 0);
+    assert_int_equal(w->s.ahead_drops, 2);
+    /* Taken over while still on the device: answered when it completes. */
+    w->g->m.defer = true;
+    assert_int_equal(call(w, 1, BLK_READ, 3 * n, n, 0), 0);
+    assert_int_equal(w->g->m.npending, 1); /* 4n..5n, held by the device */
+    unsigned before = w->replies[1];
+    assert_int_equal(send(w, 1, BLK_READ, 4 * n, n, 30), 0);
+    assert_int_equal(w->s.ahead_hits, 2);
+    wait_replies(w, 1, before + 1);
+    assert_int_equal((long)w->last[1][0], 0);
+    assert_memory_equal(w->c[1].buf + 30, want + 4 * n * 512, n * 512);
+    /* A reset in between: the slot's bytes are of another epoch, so the
+     * read goes to the device again and answers in the new one. */
+    while (w->g->m.npending) {
+        vm_complete(&w->g->m, 0);
+        blk_srv_interrupt(&w->s, 0);
+    }
+    w->g->m.defer = false;
+    uint64_t epoch = w->g->b.epoch;
+    assert_int_equal(vblk_restart(&w->g->b), 0);
+    assert_int_equal(call(w, 1, BLK_READ, 5 * n, n, 0), 0);
+    assert_int_equal(w->last[1][1], epoch + 1);
+    assert_memory_equal(w->c[1].buf, want + 5 * n * 512, n * 512);
+    assert_int_equal(w->s.ahead_hits, 2);
+    assert_int_equal(w->s.ahead_drops, 3);
+    /* A client that needs the slots gets them: 4 MiB while 6n..7n is
+     * held. */
+    assert_int_equal(call(w, 2, BLK_READ, 0, BLK_MAX_BYTES / 512, 0), 0);
+    assert_memory_equal(w->c[2].buf, want, 4 * MiB);
+    assert_int_equal(w->s.ahead_drops, 4);
+    /* A new sequential stream replaces a read ahead nobody took. */
+    assert_int_equal(call(w, 1, BLK_READ, 7 * n, n, 0), 0);  /* not sequential */
+    assert_int_equal(call(w, 1, BLK_READ, 20 * n, n, 0), 0); /* nor this */
+    assert_int_equal(call(w, 1, BLK_READ, 21 * n, n, 0), 0); /* sequential: 22n read ahead */
+    assert_int_equal(call(w, 1, BLK_READ, 7 * n, n, 0), 0);
+    assert_int_equal(call(w, 1, BLK_READ, 8 * n, n, 0), 0); /* 9n replaces 22n */
+    assert_int_equal(w->s.ahead_drops, 5);
+    /* A bad grant on a read that takes over: the kernel's error, and
+     * every slot given back. */
+    w->c[1].fault_at = 100;
+    assert_int_equal(call(w, 1, BLK_READ, 9 * n, n, 0), -E_FAULT);
+    w->c[1].fault_at = 0;
+    assert_int_equal(w->s.ahead_hits, 3);
+    assert_false(blk_srv_busy(&w->s));
+    for (unsigned i = 0; i < w->g->b.nslots; i++)
+        assert_int_equal(w->g->b.slot[i].state, VBLK_SLOT_FREE);
+    no_violations(w->g);
+    free(want);
+    world_free(w);
+}
+
 /* ---- random run: honest and hostile device, every answer checked ---- */
 
 /* Each client owns a quarter of the disk and has one request out at a
@@ -1182,12 +1274,14 @@ static void test_random(void **state)
     (void)state;
     rng_state = 0x00c0ffee12345678ull;
     const uint64_t disk = 2 * MiB, sectors = disk / 512, quarter = sectors / CLIENTS;
+    uint64_t hits = 0;
     for (int round = 0; round < 6; round++) {
         struct world *w = world_new(disk, 16 * 1024 << (round % 3), 2 + round);
         uint8_t *shadow = malloc(disk);       /* what the disk must hold */
         uint8_t *unsure = calloc(1, sectors); /* sectors a failed write may have changed */
         memcpy(shadow, w->g->disk, disk);
         struct outstanding out[CLIENTS] = {0};
+        uint64_t next_read[CLIENTS] = {0}, last_count[CLIENTS] = {0};
         unsigned hostile = 0, answered = 0, good = 0;
         for (int step = 0; step < 3000; step++) {
             unsigned c = (unsigned)(rng() % CLIENTS);
@@ -1198,6 +1292,17 @@ static void test_random(void **state)
                 o->first = c * quarter + rng() % (quarter - o->count);
                 o->goff = rng() % 4096;
                 o->label = rng() % 2 ? BLK_READ : BLK_WRITE;
+                /* Half the reads follow this client's last one, with its
+                 * size: read ahead and taken over, under the same hostility. */
+                if (o->label == BLK_READ && rng() % 2 && next_read[c] &&
+                    next_read[c] + last_count[c] <= (c + 1) * quarter) {
+                    o->first = next_read[c];
+                    o->count = last_count[c];
+                }
+                if (o->label == BLK_READ) {
+                    next_read[c] = o->first + o->count;
+                    last_count[c] = o->count;
+                }
                 struct client *cl = &w->c[c];
                 memset(cl->buf, 0xee, o->goff + o->count * 512 + 64);
                 if (o->label == BLK_WRITE) {
@@ -1248,13 +1353,17 @@ static void test_random(void **state)
         assert_true(hostile > 50 && answered > 500 && good > answered / 3);
         assert_false(w->g->b.dead);
         assert_true(w->g->b.resets > 10);
-        printf("round %d: %u answers, %u good, %u hostile acts, %llu resets, %u slots\n", round,
-               answered, good, hostile, (unsigned long long)w->g->b.resets, w->g->b.nslots);
+        hits += w->s.ahead_hits;
+        printf("round %d: %u answers, %u good, %u hostile acts, %llu resets, %u slots, %llu "
+               "reads taken from a read ahead\n",
+               round, answered, good, hostile, (unsigned long long)w->g->b.resets, w->g->b.nslots,
+               (unsigned long long)w->s.ahead_hits);
         no_violations(w->g);
         free(shadow);
         free(unsure);
         world_free(w);
     }
+    assert_true(hits >= 5); /* the read ahead ran under the hostility too (seeded: 7) */
 }
 
 int main(void)
@@ -1282,6 +1391,7 @@ int main(void)
         cmocka_unit_test(test_srv_busy_and_fault),
         cmocka_unit_test(test_srv_reset_midway),
         cmocka_unit_test(test_srv_stall_and_dead),
+        cmocka_unit_test(test_srv_read_ahead),
         cmocka_unit_test(test_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
