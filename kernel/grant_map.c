@@ -34,23 +34,31 @@ static uint32_t root_pid(const struct grant_map *m)
  * than a flush per page (under QEMU TCG; docs/benchmarks.md). */
 #define FLUSH_ALL_PAGES 16
 
-/* Clear `pages` PTEs of owner's window from va. The window's page tables
- * stay (charged to owner until it dies, reused by its next mappings:
- * making and freeing them on every map cost more than the mapping). The
- * TLB: flushed here when owner's space is loaded; when it is not, the CR3
- * write that loads it flushes the pages (no PCID, and granted pages are
- * never global). */
+/* Entries from va's to the end of its page table (its 2 MiB region). */
+static uint64_t to_table_end(uint64_t va)
+{
+    return 512 - ((va >> 12) & 511);
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Clear `pages` PTEs of owner's window from va, a page table's run at a
+ * time. The window's page tables stay (charged to owner until it dies,
+ * reused by its next mappings: making and freeing them on every map cost
+ * more than the mapping). The TLB: flushed here when owner's space is
+ * loaded; when it is not, the CR3 write that loads it flushes the pages
+ * (no PCID, and granted pages are never global). */
 static void clear(struct proc *owner, uint64_t va, uint64_t pages)
 {
-    uint64_t *pt = 0;
-    for (uint64_t i = 0; i < pages; i++) {
-        uint64_t a = va + i * 4096;
-        if (!pt || (a & 0x1fffff) == 0)
-            pt = vm_pte(owner->cr3, a);
-        if (pt) {
-            *pt = 0;
-            pt++;
-        }
+    for (uint64_t i = 0; i < pages;) {
+        uint64_t a = va + i * 4096, n = min_u64(pages - i, to_table_end(a));
+        uint64_t *pt = vm_pte(owner->cr3, a);
+        for (uint64_t k = 0; pt && k < n; k++)
+            pt[k] = 0;
+        i += n;
     }
     if (pcpu.cr3 != owner->cr3)
         return;
@@ -124,26 +132,36 @@ long sys_grant_map(struct thread *cur)
     }
     if (!m)
         return -E_LIMIT;
-    /* Every page first: a missing one changes nothing. */
+    /* Every page first: a missing one changes nothing. Both passes go a
+     * page table's run of entries at a time (one walk per 2 MiB). */
+    uint64_t need = PTE_P | PTE_U | (write ? PTE_W : 0);
     struct vm_cursor c = vm_cursor(g->cr3);
-    for (uint64_t i = 0; i < pages; i++)
-        if (!vm_cursor_ptr(&c, t.addr + i * 4096, write))
+    for (uint64_t i = 0; i < pages;) {
+        uint64_t a = t.addr + i * 4096, n = min_u64(pages - i, to_table_end(a));
+        vm_cursor_walk(&c, a);
+        if (!c.pt)
             return -E_FAULT;
+        const uint64_t *s = c.pt + ((a >> 12) & 511);
+        for (uint64_t k = 0; k < n; k++)
+            if ((s[k] & (need | PTE_DEVICE)) != need)
+                return -E_FAULT;
+        i += n;
+    }
     uint64_t pte = PTE_P | PTE_U | PTE_NX | PTE_GRANTED | (write ? PTE_W : 0);
-    c = vm_cursor(g->cr3);
-    uint64_t *pt = 0;
-    for (uint64_t i = 0; i < pages; i++) {
-        uint64_t a = local + i * 4096;
-        /* One walk per 2 MiB of the window; its tables are ours, charged
-         * to our budget. */
-        if (!pt || (a & 0x1fffff) == 0)
-            pt = vm_pte_create(me->cr3, a, &me->quota);
-        if (!pt) {
+    for (uint64_t i = 0; i < pages;) {
+        uint64_t a = t.addr + i * 4096, l = local + i * 4096;
+        uint64_t n = min_u64(pages - i, min_u64(to_table_end(a), to_table_end(l)));
+        /* Our window's tables, charged to our budget. */
+        uint64_t *d = vm_pte_create(me->cr3, l, &me->quota);
+        if (!d) {
             clear(me, local, i);
             return -E_NOMEM;
         }
-        uint64_t pa = (uint64_t)vm_cursor_ptr(&c, t.addr + i * 4096, write) - PHYSMAP_BASE;
-        *pt++ = pa | pte;
+        vm_cursor_walk(&c, a);
+        const uint64_t *s = c.pt + ((a >> 12) & 511);
+        for (uint64_t k = 0; k < n; k++)
+            d[k] = (s[k] & PTE_ADDR) | pte;
+        i += n;
     }
     *m = (struct grant_map){local, t.addr, (uint32_t)pages, (uint8_t)nlinks, (uint8_t)write,
                             0,     {{0}}};

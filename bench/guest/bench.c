@@ -8,6 +8,9 @@
  * With "quick" in its arguments it runs fewer batches (the regression test);
  * with "table" (the shell's bench) it says what it measures as it goes and
  * ends with a table in microseconds, with ratios, instead of BENCH lines.
+ * With "only=A,B,..." it measures only the figures whose names contain one
+ * of the texts (bench/rows.sh: a quick look at a few rows); "warmup=N" runs
+ * N untimed batches first (a long steady run for a profiler on the host).
  */
 #include <abi/layout.h>
 #include <abi/proto/blk.h>
@@ -90,9 +93,29 @@ static void section(const char *what)
 
 typedef void (*run_fn)(void *ctx, uint64_t per);
 
+static char only[256]; /* "only=A,B": just the figures whose names contain A or B */
+
+static int wanted(const char *name)
+{
+    if (!only[0])
+        return 1;
+    for (const char *t = only; *t;) {
+        size_t n = 0;
+        while (t[n] && t[n] != ',')
+            n++;
+        for (const char *s = name; *s; s++)
+            if (strncmp(s, t, n) == 0)
+                return 1;
+        t += n + (t[n] == ',');
+    }
+    return 0;
+}
+
 static void measure_extra(const char *name, const char *kind, run_fn run, void *ctx, uint64_t per,
                           int n, const char *extra)
 {
+    if (!wanted(name))
+        return;
     for (int b = -warmup; b < n; b++) {
         uint64_t t0 = measure_rdtsc();
         run(ctx, per);
@@ -352,6 +375,8 @@ static void grant_copies(void)
  * the figure is total time / total round trips. */
 static void scaling(void)
 {
+    if (!wanted("ipc.cross_as_rt_64B_1_clients") && !wanted("ipc.cross_as_rt_64B_64_clients"))
+        return;
     struct helper srv;
     if (start_srv(&srv, SRV_ECHO, ipc_info(IPC_MSG_BYTES, 0)) < 0)
         return;
@@ -543,13 +568,25 @@ static void summary(void)
 
 int main(void)
 {
-    char args[128];
+    static char args[KC_ARGS_MAX]; /* the whole line: only= may be long */
     kc_args(args, sizeof(args));
     if (strstr(args, "quick")) {
         batches = 21;
         warmup = 4;
     }
     table = strstr(args, "table") != 0;
+    const char *o = strstr(args, "only=");
+    if (o) {
+        o += 5;
+        size_t n = 0;
+        while (o[n] && o[n] != ' ' && n + 1 < sizeof(only))
+            n++;
+        memcpy(only, o, n);
+    }
+    const char *w = strstr(args, "warmup=");
+    if (w)
+        for (warmup = 0, w += 7; *w >= '0' && *w <= '9' && warmup < 10000000; w++)
+            warmup = warmup * 10 + (*w - '0');
     kc_time(0, 0, &tsc_khz, 0, 0);
     kc_self(0, &my_tid, 0, 0);
     if (!table)
@@ -566,7 +603,7 @@ int main(void)
     notifications();
     section("1, 8 and 64 client processes calling one server");
     scaling();
-    if (!strstr(args, "quick")) {
+    if (!strstr(args, "quick") && wanted("disk.raw_read_4KiB_iops")) {
         section("the disk driver");
         disk();
     }

@@ -266,6 +266,27 @@ static void shared(void)
     ask(OP_REVOKE, (uint64_t)other, 0, 0, 0, 0);
 }
 
+/* A mapping whose pages run past the end of one of our page tables (and
+ * maybe of the server's): the kernel copies the entries a table's run at
+ * a time, so every page must still land in its place, and all go. */
+static void across_tables(void)
+{
+    ask(OP_FILL, 11, 0, 0, 0, 0);
+    int64_t id = ask(OP_GRANT, 0, BUF_PAGES * PAGE, GRANT_F_READ | GRANT_F_MAP, 0, 0);
+    uint8_t *at = (uint8_t *)(USER_MAP_MIN + 0x10000000ull - 20 * PAGE);
+    check(C, "map 64 pages across the end of a page table",
+          grant_map(srv_pid, (uint64_t)id, 0, at, BUF_PAGES * PAGE, 0), 0);
+    long misplaced = 0;
+    for (uint64_t p = 0; p < BUF_PAGES; p++)
+        misplaced += test_checksum(at + p * PAGE, PAGE) != expected(11, p * PAGE, PAGE);
+    check(C, "  ... every page in its place (pages misplaced)", misplaced, 0);
+    check(C, "unmap them", grant_unmap(at), BUF_PAGES);
+    check(C, "  ... the last page before the table's end is gone", probe(at + 19 * PAGE), -E_FAULT);
+    check(C, "  ... and the first after it", probe(at + 20 * PAGE), -E_FAULT);
+    check(C, "  ... and the last", probe(at + (BUF_PAGES - 1) * PAGE), -E_FAULT);
+    ask(OP_REVOKE, (uint64_t)id, 0, 0, 0, 0);
+}
+
 static void misuse(void)
 {
     int64_t copy_only = ask(OP_GRANT, 0, 4 * PAGE, GRANT_F_READ | GRANT_F_WRITE, 0, 0);
@@ -408,6 +429,7 @@ static int client(void)
     if (connect(C) < 0)
         return 1;
     shared();
+    across_tables();
     misuse();
     limits();
     chains();
