@@ -11,6 +11,7 @@
 #include <abi/layout.h>
 #include <abi/proto/mem.h>
 #include <abi/proto/name.h>
+#include <stdbool.h>
 #include <common/string.h>
 #include <ipc/grant.h>
 #include <ipc/kcall.h>
@@ -64,6 +65,7 @@ struct books {
     uint64_t allocations;
     uint64_t range_pages; /* layout check: RANGE_PAGES when the books were made */
     struct proc_rec procs[MAX_RECORDS];
+    uint64_t test_died; /* die_in_reclaim has been done (it happens once) */
     /* struct frame_rec frames[nframes] follows on the next page, then
      * uint64_t ranges[MAX_RECORDS][FREE_RANGES] on the RANGE_PAGES pages
      * after the kernel's `state` pages */
@@ -75,6 +77,10 @@ static struct frame_rec *frames;
 static uint64_t (*ranges)[FREE_RANGES]; /* by record index */
 static uint64_t nfree, hint, quota;
 static uint32_t my_pid, boot_pid;
+/* Test hook (module argument die_in_reclaim, test drivers.disk_mem_death):
+ * exit once, half-way through freeing a dead driver's DMA pages, to show
+ * that the boot server asks again and the rest comes back. */
+static bool die_in_reclaim;
 
 static struct proc_rec *record(uint32_t pid, int create)
 {
@@ -326,11 +332,17 @@ static long mem_free(struct ipc_msg *m)
  * the dead pid, which never comes back: never reused). */
 static uint64_t reclaim(uint32_t pid, int devices_stopped)
 {
-    uint64_t n = 0;
+    uint64_t n = 0, dma = 0;
     for (uint64_t i = 0; i < books->nframes; i++)
         if (frames[i].owner == pid && (devices_stopped || !(frames[i].vpn & VPN_DMA))) {
+            dma += (frames[i].vpn & VPN_DMA) != 0;
             release(i);
             n++;
+            if (die_in_reclaim && dma == 1 && !books->test_died) {
+                books->test_died = 1;
+                printf("mem: dying half-way through freeing the DMA pages of %x (test)\n", pid);
+                kc_exit(1);
+            }
         }
     struct proc_rec *r = record(pid, 0);
     if (r)
@@ -479,6 +491,8 @@ static const struct server_op ops[] = {
 int main(void)
 {
     kc_self(&my_pid, 0, 0, 0);
+    char args[64];
+    die_in_reclaim = kc_args(args, sizeof(args)) >= 0 && strstr(args, "die_in_reclaim");
     long b = ipc_handle_pid(HANDLE_PARENT);
     boot_pid = b > 0 ? (uint32_t)b : 0;
     if (!open_books())

@@ -416,6 +416,27 @@ static void dma_checks(void)
     check("dma.freed_after_memory_server_restart", pa5 && va && pa6 == pa5, d);
 }
 
+/* memdeath (drivers.disk_mem_death, the memory server started with
+ * die_in_reclaim): the memory server dies after freeing the first of the
+ * dead holder's DMA pages. Its answer never came, so the boot server keeps
+ * the death pending and tells the new instance, which frees the rest:
+ * first fit hands out the same pages again. */
+static int mem_death_check(void)
+{
+    uint64_t pa1 = holder_round(0), pa2 = 0;
+    long h = name_lookup_wait("mem", 500);
+    if (h >= 0)
+        kc_cap_delete((uint64_t)h);
+    kc_sleep(20);
+    long err = 0;
+    void *va = mem_alloc_dma(HOLDER_PAGES, &pa2, &err);
+    char d[96];
+    snprintf(d, sizeof(d), "holder had %lx, we got %lx (%ld)", pa1, pa2, err);
+    check("dma.freed_after_memory_server_died_in_reclaim", pa1 && va && pa2 == pa1, d);
+    printf("disk.check: %d checks failed\n", failures);
+    return failures;
+}
+
 /* "holder": DMA memory, its physical address to whoever asks, then wait. */
 static int holder(void)
 {
@@ -458,6 +479,8 @@ int main(void)
     kc_args(args, sizeof(args));
     if (strstr(args, "holder"))
         return holder();
+    if (strstr(args, "memdeath"))
+        return mem_death_check();
     big = mem_alloc_pages(BIG_BYTES / 4096, 0);
     back = mem_alloc_pages(BIG_BYTES / 4096, 0);
     if (!big || !back || disk_handle() < 0) {
