@@ -17,6 +17,7 @@
 #include "arch/x86_64/vm.h"
 #include "klog.h"
 #include "kmem.h"
+#include "proc.h"
 
 static int passed, failed;
 
@@ -157,6 +158,39 @@ static void test_fmt(void)
     report("fmt.snprintf", ok, buf);
 }
 
+/*
+ * An id whose slot is one past its table must be refused whatever memory
+ * follows the table: the id is planted where that slot's id field would
+ * be, so a bound check that lets the slot through finds a "match". Nothing
+ * runs yet (no thread, no timer, one CPU), so the borrowed bytes are put
+ * back before anyone could look; they are borrowed only inside the image.
+ */
+static int lookup_past_end_refused(char *table_end, size_t field, uint32_t id, int is_proc)
+{
+    uintptr_t addr = (uintptr_t)table_end + field;
+    __asm__("" : "+r"(addr)); /* past the object on purpose: hide that from the compiler */
+    volatile uint32_t *at = (volatile uint32_t *)addr;
+    int plant = addr + sizeof(uint32_t) <= (uintptr_t)__bss_end;
+    uint32_t saved = plant ? *at : 0;
+    if (plant)
+        *at = id;
+    int refused = is_proc ? !proc_by_pid(id) : !thread_by_tid(id);
+    if (plant)
+        *at = saved;
+    return refused;
+}
+
+static void test_id_lookup_bounds(void)
+{
+    const uint32_t gen = 1u << ID_SLOT_BITS;
+    int ok = lookup_past_end_refused((char *)procs + sizeof(procs), offsetof(struct proc, pid),
+                                     MAX_PROCS | gen, 1);
+    report("proc.pid_past_the_table_refused", ok, "a pid whose slot is MAX_PROCS was found");
+    ok = lookup_past_end_refused((char *)threads + sizeof(threads), offsetof(struct thread, tid),
+                                 MAX_THREADS | gen, 0);
+    report("proc.tid_past_the_table_refused", ok, "a tid whose slot is MAX_THREADS was found");
+}
+
 void ktest_run(void)
 {
     kprintf("ktest: running in-kernel self-tests\n");
@@ -168,6 +202,7 @@ void ktest_run(void)
     test_idt();
     test_user_cpu();
     test_fmt();
+    test_id_lookup_bounds();
     kprintf("ktest: %d passed, %d failed\n", passed, failed);
     qemu_exit(failed ? QEMU_EXIT_FAILURE : QEMU_EXIT_SUCCESS);
 }
