@@ -4,7 +4,8 @@
 # emulator the same way (and, in the wall-time run, its disk on the device
 # bench/disk-device.sh describes), and write the table, results.json and the charts.
 #   bench/bench.sh BUILD_DIR [--update-docs]
-# --update-docs also copies the report and charts into docs/.
+# --update-docs also copies the report and charts into docs/, keeping the
+# hand-written parts of docs/benchmarks.md that are marked as such.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")

@@ -450,7 +450,33 @@ def findings(by_name):
     return out
 
 
-def markdown(rows, by_name, meta, tgts, chart_name):
+# docs/benchmarks.md holds hand-written analysis (where the instructions and
+# the wall time go) in marked parts; --update-docs regenerates everything else
+# and puts each part back where it was, so findings never die with a rerun.
+KEPT_PARTS = ("analysis", "disk")
+
+
+def keep_markers(name):
+    return (f"<!-- hand-written {name}: kept as it is by ./granite bench --update-docs -->",
+            f"<!-- end of hand-written {name} -->")
+
+
+def kept_parts(path):
+    """Each marked hand-written part of an earlier report at path, by name."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return {}
+    out = {}
+    for name in KEPT_PARTS:
+        begin, end = keep_markers(name)
+        a, b = text.find(begin), text.find(end)
+        if a >= 0 and b > a:
+            out[name] = text[a:b + len(end)]
+    return out
+
+
+def markdown(rows, by_name, meta, tgts, chart_name, kept):
     lines = [
         "# Benchmarks",
         "",
@@ -464,6 +490,7 @@ def markdown(rows, by_name, meta, tgts, chart_name):
         "(entry mechanisms such as `int 0x80` cost almost no instructions: their cost shows "
         "only in wall time). *rt* figures are round trips (there and back), never one-way.",
         "",
+    ] + ([kept["analysis"], ""] if "analysis" in kept else []) + [
         "The floor is the benchmark kernel's unchecked switch (no checks, no state saved): the "
         "least a round trip can cost on this emulator. Linux is Debian's kernel and "
         "busybox-static booted in the same QEMU; its figures come from bench/linux/ipcbench.c "
@@ -520,6 +547,8 @@ def markdown(rows, by_name, meta, tgts, chart_name):
             lines.append(f"| {label(r['name'])} | {fmt_value(r, r['median'])} | "
                          f"{fmt_value(r, r['best'])} | {fl} | {li} |")
         lines.append("")
+        if "disk" in kept:
+            lines += [kept["disk"], ""]
     return "\n".join(lines)
 
 
@@ -563,7 +592,8 @@ def main():
 
     chart_name = "benchmarks.svg"
     has_chart = chart(by_name, os.path.join(args.out, chart_name))
-    md = markdown(rows, by_name, meta, tgts, chart_name)
+    kept = kept_parts(os.path.join(args.docs, "benchmarks.md")) if args.docs else {}
+    md = markdown(rows, by_name, meta, tgts, chart_name, kept)
     with open(os.path.join(args.out, "benchmarks.md"), "w") as f:
         f.write(md)
     if args.docs:
