@@ -70,7 +70,8 @@ long ucopy_pages(struct ucopy_end from, struct ucopy_end to, uint64_t len, int f
  * page on each side (grant entries, small grants) take one translation per
  * side and one move; anything longer goes to ucopy_pages.
  */
-static inline long ucopy(struct ucopy_end from, struct ucopy_end to, uint64_t len, int flags)
+static inline __attribute__((always_inline)) long ucopy(struct ucopy_end from, struct ucopy_end to,
+                                                        uint64_t len, int flags)
 {
     if (len == 0)
         return 0;
