@@ -95,6 +95,9 @@ _Static_assert(offsetof(struct thread, accept_cap) == offsetof(struct thread, st
 _Static_assert(offsetof(struct thread, fpu_fresh) == offsetof(struct thread, prio) + 1,
                "the fast path reads prio and fpu_fresh as one word");
 _Static_assert(sizeof(struct thread) == 1 << THREAD_SHIFT, "entry.S indexes threads by shift");
+_Static_assert(offsetof(struct thread, full_ctx) < offsetof(struct thread, recv_from) + 8 &&
+                   offsetof(struct thread, sendq_head) == offsetof(struct thread, recv_from) + 8,
+               "the receive fast path clears recv_from .. full_ctx as one quadword");
 
 /* A capability: a handle's target thread, checked by generation on use. */
 struct cap {

@@ -20,8 +20,13 @@ _Static_assert(offsetof(struct sched_fast, fpu) == 1 && sizeof(struct sched_fast
 uint64_t sched_ticks;
 
 /* Not static: the notify and receive fast paths (entry.S) queue and pop
- * threads exactly as sched_ready and pop_highest do. */
-struct thread *rq_head[NUM_PRIO], *rq_tail[NUM_PRIO];
+ * threads exactly as sched_ready and pop_highest do. Queue 0 is never
+ * used (priority 0 means "none ready"); its head is no_thread, never run,
+ * so the receive fast path reads the head of queue ready_max without
+ * testing for 0 first: no_thread's fpu_fresh:prio word (0) is below any
+ * sched_fast word, and the path declines. */
+static struct thread no_thread;
+struct thread *rq_head[NUM_PRIO] = {&no_thread}, *rq_tail[NUM_PRIO];
 uint32_t rq_bitmap; /* bit p: queue p not empty */
 static int resched;
 

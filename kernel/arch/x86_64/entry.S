@@ -79,6 +79,34 @@
     jmp slow_path
 .endm
 
+/* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
+.macro RESTORE_COMMON
+    mov T_RAX(%rdi), %rax
+    mov T_RDX(%rdi), %rdx
+    mov T_RSI(%rdi), %rsi
+    mov T_RBP(%rdi), %rbp
+    RESTORE_MRS %rdi
+.endm
+
+/* The SYSRETQ half of resume_regs: to `bad` when RIP is not canonical
+ * user; with null_gs, GS is nulled after the SWAPGS (as fast_switch does),
+ * from memory: every register is the thread's by then. */
+.macro RESUME_SYSRET bad, null_gs
+    mov T_RIP(%rdi), %rcx
+    mov %rcx, %rax
+    shr $47, %rax
+    jnz \bad
+    mov T_RFLAGS(%rdi), %r11
+    RESTORE_COMMON
+    mov T_RSP(%rdi), %rsp
+    mov T_RDI(%rdi), %rdi
+    swapgs
+.if \null_gs
+    mov null_selector(%rip), %gs
+.endif
+    sysretq
+.endm
+
 /* Null DS, ES, FS and GS (clobbers EAX); see arch_null_user_selectors. */
 .macro NULL_USER_SELECTORS
     xor %eax, %eax
@@ -213,8 +241,7 @@ rr_slow:
  * and it is queued as sched_ready does), else they wait in its notify
  * word. We go on running either way, as on the slow path: so a target of
  * higher priority than ours (kernel_exit would switch to it) is declined.
- * Only RAX changes; RCX is scratch (kept in pcpu.scratch), R11 too when
- * queueing. */
+ * Only RAX changes; RCX is scratch (kept in pcpu.scratch meanwhile). */
 fast_notify:
     mov %rcx, %gs:PCPU_SCRATCH
     mov %gs:PCPU_CUR, %rax
@@ -249,7 +276,6 @@ notify_wake:
     movzbl T_PRIO(%rcx), %ecx
     cmp %cl, T_PRIO(%rax)               /* it would preempt us: kernel_exit's choice */
     ja notify_slow
-    mov %r11, %gs:PCPU_SCRATCH + 8
     mov T_NOTIFY(%rax), %rcx            /* deliver_notification */
     or %rsi, %rcx
     mov %rcx, T_MR(%rax)
@@ -263,19 +289,21 @@ notify_wake:
     movw $TS_READY, T_STATE(%rax)       /* sched_ready: accept_cap = 0 too */
     mov %rcx, T_RQ_NEXT(%rax)
     movzbl T_PRIO(%rax), %ecx
-    mov rq_tail(, %rcx, 8), %r11
-    test %r11, %r11
-    jz 1f
-    mov %rax, T_RQ_NEXT(%r11)
-    jmp 2f
-1:  mov %rax, rq_head(, %rcx, 8)
-2:  mov %rax, rq_tail(, %rcx, 8)
+    cmpq $0, rq_tail(, %rcx, 8)
+    jne notify_link
+    mov %rax, rq_head(, %rcx, 8)        /* the queue was empty */
+notify_linked:
+    mov %rax, rq_tail(, %rcx, 8)
     bts %ecx, rq_bitmap(%rip)
     cmp sched_fast(%rip), %cl           /* ready_max */
-    jbe 3f
+    jbe lean_notify_done
     mov %cl, sched_fast(%rip)
-3:  mov %gs:PCPU_SCRATCH + 8, %r11
     jmp lean_notify_done
+notify_link:                            /* behind the queue's last */
+    mov rq_tail(, %rcx, 8), %rcx
+    mov %rax, T_RQ_NEXT(%rcx)
+    movzbl T_PRIO(%rax), %ecx
+    jmp notify_linked
 notify_slow:
     mov %gs:PCPU_SCRATCH, %rcx
     mov $SYS_IPC_NOTIFY, %eax
@@ -312,24 +340,24 @@ recv_block:
     jnz recv_bail
     cmpq $0, T_SENDQ(%rax)              /* a queued sender is taken first */
     jne recv_bail
-    movzbl sched_fast(%rip), %ecx       /* ready_max: 0 = nobody, idle (slow) */
-    test %ecx, %ecx
-    jz recv_bail
-    mov rq_head(, %rcx, 8), %rdx        /* who kernel_exit would pick */
-    movzwl T_PRIO(%rdx), %r11d          /* its fpu_fresh:prio, as in fast_call */
-    cmp sched_fast(%rip), %r11w
+    movzbl sched_fast(%rip), %ecx       /* ready_max (0: nobody, rq_head[0] is */
+    mov rq_head(, %rcx, 8), %rdi        /* sched.c's no_thread, which fails below) */
+    movzwl T_PRIO(%rdi), %r11d          /* who kernel_exit would pick: its */
+    cmp sched_fast(%rip), %r11w         /* fpu_fresh:prio, as in fast_call */
     jb recv_bail
     /* Commit: park as TS_RECV from anyone, with the registers a
-     * notification does not overwrite (MR1..MR7) saved too. */
+     * notification does not overwrite (MR1..MR7) saved too. One quadword
+     * clears recv_from and full_ctx (and is_call, which only a send
+     * reads, and the reserved bytes: asm_offsets.c checks the layout). */
     mov %rbp, T_RBP(%rax)
     mov %rsp, T_RSP(%rax)
-    movb $0, T_FULL(%rax)
+    movq $0, T_RECV_FROM(%rax)
     movw $TS_RECV, T_STATE(%rax)        /* accept_cap = 0: ACCEPT is a slow bit */
-    movl $0, T_RECV_FROM(%rax)
     movq $0, T_WAKE(%rax)
     SAVE_MRS_1_7 %rax
-    /* pop_highest */
-    mov T_RQ_NEXT(%rdx), %r11
+    /* pop_highest (its rq_next = 0 is left out: a running thread's is
+     * never read, and sched_ready sets it) */
+    mov T_RQ_NEXT(%rdi), %r11
     mov %r11, rq_head(, %rcx, 8)
     test %r11, %r11
     jnz 1f
@@ -339,24 +367,34 @@ recv_block:
     bsr rq_bitmap(%rip), %r11d          /* ZF: no bit left */
     cmovnz %r11d, %ecx
     mov %cl, sched_fast(%rip)
-1:  movq $0, T_RQ_NEXT(%rdx)
     /* kernel_exit: it runs, with a new slice if its last one is over */
-    movb $TS_RUNNING, T_STATE(%rdx)
-    cmpl $0, T_SLICE(%rdx)
+1:  movb $TS_RUNNING, T_STATE(%rdi)
+    cmpl $0, T_SLICE(%rdi)
     jne 2f
-    movl $SCHED_SLICE_TICKS, T_SLICE(%rdx)
-2:  mov %rdx, %gs:PCPU_CUR
-    mov %rdx, %rdi
-    mov T_PROC(%rdx), %rax
+    movl $SCHED_SLICE_TICKS, T_SLICE(%rdi)
+2:  mov %rdi, %gs:PCPU_CUR
+    mov T_PROC(%rdi), %rax
     mov P_CR3(%rax), %rax
     cmp %rax, %gs:PCPU_CR3
     je resume_regs
     mov %rax, %cr3
     mov %rax, %gs:PCPU_CR3
     incq %gs:PCPU_AS_SWITCH
-    NULL_USER_SELECTORS
-    jmp resume_regs
+    /* Another process: null selectors (arch_null_user_selectors), GS
+     * after the last SWAPGS as fast_switch does, when leaving by SYSRET. */
+    xor %eax, %eax
+    mov %eax, %ds
+    mov %eax, %es
+    mov %eax, %fs
+    cmpb $0, T_FULL(%rdi)
+    jne 3f
+    RESUME_SYSRET 3f, 1
+3:  swapgs
+    mov null_selector(%rip), %gs
+    swapgs
+    jmp resume_iret
 recv_bail:
+    mov $IPC_ANY, %rdi
     FAST_BAIL SYS_IPC_RECV
 
 /* ---- lean path: grant copies ---------------------------------------- */
@@ -396,6 +434,8 @@ lean_grant_copy:
 
 /* syscall_entry's dispatch: each call number's path. */
     .section .rodata
+null_selector:                          /* GS's, loaded from memory (RESUME_SYSRET) */
+    .word 0
     .align 8
 entry_table:
     .set nr, 0
@@ -496,15 +536,6 @@ fast_bad_rip:
  * DS, ES, FS and GS are as the last user code of this address space left
  * them (see fast_switch and arch_null_user_selectors).
  */
-/* Every user register but RCX, R11, RSP and RDI, from the thread at RDI. */
-.macro RESTORE_COMMON
-    mov T_RAX(%rdi), %rax
-    mov T_RDX(%rdi), %rdx
-    mov T_RSI(%rdi), %rsi
-    mov T_RBP(%rdi), %rbp
-    RESTORE_MRS %rdi
-.endm
-
     .global arch_resume_user
 arch_resume_user:
     cmpq $0, fpu_owner(%rip)
@@ -514,16 +545,7 @@ arch_resume_user:
 resume_regs:
     cmpb $0, T_FULL(%rdi)
     jne resume_iret
-    mov T_RIP(%rdi), %rcx
-    mov %rcx, %rax
-    shr $47, %rax
-    jnz resume_iret
-    mov T_RFLAGS(%rdi), %r11
-    RESTORE_COMMON
-    mov T_RSP(%rdi), %rsp
-    mov T_RDI(%rdi), %rdi
-    swapgs
-    sysretq
+    RESUME_SYSRET resume_iret, 0
 resume_iret:
     mov %gs:PCPU_KSTACK_TOP, %rsp       /* from fast_recv we are on the user's */
     pushq $SEL_UDATA
