@@ -1,10 +1,11 @@
 /*
- * Map grants (docs/grants.md, "Map grants"): one program in five roles.
+ * Map grants (docs/grants.md, "Map grants"): one program in six roles.
  * role=server (gmap.server) grants its page-aligned buffer and answers;
  * role=client (grant.maps, the test) maps what the server grants and tries
- * every misuse, each with its documented error; role=ro_write and
- * role=after_revoke must be killed by a page fault (a write through a
- * read-only mapping, a read after the server revoked); role=dying has the
+ * every misuse, each with its documented error; role=ro_write,
+ * role=after_revoke and role=after_unmap must be killed by a page fault (a
+ * write through a read-only mapping, a read after the server revoked, a
+ * read after our own unmap, with the entries in our TLB); role=dying has the
  * server map its pages, then dies: the server's mapping must be gone.
  */
 #include <abi/layout.h>
@@ -481,6 +482,31 @@ static int after_revoke(void)
     return 4;
 }
 
+/* role=after_unmap: we unmap a mapping we just read through; the next read
+ * must fault: the kernel flushed our TLB's copy of the entries it cleared
+ * (our own address space is the loaded one, so no CR3 write does it). */
+static int after_unmap(void)
+{
+    if (connect("grant.map_after_unmap") < 0)
+        return 1;
+    int64_t id = ask(OP_GRANT, 28 * PAGE, 2 * PAGE, GRANT_F_READ | GRANT_F_MAP, 0, 0);
+    if (grant_map(srv_pid, (uint64_t)id, 0, WIN(0), 2 * PAGE, 0) != 0)
+        return 2;
+    if (test_checksum(WIN(0), 2 * PAGE) != server_sum(28 * PAGE, 2 * PAGE))
+        return 3;
+    /* Read again after the call and the message (the switches to the
+     * server and the console flushed the TLB): both pages are in it now,
+     * and nothing switches address spaces before the read that must fault. */
+    printf("grant.map_after_unmap: reading the mapping after our own unmap\n");
+    (void)*(volatile uint8_t *)WIN(0);
+    (void)*(volatile uint8_t *)(WIN(0) + PAGE);
+    if (grant_unmap(WIN(0)) != 2)
+        return 4;
+    uint8_t v = *(volatile uint8_t *)(WIN(0) + PAGE);
+    printf("grant.map_after_unmap: FAIL: read %u after the unmap\n", v);
+    return 5;
+}
+
 /* role=dying: the server maps our page; then we die of a fault. */
 static int dying(void)
 {
@@ -506,6 +532,8 @@ int main(void)
         return ro_write();
     if (strstr(args, "role=after_revoke"))
         return after_revoke();
+    if (strstr(args, "role=after_unmap"))
+        return after_unmap();
     if (strstr(args, "role=dying"))
         return dying();
     return client();

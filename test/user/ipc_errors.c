@@ -155,6 +155,35 @@ static void reply_from_a_stranger(void)
           'A');
 }
 
+/* A server whose reply_recv carries a malformed reply (65 bytes) to a
+ * caller that does wait for it: the error must come back at once (not a
+ * receive that waits), and the caller keeps waiting for a proper answer. */
+static volatile long malformed_reply_rc = 1;
+
+static void malformed_replier(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    if (ipc_recv(IPC_ANY, &m) < 0)
+        return;
+    uint64_t caller = m.badge;
+    m.info = 65;
+    malformed_reply_rc = ipc_reply_recv(caller, &m);
+    m = ipc_msg_make('C', 1);
+    ipc_reply(caller, &m);
+}
+
+static void malformed_reply_recv(void)
+{
+    long s = thread_create(malformed_replier, 0, 0);
+    struct ipc_msg m = ipc_msg_make(1, 1);
+    m.info |= ipc_info_timeout(500); /* a lost answer fails the check instead of hanging */
+    long rc = ipc_call((uint64_t)s, &m);
+    check("a malformed reply in reply_recv is refused at once", malformed_reply_rc, -E_RANGE);
+    check("the caller then gets the proper reply", rc == 0 ? (long)ipc_info_label(m.info) : rc,
+          'C');
+}
+
 static volatile uint64_t got_info, got_bits, got_badge = 1;
 
 static void notify_waiter(void *arg)
@@ -250,6 +279,7 @@ int main(void)
     check("the deleted handle names nothing", ipc_call((uint64_t)e, &m), -E_BADHANDLE);
     full_messages();
     reply_from_a_stranger();
+    malformed_reply_recv();
     check("delete a handle", kc_cap_delete((uint64_t)d), 0);
     check("delete it again", kc_cap_delete((uint64_t)d), -E_BADHANDLE);
     d = thread_create(deaf, 0, 0);
