@@ -159,7 +159,9 @@ def regions(lines, mask, fns, rng, asm):
                 j += 1
             picked.update(range(i, j))
         else:
-            mo = C_DEF.match(m)
+            # "static inline __attribute__((always_inline)) long f(": the
+            # attribute is not the function's name
+            mo = C_DEF.match(re.sub(r"__attribute__\s*\(\(.*?\)\)\s*", "", m))
             if not mo or mo.group(1) not in fns:
                 continue
             j = i
