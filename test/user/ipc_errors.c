@@ -85,7 +85,8 @@ static void echo_slow(void *arg)
             continue;
         for (int i = 0; i < IPC_MSG_WORDS; i++)
             m.w[i] = ~m.w[i] + (uint64_t)i * 0x0101010101010101ull;
-        m.info = ipc_info(IPC_MSG_BYTES, ipc_info_label(m.info) + 1) | ipc_info_timeout(1000);
+        /* an odd timeout: each of its bits, the lowest too, must be stripped */
+        m.info = ipc_info(IPC_MSG_BYTES, ipc_info_label(m.info) + 1) | ipc_info_timeout(1001);
         ipc_reply(m.badge, &m);
     }
 }
