@@ -420,9 +420,19 @@ static void source_unmapped(void)
     uint8_t want[PAGE];
     fill(want, PAGE, 77);
     check(C, "  ... its bytes", memcmp(WIN(4), want, PAGE), 0);
+    /* Another of the server's pages stays mapped meanwhile: the sweep
+     * must leave it, and end with the table even though the server still
+     * has a mapping out. */
+    int64_t other = ask(OP_GRANT, 30 * PAGE, PAGE, GRANT_F_READ | GRANT_F_MAP, 0, 0);
+    check(C, "map another page of the server",
+          grant_map(srv_pid, (uint64_t)other, 0, WIN(5), PAGE, 0), 0);
     check(C, "the server's page unmapped under it", ask(OP_POOL_UNMAP, 0, 0, 0, 0, 0), 1);
     check(C, "  ... our mapping is gone", probe(WIN(4)), -E_FAULT);
     check(C, "  ... and its record", grant_unmap(WIN(4)), -E_NOENT);
+    check(C, "  ... the other page's mapping stays",
+          test_checksum(WIN(5), PAGE) == server_sum(30 * PAGE, PAGE), 1);
+    check(C, "  ... until we unmap it", grant_unmap(WIN(5)), 1);
+    ask(OP_REVOKE, (uint64_t)other, 0, 0, 0, 0);
 }
 
 static int client(void)
