@@ -36,6 +36,7 @@ void asm_offsets(void)
     OFFSET(T_STATE, struct thread, state);
     OFFSET(T_PRIO, struct thread, prio);
     OFFSET(T_FPU_FRESH, struct thread, fpu_fresh);
+    OFFSET(T_CPU, struct thread, cpu);
     OFFSET(T_TID, struct thread, tid);
     OFFSET(T_PROC, struct thread, proc);
     OFFSET(T_BADGE, struct thread, badge);
@@ -64,6 +65,13 @@ void asm_offsets(void)
     OFFSET(PCPU_FAST_RR, struct percpu, fast_reply_recvs);
     OFFSET(PCPU_SLOW_CALLS, struct percpu, slow_calls);
     OFFSET(PCPU_AS_SWITCH, struct percpu, as_switches);
+    OFFSET(PCPU_LOCK, struct percpu, lock);
+    OFFSET(PCPU_SCHED_FAST, struct percpu, sched_fast);
+    OFFSET(PCPU_FPU_OWNER, struct percpu, fpu_owner);
+    OFFSET(PCPU_ID, struct percpu, id);
+    OFFSET(PCPU_RQ_HEAD, struct percpu, rq.head);
+    OFFSET(PCPU_RQ_TAIL, struct percpu, rq.tail);
+    OFFSET(PCPU_RQ_BITMAP, struct percpu, rq.bitmap);
 
     /* The stack at trap.S's common entry: vector, error code, CPU frame. */
     OFFSET(HW_RIP, struct trap_hw, rip);

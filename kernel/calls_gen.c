@@ -272,6 +272,15 @@ static long decode_dev_holder(struct thread *cur)
     return kc_dev_holder(cur, &a);
 }
 
+static long decode_thread_set_cpu(struct thread *cur)
+{
+    const struct kc_thread_set_cpu_args a = {
+        .handle = cur->regs.mr[0],
+        .cpu = cur->regs.mr[1],
+    };
+    return kc_thread_set_cpu(cur, &a);
+}
+
 const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_LOG] = {decode_log, PRIV_LOG},
     [KC_EXIT] = {decode_exit, 0},
@@ -305,4 +314,5 @@ const struct kcall_entry kcall_table[KC_COUNT] = {
     [KC_THREAD_INFO] = {decode_thread_info, 0},
     [KC_SPAWN_ARGV] = {decode_spawn_argv, PRIV_SPAWN},
     [KC_DEV_HOLDER] = {decode_dev_holder, PRIV_BUS},
+    [KC_THREAD_SET_CPU] = {decode_thread_set_cpu, 0},
 };

@@ -314,7 +314,7 @@ struct kc_thread_info_args {
 long kc_thread_info(struct thread *cur, const struct kc_thread_info_args *a);
 /* Precondition: cur is the caller of KC_THREAD_INFO. */
 static inline void kc_thread_info_reply(struct thread *cur, uint64_t tid, uint64_t pid,
-                                        uint64_t prio, const char *state)
+                                        uint64_t prio, const char *state, uint64_t cpu)
 {
     cur->regs.mr[0] = tid;
     cur->regs.mr[1] = pid;
@@ -322,7 +322,8 @@ static inline void kc_thread_info_reply(struct thread *cur, uint64_t tid, uint64
     char s_state[16] = {0};
     strncpy_safe(s_state, state, sizeof(s_state));
     memcpy(&cur->regs.mr[3], s_state, sizeof(s_state));
-    cur->regs.rsi = 40; /* the result's length */
+    cur->regs.mr[5] = cpu;
+    cur->regs.rsi = 48; /* the result's length */
 }
 
 /* KC_SPAWN_ARGV (kcall_proc.c): `KC_SPAWN` with an argument block for the child */
@@ -354,5 +355,12 @@ struct kc_dev_holder_args {
     uint64_t irq;  /* IRQ line (KC_DEV_NO_IRQ = 0xff: none) */
 };
 long kc_dev_holder(struct thread *cur, const struct kc_dev_holder_args *a);
+
+/* KC_THREAD_SET_CPU (kcall_proc.c): move a thread to another CPU, where it stays */
+struct kc_thread_set_cpu_args {
+    uint64_t handle; /* handle to the thread (IPC_SELF: the caller) */
+    uint64_t cpu;    /* CPU index (0 is the bootstrap CPU) */
+};
+long kc_thread_set_cpu(struct thread *cur, const struct kc_thread_set_cpu_args *a);
 
 #endif

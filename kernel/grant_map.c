@@ -11,6 +11,7 @@
 #include <abi/layout.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/klock.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/vm.h"
 #include "calls_gen.h"
@@ -53,6 +54,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
  * (no PCID, and granted pages are never global). */
 static void clear(struct proc *owner, uint64_t va, uint64_t pages)
 {
+    smp_flush_space(owner->cr3); /* other CPUs with it loaded: klock.h */
     for (uint64_t i = 0; i < pages;) {
         uint64_t a = va + i * 4096, n = min_u64(pages - i, to_table_end(a));
         uint64_t *pt = vm_pte(owner->cr3, a);

@@ -8,6 +8,7 @@
 #include <abi/layout.h>
 #include <common/string.h>
 
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/vm.h"
@@ -283,7 +284,30 @@ long kc_thread_info(struct thread *cur, const struct kc_thread_info_args *a)
     const struct thread *t = &threads[a->slot];
     if (t->state == TS_FREE)
         return -E_NOENT;
-    kc_thread_info_reply(cur, t->tid, t->proc->pid, t->prio, thread_state_name(t->state));
+    kc_thread_info_reply(cur, t->tid, t->proc->pid, t->prio, thread_state_name(t->state), t->cpu);
+    return 0;
+}
+
+long kc_thread_set_cpu(struct thread *cur, const struct kc_thread_set_cpu_args *a)
+{
+    struct thread *t = cur;
+    if (a->handle != IPC_SELF) {
+        int err = 0;
+        t = cap_lookup(cur->proc, a->handle, 0, &err);
+        if (!t)
+            return err;
+    }
+    if (a->cpu >= smp_cpus_online)
+        return -E_RANGE;
+    if (t->proc != cur->proc) {
+        /* Whom KC_KILL could end, a PRIV_SPAWN caller may also place. */
+        const struct proc *r = t->proc->reaper;
+        while (r && r != cur->proc)
+            r = r->reaper;
+        if (!r || !(cur->proc->privs & PRIV_SPAWN))
+            return -E_PERM;
+    }
+    sched_move(t, (uint16_t)a->cpu);
     return 0;
 }
 

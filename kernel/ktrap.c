@@ -8,6 +8,8 @@
 #include <abi/layout.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/klock.h"
+#include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/pic.h"
 #include "irq.h"
@@ -15,8 +17,22 @@
 #include "proc.h"
 #include "sched.h"
 
-void ktrap_irq(int irq)
+void ktrap_interrupt(uint64_t vector)
 {
+    if (vector == VEC_IPI_RESCHED) {
+        /* A thread of ours became ready, or a request (already answered
+         * by klock_enter): kernel_exit looks at the run queue. (trap.c
+         * sent the EOI of both APIC vectors.) */
+        pcpu.ipis++;
+        sched_request_resched();
+        return;
+    }
+    if (vector == VEC_APIC_TIMER) {
+        pcpu.timer_ticks++;
+        sched_tick();
+        return;
+    }
+    int irq = (int)(vector - VEC_IRQ0);
     pic_eoi(irq);
     if (irq == 0)
         sched_tick();
@@ -46,20 +62,24 @@ static void user_fault(struct thread *t, uint64_t vector, uint64_t error)
 
 void ktrap_user(struct thread *t, uint64_t vector, uint64_t error)
 {
-    if (vector >= VEC_IRQ0 && vector < VEC_IRQ0 + NUM_IRQS)
-        ktrap_irq((int)(vector - VEC_IRQ0));
-    else if (vector == VEC_NM)
+    if ((vector >= VEC_IRQ0 && vector < VEC_IRQ0 + NUM_IRQS) || vector == VEC_IPI_RESCHED ||
+        vector == VEC_APIC_TIMER)
+        ktrap_interrupt(vector);
+    /* t is 0 if it was taken from this CPU while we waited for the lock. */
+    else if (t && vector == VEC_NM)
         /* CR0.TS is set only while a thread without FPU state runs: this
          * is its first FPU instruction, which runs again once it has the
          * initial state. */
         fpu_first_use(t);
-    else if (vector != VEC_SPURIOUS)
+    else if (t && vector != VEC_SPURIOUS)
         user_fault(t, vector, error);
     kernel_exit();
 }
 
 void kernel_bad_resume(struct thread *t)
 {
+    if (klock_enter())
+        kernel_exit();
     /* Only reachable if a saved RIP were not a canonical user address,
      * which the loader and KC_THREAD_CREATE rule out. */
     kprintf("kernel: thread %x would resume at %lx; killing its process\n", t->tid, t->regs.rip);
@@ -69,6 +89,8 @@ void kernel_bad_resume(struct thread *t)
 
 void kernel_bad_syscall_mode(struct thread *t)
 {
+    if (klock_enter())
+        kernel_exit();
     kprintf("kernel: \"%s\" (pid %x) used SYSCALL outside 64-bit mode; killing it\n", t->proc->name,
             t->proc->pid);
     proc_kill(t->proc, DEATH_FAULT, VEC_GP);

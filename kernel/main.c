@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fpu.h"
 #include "arch/x86_64/gdt.h"
+#include "arch/x86_64/klock.h"
 #include "arch/x86_64/layout.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/pic.h"
@@ -93,6 +94,7 @@ void kmain(uint32_t magic, uint64_t info_pa)
     /* After gdt_init (loading a null GS selector clears the base), before
      * anything reads pcpu. */
     wrmsr(MSR_GS_BASE, (uint64_t)&pcpus[0]);
+    sched_init_cpu();
     idt_init();
     pic_init();
 
@@ -169,5 +171,8 @@ static void kmain_stage2(void)
     kbench_copies();
 #endif
     start_boot_server();
+    /* From here on kernel code runs under the kernel lock, on every CPU. */
+    klock_enter();
+    __atomic_store_n(&smp_go, 1, __ATOMIC_RELEASE);
     kernel_exit();
 }

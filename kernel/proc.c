@@ -11,6 +11,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/fpu.h"
+#include "arch/x86_64/klock.h"
 #include "arch/x86_64/pcpu.h"
 #include "arch/x86_64/qemu.h"
 #include "arch/x86_64/vm.h"
@@ -181,7 +182,8 @@ struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t
     t->proc = p;
     t->badge = (uint64_t)p->pid << 32 | t->tid;
     t->prio = prio < 1 ? 1 : prio >= NUM_PRIO ? NUM_PRIO - 1 : prio;
-    t->fpu_fresh = 1; /* no FPU state until its first use */
+    t->fpu_fresh = 1;                                      /* no FPU state until its first use */
+    t->cpu = pcpu.cur ? pcpu.cur->cpu : (uint16_t)pcpu.id; /* its creator's CPU */
     t->stack_index = index;
     t->regs.rip = rip;
     t->regs.rsp = top;
@@ -196,6 +198,7 @@ struct thread *thread_create(struct proc *p, uint64_t rip, uint64_t arg, uint8_t
 void thread_destroy(struct thread *t)
 {
     struct proc *p = t->proc;
+    smp_drop_thread(t); /* if it runs on another CPU, that CPU lets go of it first */
     ipc_thread_dying(t);
     irq_thread_dying(t);
     fpu_thread_dying(t);
@@ -359,6 +362,8 @@ void proc_kill(struct proc *p, uint32_t reason, uint64_t detail)
         write_cr3(vm_kernel_pml4);
         pcpu.cr3 = vm_kernel_pml4;
     }
+    if (p->cr3)
+        smp_leave_space(p->cr3); /* and no other CPU keeps it loaded, idle or not */
     /* Before any frame of ours is freed: no window keeps our pages, and
      * no mapping passed on by us outlives us. */
     grant_map_proc_dying(p);

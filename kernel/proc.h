@@ -62,11 +62,15 @@ struct thread {
      * the fast path's 16-bit store of TS_RUNNING). */
     uint8_t state;
     uint8_t accept_cap;
+    /* prio, fpu_fresh and cpu are one word for the fast path, which
+     * subtracts its CPU's sched_fast from it (arch/x86_64/pcpu.h). */
     uint8_t prio;
     /* 1 until the thread's first FPU/SIMD instruction (#NM): it has no
-     * FPU state to save or restore (arch/x86_64/fpu.c). Right above prio:
-     * the fast path reads both as one word against sched_fast. */
+     * FPU state to save or restore (arch/x86_64/fpu.c). */
     uint8_t fpu_fresh;
+    /* Its home CPU, the only one it runs on (docs/architecture.md, "SMP:
+     * the design"); changed only by KC_THREAD_SET_CPU. */
+    uint16_t cpu;
     uint32_t tid; /* slot | generation << ID_SLOT_BITS; 0 when free */
     struct proc *proc;
     uint64_t badge; /* pid << 32 | tid, handed to receivers */
@@ -92,10 +96,12 @@ struct thread {
 /* Layout the fast path relies on beyond single offsets. */
 _Static_assert(offsetof(struct thread, accept_cap) == offsetof(struct thread, state) + 1,
                "entry.S writes state and accept_cap as one word");
-_Static_assert(offsetof(struct thread, fpu_fresh) == offsetof(struct thread, prio) + 1,
-               "the fast path reads prio and fpu_fresh as one word");
+_Static_assert(offsetof(struct thread, fpu_fresh) == offsetof(struct thread, prio) + 1 &&
+                   offsetof(struct thread, cpu) == offsetof(struct thread, prio) + 2,
+               "the fast path reads prio, fpu_fresh and cpu as one word");
 _Static_assert(sizeof(struct thread) == 1 << THREAD_SHIFT, "entry.S indexes threads by shift");
-_Static_assert(offsetof(struct thread, full_ctx) < offsetof(struct thread, recv_from) + 8 &&
+_Static_assert(offsetof(struct thread, full_ctx) > offsetof(struct thread, recv_from) &&
+                   offsetof(struct thread, full_ctx) < offsetof(struct thread, recv_from) + 8 &&
                    offsetof(struct thread, sendq_head) == offsetof(struct thread, recv_from) + 8,
                "the receive fast path clears recv_from .. full_ctx as one quadword");
 

@@ -1,7 +1,8 @@
 /*
  * Scheduler: fixed-priority round robin (31 levels), one run queue per
- * level, time slices from the timer. The kernel is not preemptible: every
- * entry ends in kernel_exit(), which picks the thread to resume.
+ * level and CPU (a thread runs only on its home CPU), time slices from the
+ * timer. The kernel is not preemptible: every entry ends in kernel_exit(),
+ * which picks the thread to resume on this CPU.
  */
 #ifndef SCHED_H
 #define SCHED_H
@@ -13,32 +14,22 @@
 #define SLICE_TICKS 2 /* 20 ms at 100 Hz */
 
 /*
- * The IPC fast path's one test of who may get the CPU. It reads this as
- * one 16-bit word (fpu << 8 | ready_max) and the target's fpu_fresh and
- * prio as another (fpu_fresh << 8 | prio), and switches only if the
- * target's is not below: so only to a thread with no FPU state (fpu_fresh
- * = 1), of at least the highest ready priority, and only while no FPU
- * state is in the registers (then the current thread has none either; the
- * slow path saves and restores it). Nothing else to compute on any path:
- * ready_max is kept by the run queues, fpu by arch/x86_64/fpu.c whenever
- * the owner of the FPU registers changes.
+ * The IPC fast path's one test of who may get the CPU: pcpu.sched_fast
+ * (arch/x86_64/pcpu.h), ready_max | fpu << 8 | cpu << 16, against the
+ * target's prio | fpu_fresh << 8 | cpu << 16. It switches only to a thread
+ * of this CPU with no FPU state (fpu_fresh = 1), of at least the highest
+ * ready priority here, and only while no FPU state is in this CPU's
+ * registers (then the current thread has none either; the slow path saves
+ * and restores it). Nothing else to compute on any path: ready_max is kept
+ * by the run queues, fpu by arch/x86_64/fpu.c whenever the owner of the
+ * FPU registers changes.
  */
-struct sched_fast {
-    uint8_t ready_max; /* highest priority with a ready thread, 0 if none */
-    uint8_t fpu;       /* SCHED_FAST_OPEN, or SCHED_FAST_SHUT while FPU state is live */
-};
 #define SCHED_FAST_OPEN 1 /* equal to a fresh thread's fpu_fresh */
 #define SCHED_FAST_SHUT 2 /* above any thread's fpu_fresh */
-extern struct sched_fast sched_fast;
 extern uint64_t sched_ticks;
 
-/* The run queues (bit p of rq_bitmap: queue p not empty). entry.S's
- * notify and receive fast paths append and pop as sched_ready and
- * kernel_exit do. */
-extern struct thread *rq_head[NUM_PRIO], *rq_tail[NUM_PRIO];
-extern uint32_t rq_bitmap;
-
-/* Make t ready (append to its run queue). Precondition: t not queued. */
+/* Make t ready (append to its run queue, on its CPU; that CPU is kicked
+ * by IPI if it should look). Precondition: t not queued. */
 void sched_ready(struct thread *t);
 
 /* Make t ready at the front of its queue: a caller whose call was just
@@ -53,8 +44,17 @@ void sched_unready(struct thread *t);
  * without the run queue when no higher-priority thread is waiting. */
 void sched_handoff(struct thread *t);
 
-/* A timer tick: time slices and timeouts. */
+/* A timer tick: on the BSP (the PIT) time, timeouts and its slices; on an
+ * AP (its local APIC timer) only its slices. */
 void sched_tick(void);
+
+/* The APs' scheduler state (sched_fast's cpu field), before they run. */
+void sched_init_cpu(void);
+
+/* Make `cpu` t's home CPU (KC_THREAD_SET_CPU). A ready thread changes
+ * queues, a running one stops where it runs (the current thread at the
+ * next kernel_exit) and is queued there, a blocked one wakes there. */
+void sched_move(struct thread *t, uint16_t cpu);
 
 /* Ask kernel_exit to reconsider who runs (e.g. a higher priority woke). */
 void sched_request_resched(void);

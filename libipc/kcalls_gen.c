@@ -328,7 +328,8 @@ long kc_mmio_map(uint64_t vaddr, uint64_t paddr, uint64_t pages)
     return kc_call(KC_MMIO_MAP, &m);
 }
 
-long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio, char *state)
+long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio, char *state,
+                    uint32_t *cpu)
 {
     struct ipc_msg m = {0};
     m.w[0] = (uint64_t)slot;
@@ -344,6 +345,8 @@ long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio,
         memcpy(state, &m.w[3], 16);
         state[15] = '\0';
     }
+    if (cpu && len > 40)
+        *cpu = (uint32_t)m.w[5];
     return rc;
 }
 
@@ -383,4 +386,12 @@ long kc_dev_holder(uint64_t base, uint64_t size, uint32_t irq)
     m.w[1] = (uint64_t)size;
     m.w[2] = (uint64_t)irq;
     return kc_call(KC_DEV_HOLDER, &m);
+}
+
+long kc_thread_set_cpu(uint64_t handle, uint32_t cpu)
+{
+    struct ipc_msg m = {0};
+    m.w[0] = (uint64_t)handle;
+    m.w[1] = (uint64_t)cpu;
+    return kc_call(KC_THREAD_SET_CPU, &m);
 }

@@ -66,7 +66,8 @@
 #define KC_THREAD_INFO      30 /* -             describe the thread in a slot */
 #define KC_SPAWN_ARGV       31 /* PRIV_SPAWN    `KC_SPAWN` with an argument block for the child */
 #define KC_DEV_HOLDER       32 /* PRIV_BUS      which living process holds a device window or an IRQ line */
-#define KC_COUNT 33
+#define KC_THREAD_SET_CPU   33 /* -             move a thread to another CPU, where it stays */
+#define KC_COUNT 34
 
 /* Message register i is register ABI_REG_MRi (docs/abi.md §1.3). */
 #define ABI_REG_MR0 "r8"

@@ -30,6 +30,7 @@ struct child {
     uint32_t module;
     uint32_t pid; /* 0: not running */
     uint32_t privs, prio, irq_mask;
+    uint32_t cpu; /* its main thread's CPU (cpu=N), 0 by default */
     uint16_t io_base, io_count;
     struct kc_budget budget; /* carved out of ours while it runs; 0: the kernel's default */
     int restart, control, is_test, on_demand, program;
@@ -106,7 +107,7 @@ static uint32_t parse_privs(const char *s)
     return privs;
 }
 
-/* Module arguments: priv=a+b io=base:count irq=n+m prio=n kmem=frames
+/* Module arguments: priv=a+b io=base:count irq=n+m prio=n cpu=n kmem=frames
  * threads=n procs=n restart control ondemand program test
  * expect=exit:N|fault:V|killed|badelf, then optionally "--" and the
  * program's own arguments (C-library programs get them as argv). */
@@ -132,6 +133,8 @@ static void parse_args(struct child *c, const char *args)
             } while (*e == '+');
         } else if (strncmp(p, "prio=", 5) == 0) {
             c->prio = (uint32_t)parse_num(p + 5, 0);
+        } else if (strncmp(p, "cpu=", 4) == 0) {
+            c->cpu = (uint32_t)parse_num(p + 4, 0);
         } else if (strncmp(p, "kmem=", 5) == 0) {
             c->budget.frames = parse_num(p + 5, 0);
         } else if (strncmp(p, "threads=", 8) == 0) {
@@ -175,6 +178,15 @@ static void judge(struct child *c, int ok, const char *how)
     printf("TEST %s %s (%s)\n", c->name, ok ? "PASS" : "FAIL", how);
 }
 
+/* cpu=N: the main thread moves there before it has run (it is below us
+ * in priority); without that CPU it stays where it is, with a warning. */
+static void place(struct child *c, long h)
+{
+    long rc = c->cpu ? kc_thread_set_cpu((uint64_t)h, c->cpu) : 0;
+    if (rc < 0)
+        printf("boot: %s stays on cpu 0: cpu=%u: %s\n", c->name, c->cpu, ipc_strerror(rc));
+}
+
 static long start(struct child *c)
 {
     uint32_t pid = 0;
@@ -189,6 +201,7 @@ static long start(struct child *c)
         judge(c, 0, "could not start");
         return h;
     }
+    place(c, h);
     kc_cap_delete((uint64_t)h); /* servers register a handle themselves */
     c->pid = pid;
     if (c->expect_badelf)
@@ -382,6 +395,7 @@ static long run_program(struct ipc_msg *m, uint32_t runner)
                              &c->budget, data + name_len, (size_t)len - name_len, &pid);
     if (h < 0)
         return h;
+    place(c, h);
     kc_cap_delete((uint64_t)h);
     *slot = (struct run){.pid = pid, .runner = runner};
     return pid;

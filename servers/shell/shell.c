@@ -31,17 +31,17 @@ static const char *skip(const char *s)
 /* ps -t: every thread, from KC_THREAD_INFO. */
 static int ps_threads(void)
 {
-    printf("  TID    PID    PRIO  STATE\n");
+    printf("  TID    PID    PRIO  CPU  STATE\n");
     int n = 0;
     for (uint32_t slot = 0;; slot++) {
-        uint32_t tid, pid, prio;
+        uint32_t tid, pid, prio, cpu;
         char state[16];
-        long rc = kc_thread_info(slot, &tid, &pid, &prio, state);
+        long rc = kc_thread_info(slot, &tid, &pid, &prio, state, &cpu);
         if (rc == -E_RANGE)
             break;
         if (rc < 0)
             continue;
-        printf("  %-6x %-6x %-5u %s\n", tid, pid, prio, state);
+        printf("  %-6x %-6x %-5u %-4u %s\n", tid, pid, prio, cpu, state);
         n++;
     }
     printf("  %d threads\n", n);

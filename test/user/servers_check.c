@@ -291,14 +291,15 @@ static void hello_checks(void)
  * handler): our own thread as the kernel sees it, and the slot bounds. */
 static void thread_info_checks(void)
 {
-    uint32_t pid, tid, tpid = 0, ttid = 0, prio = 0;
+    uint32_t pid, tid, tpid = 0, ttid = 0, prio = 0, cpu = 99;
     char state[16] = "";
     kc_self(&pid, &tid, 0, 0);
-    long rc = kc_thread_info(tid & ID_SLOT_MASK, &ttid, &tpid, &prio, state);
+    long rc = kc_thread_info(tid & ID_SLOT_MASK, &ttid, &tpid, &prio, state, &cpu);
     check("kc.thread_info_self",
-          rc == 0 && ttid == tid && tpid == pid && prio > 0 && strcmp(state, "running") == 0,
+          rc == 0 && ttid == tid && tpid == pid && prio > 0 && strcmp(state, "running") == 0 &&
+              cpu == 0,
           state);
-    check_rc("kc.thread_info_past_the_end", kc_thread_info(256, 0, 0, 0, 0), -E_RANGE);
+    check_rc("kc.thread_info_past_the_end", kc_thread_info(256, 0, 0, 0, 0, 0), -E_RANGE);
 }
 
 static void privilege_checks(void)

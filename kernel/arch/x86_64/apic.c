@@ -9,6 +9,7 @@
 
 #include "../../klog.h"
 #include "cpu.h"
+#include "klock.h"
 #include "layout.h"
 #include "trap.h"
 #include "vm.h"
@@ -24,6 +25,10 @@
 #define REG_SVR     0x0f0
 #define REG_ICR_LO  0x300
 #define REG_ICR_HI  0x310
+#define REG_LVT_TIMER  0x320
+#define REG_TIMER_INIT 0x380
+#define REG_TIMER_CUR  0x390
+#define REG_TIMER_DIV  0x3e0
 
 #define SVR_ENABLE  (1u << 8)
 #define ICR_FIXED   0x000u
@@ -32,6 +37,9 @@
 #define ICR_ASSERT  (1u << 14)
 #define ICR_LEVEL   (1u << 15)
 #define ICR_PENDING (1u << 12)
+#define LVT_MASKED   (1u << 16)
+#define LVT_PERIODIC (1u << 17)
+#define TIMER_DIV_16 0x3u
 /* clang-format on */
 
 static volatile uint32_t *regs;
@@ -111,4 +119,20 @@ int apic_send_fixed(uint32_t dest, uint8_t vector)
 void apic_eoi(void)
 {
     wr(REG_EOI, 0);
+}
+
+void apic_timer_start(unsigned hz, uint64_t tsc_khz)
+{
+    /* Its rate is the bus clock's, which nothing tells us: count it
+     * against the TSC for 10 ms, then run it periodic at hz. */
+    wr(REG_TIMER_DIV, TIMER_DIV_16);
+    wr(REG_LVT_TIMER, LVT_MASKED | VEC_APIC_TIMER);
+    wr(REG_TIMER_INIT, 0xffffffffu);
+    uint64_t end = rdtsc_fenced() + tsc_khz * 10;
+    while (rdtsc_fenced() < end)
+        __asm__ volatile("pause");
+    uint64_t per_10ms = 0xffffffffu - rd(REG_TIMER_CUR);
+    uint64_t count = per_10ms * 100 / hz;
+    wr(REG_LVT_TIMER, LVT_PERIODIC | VEC_APIC_TIMER);
+    wr(REG_TIMER_INIT, (uint32_t)(count ? count : 1));
 }

@@ -1,7 +1,8 @@
 /*
  * The local APIC, in xAPIC mode (memory-mapped registers): enabling it on
- * each CPU, its ID, inter-processor interrupts and end of interrupt. The
- * timer and device interrupts still come through the 8259 PICs.
+ * each CPU, its ID, inter-processor interrupts, the APs' timer and end of
+ * interrupt. The BSP's timer and device interrupts still come through the
+ * 8259 PICs.
  */
 #ifndef ARCH_APIC_H
 #define ARCH_APIC_H
@@ -29,5 +30,9 @@ int apic_send_fixed(uint32_t dest, uint8_t vector);
 /* End of interrupt, for interrupts the local APIC delivered (not the PIC's
  * ExtINT ones, which the PIC's own EOI ends). */
 void apic_eoi(void);
+
+/* Calibrate this CPU's local APIC timer against the TSC and start it,
+ * periodic at hz, on VEC_APIC_TIMER (an AP's time slices). */
+void apic_timer_start(unsigned hz, uint64_t tsc_khz);
 
 #endif

@@ -21,6 +21,12 @@
  * and the grant copies have paths of their own here too (section 3.7-3.8
  * there). Anything else goes to syscall_dispatch() in C with every
  * register saved (the slow path, which defines the semantics).
+ *
+ * SMP (docs/architecture.md, "SMP: the design"): each fast path holds this
+ * CPU's lock, which every slow path also holds, and touches only threads
+ * of this CPU and its run queues (%gs:); so it needs no other lock. The
+ * lean grant copy runs C that needs the kernel lock: with more than one
+ * CPU it takes the slow path.
  */
 #include <abi/ipc.h>
 #include <abi/syscall.h>
@@ -69,9 +75,22 @@
     movb $0, T_FULL(%rax)
 .endm
 
+/* This CPU's lock: the fast paths' only one. Taken means a slow path runs
+ * somewhere and would make us wait anyway: go the slow way, where the
+ * kernel lock is taken. */
+.macro FAST_LOCK slow
+    lock btsl $0, %gs:PCPU_LOCK
+    jc \slow
+.endm
+
+.macro FAST_UNLOCK
+    movl $0, %gs:PCPU_LOCK
+.endm
+
 /* Back out after FAST_SAVE_RETURN: RCX and R11 as SYSCALL left them, RDX
  * cleared (it held a kernel pointer and is no input here), RAX = call. */
 .macro FAST_BAIL nr
+    FAST_UNLOCK
     mov T_RIP(%rax), %rcx
     mov T_RFLAGS(%rax), %r11
     xor %edx, %edx
@@ -155,6 +174,7 @@ slow_path:
 /* ---- fast path: CALL ------------------------------------------------- */
 fast_call:
     FAST_CHECK_INFO call_slow
+    FAST_LOCK call_slow
     FAST_SAVE_RETURN
     mov T_PROC(%rax), %rdx
     mov %edi, %ecx
@@ -176,12 +196,15 @@ fast_call:
     jz 1f
     cmp T_TID(%rax), %r11d
     jne call_slow_saved
-    /* A higher priority is ready (let the scheduler choose), or either
+    /* The target lives on another CPU (the slow path wakes it there), a
+     * higher priority is ready here (let the scheduler choose), or either
      * thread has FPU state (the slow path saves and restores it): the
-     * target's fpu_fresh:prio word is below sched_fast (sched.h). */
-1:  movzwl T_PRIO(%rdx), %r11d
-    cmp sched_fast(%rip), %r11w
-    jb call_slow_saved
+     * target's cpu:fpu_fresh:prio word minus sched_fast is above 0xffff
+     * (arch/x86_64/pcpu.h). */
+1:  mov T_PRIO(%rdx), %r11d
+    sub %gs:PCPU_SCHED_FAST, %r11d
+    cmp $0xffff, %r11d
+    ja call_slow_saved
     /* Commit: we wait for the reply, the target runs with our message. */
     movb $TS_REPLY, T_STATE(%rax)
     mov %rdx, T_PARTNER(%rax)
@@ -200,6 +223,7 @@ call_slow:
 /* ---- fast path: REPLY_RECV ------------------------------------------- */
 fast_reply_recv:
     FAST_CHECK_INFO rr_slow
+    FAST_LOCK rr_slow
     FAST_SAVE_RETURN
     cmpq $0, T_SENDQ(%rax)              /* a sender is queued: it is next, slow path */
     jne rr_slow_saved
@@ -217,9 +241,10 @@ fast_reply_recv:
     jne rr_slow_saved
     cmp T_PARTNER(%rdx), %rax
     jne rr_slow_saved
-    movzwl T_PRIO(%rdx), %r11d          /* as in fast_call */
-    cmp sched_fast(%rip), %r11w
-    jb rr_slow_saved
+    mov T_PRIO(%rdx), %r11d             /* as in fast_call */
+    sub %gs:PCPU_SCHED_FAST, %r11d
+    cmp $0xffff, %r11d
+    ja rr_slow_saved
     /* Commit: we wait for anyone's next message, the caller runs. */
     movb $TS_RECV, T_STATE(%rax)
     movl $0, T_RECV_FROM(%rax)
@@ -243,6 +268,7 @@ rr_slow:
  * higher priority than ours (kernel_exit would switch to it) is declined.
  * Only RAX changes; RCX is scratch (kept in pcpu.scratch meanwhile). */
 fast_notify:
+    FAST_LOCK slow_path                 /* RAX is still SYS_IPC_NOTIFY */
     mov %rcx, %gs:PCPU_SCRATCH
     mov %gs:PCPU_CUR, %rax
     mov T_PROC(%rax), %rax
@@ -258,6 +284,9 @@ fast_notify:
     jne notify_slow
     bt $32, %rcx                        /* CAP_RIGHT_SEND */
     jnc notify_slow
+    movzwl T_CPU(%rax), %ecx            /* a thread of another CPU: its fast */
+    cmp %gs:PCPU_ID, %ecx               /* paths may touch its notify word */
+    jne notify_slow
     cmpb $TS_RECV, T_STATE(%rax)
     jne notify_pend
     cmpl $0, T_RECV_FROM(%rax)          /* waiting for one sender: bits wait */
@@ -267,6 +296,7 @@ notify_pend:
 lean_notify_done:
     mov %gs:PCPU_SCRATCH, %rcx
     xor %eax, %eax
+    FAST_UNLOCK
     swapgs
     sysretq
 notify_wake:
@@ -289,22 +319,23 @@ notify_wake:
     movw $TS_READY, T_STATE(%rax)       /* sched_ready: accept_cap = 0 too */
     mov %rcx, T_RQ_NEXT(%rax)
     movzbl T_PRIO(%rax), %ecx
-    cmpq $0, rq_tail(, %rcx, 8)
+    cmpq $0, %gs:PCPU_RQ_TAIL(, %rcx, 8)
     jne notify_link
-    mov %rax, rq_head(, %rcx, 8)        /* the queue was empty */
+    mov %rax, %gs:PCPU_RQ_HEAD(, %rcx, 8) /* the queue was empty */
 notify_linked:
-    mov %rax, rq_tail(, %rcx, 8)
-    bts %ecx, rq_bitmap(%rip)
-    cmp sched_fast(%rip), %cl           /* ready_max */
+    mov %rax, %gs:PCPU_RQ_TAIL(, %rcx, 8)
+    bts %ecx, %gs:PCPU_RQ_BITMAP
+    cmp %gs:PCPU_SCHED_FAST, %cl        /* ready_max */
     jbe lean_notify_done
-    mov %cl, sched_fast(%rip)
+    mov %cl, %gs:PCPU_SCHED_FAST
     jmp lean_notify_done
 notify_link:                            /* behind the queue's last */
-    mov rq_tail(, %rcx, 8), %rcx
+    mov %gs:PCPU_RQ_TAIL(, %rcx, 8), %rcx
     mov %rax, T_RQ_NEXT(%rcx)
     movzbl T_PRIO(%rax), %ecx
     jmp notify_linked
 notify_slow:
+    FAST_UNLOCK
     mov %gs:PCPU_SCRATCH, %rcx
     mov $SYS_IPC_NOTIFY, %eax
     jmp slow_path
@@ -319,6 +350,7 @@ notify_slow:
 fast_recv:
     cmp $IPC_ANY, %rdi
     jne slow_path
+    FAST_LOCK slow_path                 /* RAX is still SYS_IPC_RECV */
     mov %gs:PCPU_CUR, %rax
     cmpq $0, T_NOTIFY(%rax)
     je recv_block
@@ -331,6 +363,7 @@ fast_recv:
     xor %edi, %edi                      /* BADGE_KERNEL */
     mov $NOTIFICATION_INFO, %esi
     xor %edx, %edx
+    FAST_UNLOCK
     swapgs
     sysretq
 recv_block:
@@ -340,10 +373,10 @@ recv_block:
     jnz recv_bail
     cmpq $0, T_SENDQ(%rax)              /* a queued sender is taken first */
     jne recv_bail
-    movzbl sched_fast(%rip), %ecx       /* ready_max (0: nobody, rq_head[0] is */
-    mov rq_head(, %rcx, 8), %rdi        /* sched.c's no_thread, which fails below) */
+    movzbl %gs:PCPU_SCHED_FAST, %ecx    /* ready_max (0: nobody, rq.head[0] is */
+    mov %gs:PCPU_RQ_HEAD(, %rcx, 8), %rdi /* sched.c's no_thread, which fails below) */
     movzwl T_PRIO(%rdi), %r11d          /* who kernel_exit would pick: its */
-    cmp sched_fast(%rip), %r11w         /* fpu_fresh:prio, as in fast_call */
+    cmp %gs:PCPU_SCHED_FAST, %r11w      /* fpu_fresh:prio, as in fast_call */
     jb recv_bail
     /* Commit: park as TS_RECV from anyone, with the registers a
      * notification does not overwrite (MR1..MR7) saved too. One quadword
@@ -358,15 +391,15 @@ recv_block:
     /* pop_highest (its rq_next = 0 is left out: a running thread's is
      * never read, and sched_ready sets it) */
     mov T_RQ_NEXT(%rdi), %r11
-    mov %r11, rq_head(, %rcx, 8)
+    mov %r11, %gs:PCPU_RQ_HEAD(, %rcx, 8)
     test %r11, %r11
     jnz 1f
-    movq $0, rq_tail(, %rcx, 8)
-    btr %ecx, rq_bitmap(%rip)
+    movq $0, %gs:PCPU_RQ_TAIL(, %rcx, 8)
+    btr %ecx, %gs:PCPU_RQ_BITMAP
     xor %ecx, %ecx
-    bsr rq_bitmap(%rip), %r11d          /* ZF: no bit left */
+    bsr %gs:PCPU_RQ_BITMAP, %r11d       /* ZF: no bit left */
     cmovnz %r11d, %ecx
-    mov %cl, sched_fast(%rip)
+    mov %cl, %gs:PCPU_SCHED_FAST
     /* kernel_exit: it runs, with a new slice if its last one is over */
 1:  movb $TS_RUNNING, T_STATE(%rdi)
     cmpl $0, T_SLICE(%rdi)
@@ -376,9 +409,12 @@ recv_block:
     mov T_PROC(%rdi), %rax
     mov P_CR3(%rax), %rax
     cmp %rax, %gs:PCPU_CR3
-    je resume_regs
-    mov %rax, %cr3
+    jne 4f
+    FAST_UNLOCK                         /* both threads are saved or this CPU's */
+    jmp resume_regs
+4:  mov %rax, %cr3
     mov %rax, %gs:PCPU_CR3
+    FAST_UNLOCK                         /* after pcpu.cr3: what TLB shootdown reads */
     incq %gs:PCPU_AS_SWITCH
     /* Another process: null selectors (arch_null_user_selectors), GS
      * after the last SWAPGS as fast_switch does, when leaving by SYSRET. */
@@ -406,6 +442,8 @@ recv_bail:
  * in RCX and R11: canonical, as every SYSCALL's (section 4 of
  * docs/abi.md: nothing is mapped at or above USER_TOP). */
 lean_grant_copy:
+    cmpl $1, smp_cpus_online(%rip)      /* it needs the kernel lock then */
+    jne slow_path
     mov %rsp, %gs:PCPU_USER_RSP
     mov %gs:PCPU_KSTACK_TOP, %rsp
     push %rcx
@@ -486,6 +524,7 @@ entry_table:
     mov T_RSP(%rdx), %rsp
     mov T_RBP(%rdx), %rbp
     xor %edx, %edx                      /* no handle transferred */
+    FAST_UNLOCK                         /* both threads are saved or loaded */
 .if \null_selectors
     mov %edx, %ds
     mov %edx, %es
@@ -514,6 +553,7 @@ fast_switch_as:
 fast_bad_rip:
     /* Cannot happen (see above); if it did, the thread's process is
      * killed rather than resumed at that address. */
+    FAST_UNLOCK                         /* kernel_bad_resume takes the kernel lock */
     mov %gs:PCPU_KSTACK_TOP, %rsp
     mov %rdx, %rdi
     call kernel_bad_resume
@@ -538,7 +578,7 @@ fast_bad_rip:
  */
     .global arch_resume_user
 arch_resume_user:
-    cmpq $0, fpu_owner(%rip)
+    cmpq $0, %gs:PCPU_FPU_OWNER
     jne resume_fpu
     cmpb $0, T_FPU_FRESH(%rdi)
     je resume_fpu

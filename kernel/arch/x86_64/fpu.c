@@ -23,6 +23,7 @@
 #include "../../proc.h"
 #include "../../sched.h"
 #include "cpu.h"
+#include "pcpu.h"
 
 #define XCR0_X87 (1ull << 0)
 #define XCR0_SSE (1ull << 1)
@@ -43,14 +44,13 @@ static int has_xsave;
 static uint64_t xcr0;
 static uint32_t area_size;
 
-struct thread *fpu_owner;
-static int ts_set; /* CR0.TS as last written */
-
-/* The fast path runs only while no FPU state is live (sched.h). */
+/* The registers' owner and CR0.TS are this CPU's: pcpu.fpu_owner and
+ * pcpu.ts_set. The fast path runs only while no FPU state is live here
+ * (sched.h). */
 static void set_owner(struct thread *t)
 {
-    fpu_owner = t;
-    sched_fast.fpu = t ? SCHED_FAST_SHUT : SCHED_FAST_OPEN;
+    pcpu.fpu_owner = t;
+    pcpu.sched_fast.fpu = t ? SCHED_FAST_SHUT : SCHED_FAST_OPEN;
 }
 
 static uint8_t *area_of(const struct thread *t)
@@ -80,17 +80,17 @@ static void load(const void *area)
 
 static void ts_on(void)
 {
-    if (!ts_set) {
+    if (!pcpu.ts_set) {
         write_cr0(read_cr0() | CR0_TS);
-        ts_set = 1;
+        pcpu.ts_set = 1;
     }
 }
 
 static void ts_off(void)
 {
-    if (ts_set) {
+    if (pcpu.ts_set) {
         __asm__ volatile("clts" ::: "memory");
-        ts_set = 0;
+        pcpu.ts_set = 0;
     }
 }
 
@@ -106,17 +106,34 @@ static uint64_t xgetbv(uint32_t reg)
     return (uint64_t)hi << 32 | lo;
 }
 
+/* CR0, CR4 (and XCR0 once it is known) of the calling CPU. */
+static void fpu_init_cpu_regs(void)
+{
+    /* MP: WAIT honours TS too. NE: x87 errors as #MF, not the legacy IRQ 13.
+     * EM off: x87 instructions execute. TS: no thread has FPU state yet. */
+    write_cr0((read_cr0() & ~CR0_EM) | CR0_MP | CR0_NE | CR0_TS);
+    pcpu.ts_set = 1;
+    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT | (has_xsave ? CR4_OSXSAVE : 0));
+    if (xcr0)
+        xsetbv(0, xcr0);
+}
+
+void fpu_init_ap(void)
+{
+    pcpu.sched_fast.fpu = SCHED_FAST_OPEN;
+    fpu_init_cpu_regs();
+    ts_off();
+    load(fpu_init_area);
+    ts_on();
+}
+
 void fpu_init(void)
 {
     uint32_t r[4];
     cpuid(1, 0, r);
     has_xsave = (r[2] >> 26) & 1;
     int avx = (r[2] >> 28) & 1;
-    /* MP: WAIT honours TS too. NE: x87 errors as #MF, not the legacy IRQ 13.
-     * EM off: x87 instructions execute. TS: no thread has FPU state yet. */
-    write_cr0((read_cr0() & ~CR0_EM) | CR0_MP | CR0_NE | CR0_TS);
-    ts_set = 1;
-    write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT | (has_xsave ? CR4_OSXSAVE : 0));
+    fpu_init_cpu_regs();
     area_size = 512;
     if (has_xsave) {
         cpuid(0xd, 0, r);
@@ -145,10 +162,10 @@ void fpu_init(void)
 
 void fpu_switch(struct thread *next)
 {
-    if (fpu_owner == next)
+    if (pcpu.fpu_owner == next)
         return; /* its state is in the registers, TS clear */
-    if (fpu_owner) {
-        save(area_of(fpu_owner)); /* TS is clear while there is an owner */
+    if (pcpu.fpu_owner) {
+        save(area_of(pcpu.fpu_owner)); /* TS is clear while there is an owner */
         load(fpu_init_area);
         set_owner(0);
     }
@@ -163,16 +180,26 @@ void fpu_switch(struct thread *next)
 
 void fpu_first_use(struct thread *t)
 {
-    assert(t->fpu_fresh && !fpu_owner && ts_set);
+    assert(t->fpu_fresh && !pcpu.fpu_owner && pcpu.ts_set);
     t->fpu_fresh = 0;
     ts_off();
     load(fpu_init_area); /* already there (owner = 0), but never assumed */
     set_owner(t);
 }
 
+void fpu_thread_leaving(struct thread *t)
+{
+    if (pcpu.fpu_owner != t)
+        return;
+    save(area_of(t));
+    load(fpu_init_area);
+    set_owner(0);
+    ts_on();
+}
+
 void fpu_thread_dying(struct thread *t)
 {
-    if (fpu_owner != t)
+    if (pcpu.fpu_owner != t)
         return;
     load(fpu_init_area);
     set_owner(0);
@@ -188,9 +215,9 @@ int fpu_check(const char **why)
         *why = "CR4: OSFXSR or OSXMMEXCPT clear";
     else if (has_xsave && (!(cr4 & CR4_OSXSAVE) || xgetbv(0) != xcr0))
         *why = "XSAVE: CR4.OSXSAVE clear or XCR0 not as set";
-    else if (!!(cr0 & CR0_TS) != ts_set || (fpu_owner && ts_set))
+    else if (!!(cr0 & CR0_TS) != pcpu.ts_set || (pcpu.fpu_owner && pcpu.ts_set))
         *why = "CR0.TS does not match the owner of the registers";
-    else if (sched_fast.fpu != (fpu_owner ? SCHED_FAST_SHUT : SCHED_FAST_OPEN))
+    else if (pcpu.sched_fast.fpu != (pcpu.fpu_owner ? SCHED_FAST_SHUT : SCHED_FAST_OPEN))
         *why = "the fast path's FPU gate does not match the owner of the registers";
     else
         return 1;

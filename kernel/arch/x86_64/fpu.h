@@ -19,10 +19,13 @@ struct thread;
  * set, so each thread's first use traps to fpu_first_use. */
 void fpu_init(void);
 
-/* The thread whose FPU state is in the registers, 0 when they hold the
- * initial state. At every return to user mode it is the thread that runs
- * (with CR0.TS clear) if that one has FPU state, else 0 (with TS set). */
-extern struct thread *fpu_owner;
+/* The same for an AP, once fpu_init has run on the BSP. */
+void fpu_init_ap(void);
+
+/* pcpu.fpu_owner: the thread whose FPU state is in this CPU's registers, 0
+ * when they hold the initial state. At every return to user mode it is the
+ * thread that runs (with CR0.TS clear) if that one has FPU state, else 0
+ * (with TS set). */
 
 /* Precondition: next is about to return to user mode. Saves the registers
  * of their owner, resets them to the initial state, and loads next's if it
@@ -35,6 +38,10 @@ void fpu_switch(struct thread *next);
  * time. It gets the initial state and keeps FPU state from now on.
  * Precondition: t has none yet (TS is clear for a thread that has). */
 void fpu_first_use(struct thread *t);
+
+/* t stops running on this CPU (another CPU kills or moves it): if its
+ * state is in the registers, save it to its area and reset them. */
+void fpu_thread_leaving(struct thread *t);
 
 /* t is being destroyed: if its state is in the registers, reset them so
  * nothing of it reaches whoever uses the FPU next. */

@@ -9,7 +9,37 @@
 
 #include <stdint.h>
 
-struct thread;
+#include "../../proc.h" /* NUM_PRIO */
+
+#define MAX_CPUS 16
+
+/*
+ * The IPC fast path's one test of who may get the CPU (sched.h): it
+ * subtracts this, read as one 32-bit word, from the target's
+ * prio | fpu_fresh << 8 | cpu << 16 and switches only if the difference is
+ * at most 0xffff: the same CPU, no FPU state live, no higher priority
+ * ready here.
+ */
+struct sched_fast {
+    uint8_t ready_max; /* highest priority with a ready thread here, 0 if none */
+    uint8_t fpu;       /* SCHED_FAST_OPEN, or SCHED_FAST_SHUT while FPU state is live */
+    uint16_t cpu;      /* this CPU's index */
+};
+
+/* One CPU's run queues: a FIFO per priority and a bitmap of the non-empty
+ * ones. Only under the kernel lock. */
+struct runq {
+    struct thread *head[NUM_PRIO], *tail[NUM_PRIO];
+    uint32_t bitmap;  /* bit p: queue p not empty */
+    uint32_t resched; /* kernel_exit should reconsider who runs */
+};
+
+/* What another CPU asks of this one (klock.c), answered with interrupts
+ * off outside any lock. */
+#define SMP_REQ_NONE  0
+#define SMP_REQ_DROP  1 /* stop running `req_thread`: it is killed or moved */
+#define SMP_REQ_LEAVE 2 /* load the kernel's tables if req_cr3 is loaded (it is freed) */
+#define SMP_REQ_FLUSH 3 /* req_cr3 loses mappings: reload CR3 once in the kernel lock */
 
 struct percpu {
     uint64_t kstack_top; /* RSP on kernel entry (also TSS.RSP0) */
@@ -18,15 +48,30 @@ struct percpu {
     struct thread *cur;  /* thread whose user context is live */
     uint64_t cr3;        /* page-table root currently loaded */
 
+    /* This CPU's part of the kernel lock, and the whole lock of its fast
+     * path (docs/architecture.md, "SMP: the design"). */
+    uint32_t lock;
+    struct sched_fast sched_fast;
+
     /* Counters for KC_STATS (tests check the fast path is really taken). */
     uint64_t fast_calls, fast_reply_recvs, slow_calls, as_switches;
 
     uint32_t id;      /* index in pcpus[]; 0 is the bootstrap CPU */
     uint32_t apic_id; /* its local APIC's ID (the target of an IPI) */
     uint32_t online;  /* set by the CPU itself once it runs kernel code */
-};
 
-#define MAX_CPUS 16
+    struct runq rq;
+    struct thread *fpu_owner; /* whose FPU state is in the registers (fpu.c) */
+    uint32_t ts_set;          /* CR0.TS as last written */
+    uint32_t dropped;         /* cur was taken away by a request: kernel_exit at once */
+    uint32_t flush;           /* reload CR3 on taking the kernel lock (SMP_REQ_FLUSH) */
+    uint32_t in_syscall;      /* klock_enter waits for the SYSCALL slow path */
+
+    uint32_t req; /* SMP_REQ_*, written by the requester, cleared here */
+    struct thread *req_thread;
+    uint64_t req_cr3;
+    uint64_t ipis, timer_ticks;   /* received, for KC_STATS */
+} __attribute__((aligned(1024))); /* &pcpus[i] is a shift, not a multiply */
 
 extern struct percpu pcpus[MAX_CPUS];
 

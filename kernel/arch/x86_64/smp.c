@@ -2,7 +2,8 @@
  * Multiprocessor start-up (see smp.h): the MADT from the loader's RSDP, then
  * INIT-SIPI-SIPI for each application processor. An AP gets its own kernel
  * stack, GDT and TSS with guarded IST stacks, GS base (its pcpus[] entry)
- * and SYSCALL MSRs, says it is online and idles; nothing is scheduled on it.
+ * and SYSCALL MSRs, FPU set-up and local APIC timer, says it is online,
+ * and once the BSP lets it (smp_go) runs the threads whose home it is.
  */
 #include "smp.h"
 
@@ -14,11 +15,15 @@
 #include "../../kcall.h"
 #include "../../klog.h"
 #include "../../kmem.h"
+#include "../../sched.h"
 #include "apic.h"
 #include "cpu.h"
+#include "fpu.h"
 #include "gdt.h"
+#include "klock.h"
 #include "layout.h"
 #include "pcpu.h"
+#include "timer.h"
 #include "trap.h"
 #include "vm.h"
 
@@ -35,6 +40,7 @@ extern void smp_ipi_ping_entry(void);
 extern void syscall_init(void);
 
 uint32_t smp_cpus_online = 1;
+uint32_t smp_go;
 uint64_t smp_ipi_pings; /* incremented by smp_ipi_ping_entry */
 
 /* What every AP copies from the bootstrap CPU. */
@@ -108,12 +114,19 @@ __attribute__((noreturn)) void smp_ap_main(uint64_t cpu)
     wrmsr(MSR_KERNEL_GS_BASE, 0);
     syscall_init();
     apic_enable_this_cpu();
+    fpu_init_ap();
+    sched_init_cpu();
     kprintf("kernel: cpu %u online (APIC ID %u)\n", pcpu.id, apic_id());
     __atomic_store_n(&pcpus[cpu].online, 1, __ATOMIC_RELEASE);
-    /* The AP's idle loop, on its own kernel stack: it wakes only for IPIs
-     * until it has threads of its own to run. */
-    for (;;)
-        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    /* Until every CPU is up and the kernel lock spans them all, only the
+     * BSP's ping may come, answered with interrupts on. */
+    __asm__ volatile("sti" ::: "memory");
+    while (!__atomic_load_n(&smp_go, __ATOMIC_ACQUIRE))
+        __asm__ volatile("pause");
+    __asm__ volatile("cli" ::: "memory");
+    apic_timer_start(TIMER_HZ, tsc_khz);
+    klock_enter();
+    kernel_exit(); /* its idle loop until a thread of its own is ready */
 }
 
 /* Test kernel only: "smp=nosipi" sends the INIT but no SIPI, so the AP

@@ -62,7 +62,7 @@ trap_stub_\n:
     STUB_ERR   29
     STUB_ERR   30
     STUB_NOERR 31
-    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,255
+    .irp n, 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,241,242,255
     STUB_NOERR \n
     .endr
 
@@ -168,3 +168,8 @@ trap_stub_table:
     .global trap_stub_spurious
 trap_stub_spurious:
     .quad trap_stub_255
+/* The local APIC's own vectors (klock.h: VEC_IPI_RESCHED, VEC_APIC_TIMER). */
+    .global trap_stub_apic
+trap_stub_apic:
+    .quad trap_stub_241
+    .quad trap_stub_242

@@ -8,7 +8,9 @@
 #include "../../klog.h"
 #include "../../ktrap.h"
 #include "cpu.h"
+#include "apic.h"
 #include "gdt.h"
+#include "klock.h"
 #include "qemu.h"
 
 struct idt_gate {
@@ -26,6 +28,8 @@ _Static_assert(TRAP_ENTRY_CLEAR_FLAGS == (RFLAGS_AC | RFLAGS_DF), "trap.S clears
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 extern const uint64_t trap_stub_table[48];
 extern const uint64_t trap_stub_spurious;
+extern const uint64_t trap_stub_apic[2];
+_Static_assert(VEC_IPI_RESCHED == 241 && VEC_APIC_TIMER == 242, "the stubs trap.S has");
 
 static void set_gate(int vec, uint64_t handler, int ist)
 {
@@ -49,6 +53,8 @@ void idt_init(void)
     idt[VEC_NMI].ist = IST_NMI;
     idt[VEC_MC].ist = IST_MACHINE_CHECK;
     set_gate(VEC_SPURIOUS, trap_stub_spurious, 0);
+    set_gate(VEC_IPI_RESCHED, trap_stub_apic[0], 0);
+    set_gate(VEC_APIC_TIMER, trap_stub_apic[1], 0);
 #ifdef GRANITE_BENCH
     /* Benchmark kernel only: the two entry mechanisms SYSCALL is compared
      * with. A user-callable gate never exists in the production kernel. */
@@ -141,17 +147,35 @@ static void assert_entry_flags(void)
     assert(!(read_rflags() & (RFLAGS_AC | RFLAGS_DF)));
 }
 
+/* The local APIC's own interrupts end at once: a handler may never come
+ * back here (the thread it interrupted taken away, kernel_exit), and
+ * interrupts stay off in the kernel anyway. */
+static void apic_end(uint64_t vector)
+{
+    if (vector == VEC_IPI_RESCHED || vector == VEC_APIC_TIMER)
+        apic_eoi();
+}
+
 void trap_dispatch_user(struct thread *t, const struct trap_hw *h)
 {
     assert_entry_flags();
-    ktrap_user(t, h->vector, h->error);
+    apic_end(h->vector);
+    /* If t was taken from this CPU meanwhile, an interrupt is still
+     * handled; a fault of t's comes again where it resumes. */
+    int gone = klock_enter();
+    ktrap_user(gone ? 0 : t, h->vector, h->error);
 }
 
 void trap_dispatch(struct trap_frame *f)
 {
     assert_entry_flags();
-    if (f->hw.vector >= VEC_IRQ0 && f->hw.vector < VEC_IRQ0 + NUM_IRQS) {
-        ktrap_irq((int)(f->hw.vector - VEC_IRQ0)); /* in the idle loop */
+    if ((f->hw.vector >= VEC_IRQ0 && f->hw.vector < VEC_IRQ0 + NUM_IRQS) ||
+        f->hw.vector == VEC_IPI_RESCHED || f->hw.vector == VEC_APIC_TIMER) {
+        /* In the idle loop, which let go of the kernel lock to halt. */
+        apic_end(f->hw.vector);
+        klock_enter();
+        ktrap_interrupt(f->hw.vector);
+        klock_exit();
         return;
     }
     if (f->hw.vector == VEC_SPURIOUS)

@@ -12,6 +12,7 @@
 #include "../../frame.h"
 #include "../../klog.h"
 #include "cpu.h"
+#include "klock.h"
 
 uint64_t vm_kernel_pml4;
 
@@ -89,6 +90,7 @@ uint64_t *vm_pte_create(uint64_t pml4, uint64_t va, struct quota *q)
 
 uint64_t vm_unmap(uint64_t pml4, uint64_t va)
 {
+    smp_flush_space(pml4);
     uint64_t *e = vm_pte(pml4, va);
     if (!e || !(*e & PTE_P) || (*e & PTE_PS))
         return 0;
@@ -150,6 +152,7 @@ static void prune(uint64_t pml4, uint64_t va, struct quota *q)
 uint64_t vm_unmap_range(uint64_t pml4, uint64_t va, uint64_t pages, struct quota *q)
 {
     assert(va % 4096 == 0 && va < USER_HALF_END && pages <= (USER_HALF_END - va) / 4096);
+    smp_flush_space(pml4); /* before any frame is freed */
     uint64_t end = va + pages * 4096, n = 0;
     while (va < end) {
         uint64_t stop = (va | ((1ull << 21) - 1)) + 1; /* the end of va's page table */

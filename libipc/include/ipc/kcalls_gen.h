@@ -70,12 +70,15 @@ long kc_dev_assign(uint32_t pid, uint64_t base, uint64_t size, uint32_t irq);
 /* KC_MMIO_MAP: map pages of the caller's device windows, uncached */
 long kc_mmio_map(uint64_t vaddr, uint64_t paddr, uint64_t pages);
 /* KC_THREAD_INFO: describe the thread in a slot */
-long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio, char *state);
+long kc_thread_info(uint32_t slot, uint32_t *tid, uint32_t *pid, uint32_t *prio, char *state,
+                    uint32_t *cpu);
 /* KC_SPAWN_ARGV: `KC_SPAWN` with an argument block for the child */
 long kc_spawn_argv(uint32_t module, uint32_t privs, uint32_t prio, uint16_t io_base,
                    uint16_t io_count, uint32_t irq_mask, const void *args, size_t length,
                    uint64_t frames, uint32_t threads, uint32_t procs, uint32_t *pid);
 /* KC_DEV_HOLDER: which living process holds a device window or an IRQ line */
 long kc_dev_holder(uint64_t base, uint64_t size, uint32_t irq);
+/* KC_THREAD_SET_CPU: move a thread to another CPU, where it stays */
+long kc_thread_set_cpu(uint64_t handle, uint32_t cpu);
 
 #endif
