@@ -173,6 +173,10 @@ static void memory_checks(void)
     check_rc("mem.malformed_free", call("mem", MEM_FREE, 0, 0x123000, 4), -E_INVAL);
     check_rc("mem.malformed_free_at_heap_end", call("mem", MEM_FREE, 0, USER_HEAP_MAX, 1),
              -E_INVAL);
+    /* Well-formed, but nothing of ours is there (near the heap window's
+     * end, far from any allocation): nothing to free is an error. */
+    check_rc("mem.free_of_nothing_refused", call("mem", MEM_FREE, 0, USER_HEAP_MAX - 64 * 4096, 4),
+             -E_INVAL);
     check_rc("mem.malformed_died_not_from_boot", call("mem", BOOT_DIED, 0, 1, 0), -E_PERM);
     check_rc("mem.malformed_unknown_op", call("mem", 0x2ff, 0, 0, 0), -E_NOSYS);
     p = mem_alloc_pages(1, &err);
