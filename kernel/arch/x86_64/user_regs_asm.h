@@ -11,17 +11,6 @@
 #include "asm_offsets.h"
 
 /* clang-format off */
-.macro SAVE_MRS t
-    mov ABI_ASM_MR0, T_MR + 0 * 8(\t)
-    mov ABI_ASM_MR1, T_MR + 1 * 8(\t)
-    mov ABI_ASM_MR2, T_MR + 2 * 8(\t)
-    mov ABI_ASM_MR3, T_MR + 3 * 8(\t)
-    mov ABI_ASM_MR4, T_MR + 4 * 8(\t)
-    mov ABI_ASM_MR5, T_MR + 5 * 8(\t)
-    mov ABI_ASM_MR6, T_MR + 6 * 8(\t)
-    mov ABI_ASM_MR7, T_MR + 7 * 8(\t)
-.endm
-
 /* All but MR0: what a notification leaves as it was (the receive fast
  * path, entry.S). */
 .macro SAVE_MRS_1_7 t
@@ -32,6 +21,11 @@
     mov ABI_ASM_MR5, T_MR + 5 * 8(\t)
     mov ABI_ASM_MR6, T_MR + 6 * 8(\t)
     mov ABI_ASM_MR7, T_MR + 7 * 8(\t)
+.endm
+
+.macro SAVE_MRS t
+    mov ABI_ASM_MR0, T_MR + 0 * 8(\t)
+    SAVE_MRS_1_7 \t
 .endm
 
 .macro SAVE_ARGS t
