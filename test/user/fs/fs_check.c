@@ -219,6 +219,13 @@ static void bad_input(void)
     check_rc("path_too_long_at_the_server", raw(FS_STAT, 1090, (uint64_t)g, 0, 0, 0, 0),
              -E_NAMETOOLONG);
     grant_revoke((uint64_t)g);
+    /* Refused by its length before a byte is copied: a server that copied
+     * first would overrun its path buffer (the grant here is too short for
+     * the length claimed, so a copy would answer -E_GRANT_RANGE instead). */
+    g = grant_create((uint32_t)pid, path, 16, GRANT_F_READ);
+    check_rc("path_too_long_refused_before_copy", raw(FS_STAT, 4096, (uint64_t)g, 0, 0, 0, 0),
+             -E_NAMETOOLONG);
+    grant_revoke((uint64_t)g);
     fs_mkdir("/sub");
     check_rc("dotdot_refused", fs_open("/sub/../hello.txt", FS_O_READ, &h, 0), -E_INVAL);
     check_rc("dotdot_deeper_refused", fs_open("/sub/../../../hello.txt", FS_O_READ, &h, 0),
