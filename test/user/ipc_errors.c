@@ -185,6 +185,42 @@ static void malformed_reply_recv(void)
           'C');
 }
 
+/* A server with a notification pending when it answers with reply_recv:
+ * the receive half must return that notification at once, not wait for
+ * the next caller (the fast reply-receive path must leave it to the slow
+ * one). */
+static volatile uint64_t pending_self, pending_info, pending_bits;
+
+static void replier_with_pending(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = {0};
+    if (ipc_recv(IPC_ANY, &m) < 0)
+        return;
+    uint64_t caller = m.badge;
+    ipc_notify(pending_self, 1ull << 9); /* not receiving now: the bits wait */
+    m = ipc_msg_make('P', 1);
+    if (ipc_reply_recv(caller, &m) == 0) {
+        pending_info = m.info;
+        pending_bits = m.w[0];
+    }
+}
+
+static void pending_notification_at_reply_recv(void)
+{
+    long s = thread_create(replier_with_pending, 0, 0);
+    pending_self = (uint64_t)s;
+    struct ipc_msg m = ipc_msg_make(1, 1);
+    m.info |= ipc_info_timeout(500);
+    long rc = ipc_call((uint64_t)s, &m);
+    check("reply_recv with a notification pending answers",
+          rc == 0 ? (long)ipc_info_label(m.info) : rc, 'P');
+    kc_sleep(2);
+    check("... and its receive returns the notification at once",
+          (long)(pending_info & IPC_INFO_NOTIFY), (long)IPC_INFO_NOTIFY);
+    check("... with its bits", (long)pending_bits, 1l << 9);
+}
+
 static volatile uint64_t got_info, got_bits, got_badge = 1;
 
 static void notify_waiter(void *arg)
@@ -310,6 +346,7 @@ int main(void)
     check("notification carries the bits", (long)got_bits, 1l << 5);
     check("notification badge is the kernel's", (long)got_badge, 0);
     check("notify with an empty handle", ipc_notify(33, 1), -E_BADHANDLE);
+    pending_notification_at_reply_recv();
 
     printf("ipc.errors: %d checks failed\n", failures);
     return failures;
