@@ -221,6 +221,39 @@ static void pending_notification_at_reply_recv(void)
     check("... with its bits", (long)pending_bits, 1l << 9);
 }
 
+/* A receive from one thread only: a call from anyone else waits and never
+ * reaches the receiver, on any path (the caller here has no timeout, which
+ * would force the slow path: it stays queued until the test ends). */
+static volatile long closed_got = -1;
+static volatile uint64_t closed_target;
+
+static void closed_receiver(void *arg)
+{
+    struct ipc_msg m = {0};
+    if (ipc_recv((uint64_t)(uintptr_t)arg, &m) == 0) {
+        uint64_t caller = m.badge;
+        closed_got = (long)ipc_info_label(m.info);
+        m = ipc_msg_make('R', 1);
+        ipc_reply(caller, &m);
+    }
+}
+
+static void closed_caller(void *arg)
+{
+    (void)arg;
+    struct ipc_msg m = ipc_msg_make(7, 1);
+    ipc_call(closed_target, &m);
+}
+
+static void closed_receive(long only_from)
+{
+    closed_target = (uint64_t)thread_create(closed_receiver, (void *)(uintptr_t)only_from, 0);
+    kc_sleep(2); /* it waits in its receive (were it not, the call would queue: same answer) */
+    thread_create(closed_caller, 0, 0);
+    kc_sleep(2);
+    check("a call to a thread receiving only from another never reaches it", closed_got, -1);
+}
+
 static volatile uint64_t got_info, got_bits, got_badge = 1;
 
 static void notify_waiter(void *arg)
@@ -347,6 +380,7 @@ int main(void)
     check("notification badge is the kernel's", (long)got_badge, 0);
     check("notify with an empty handle", ipc_notify(33, 1), -E_BADHANDLE);
     pending_notification_at_reply_recv();
+    closed_receive(d); /* last: its two threads stay blocked, in thread slots */
 
     printf("ipc.errors: %d checks failed\n", failures);
     return failures;
