@@ -23,6 +23,12 @@ static void check(const char *what, long got, long want)
     }
 }
 
+/* What a call brought back: the answer's label, or the call's error. */
+static long answer_label(long rc, const struct ipc_msg *m)
+{
+    return rc == 0 ? (long)ipc_info_label(m->info) : rc;
+}
+
 /* A raw syscall with the given number and nothing else meaningful. */
 static long raw_syscall(uint64_t nr)
 {
@@ -152,8 +158,7 @@ static void reply_from_a_stranger(void)
     thread_create(stranger, (void *)(uintptr_t)badge, 0);
     struct ipc_msg m = ipc_msg_make(1, 1);
     long rc = ipc_call((uint64_t)a, &m);
-    check("only the thread we called answers our call", rc == 0 ? (long)ipc_info_label(m.info) : rc,
-          'A');
+    check("only the thread we called answers our call", answer_label(rc, &m), 'A');
 }
 
 /* A server whose reply_recv carries a malformed reply (65 bytes) to a
@@ -181,8 +186,7 @@ static void malformed_reply_recv(void)
     m.info |= ipc_info_timeout(500); /* a lost answer fails the check instead of hanging */
     long rc = ipc_call((uint64_t)s, &m);
     check("a malformed reply in reply_recv is refused at once", malformed_reply_rc, -E_RANGE);
-    check("the caller then gets the proper reply", rc == 0 ? (long)ipc_info_label(m.info) : rc,
-          'C');
+    check("the caller then gets the proper reply", answer_label(rc, &m), 'C');
 }
 
 /* A server with a notification pending when it answers with reply_recv:
@@ -213,8 +217,7 @@ static void pending_notification_at_reply_recv(void)
     struct ipc_msg m = ipc_msg_make(1, 1);
     m.info |= ipc_info_timeout(500);
     long rc = ipc_call((uint64_t)s, &m);
-    check("reply_recv with a notification pending answers",
-          rc == 0 ? (long)ipc_info_label(m.info) : rc, 'P');
+    check("reply_recv with a notification pending answers", answer_label(rc, &m), 'P');
     kc_sleep(2);
     check("... and its receive returns the notification at once",
           (long)(pending_info & IPC_INFO_NOTIFY), (long)IPC_INFO_NOTIFY);
