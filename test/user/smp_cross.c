@@ -155,6 +155,7 @@ static void kill_mid_call(uint32_t module, uint32_t label, const char *victim_st
     while (kc_wait_death(&dpid, &reason, 0, 0) < 0)
         kc_yield();
     check("its death is reported", dpid == pid && reason == DEATH_KILLED);
+    check("a dead thread is not moved", kc_thread_set_cpu((uint64_t)h, 0) == -E_DEAD);
     kc_cap_delete((uint64_t)h);
     kc_cap_delete((uint64_t)caller);
 }
@@ -198,6 +199,11 @@ int main(void)
     /* pong: placed on CPU 1 by the boot configuration. */
     long pong = name_lookup_wait("pong", 500);
     check("pong is on cpu 1", pong >= 0 && info(tid_of(pong), &cpu, state) == 0 && cpu == 1);
+    /* Not ours and not one we reap (the boot server does): refused, left where it is. */
+    check("another process's thread is not ours to move",
+          kc_thread_set_cpu((uint64_t)pong, 0) == -E_PERM && info(tid_of(pong), &cpu, state) == 0 &&
+              cpu == 1);
+    check("no thread behind an empty handle", kc_thread_set_cpu(40, 1) == -E_BADHANDLE);
     if (pong >= 0) {
         struct ipc_msg m;
         uint64_t pbad = 0;
