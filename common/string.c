@@ -1,16 +1,26 @@
 /*
  * Freestanding memory and string routines (see common/string.h). Copies move
- * 8 bytes at a time with a byte tail: under QEMU TCG a byte loop or
- * `rep movsb` costs about 8x more per byte.
+ * 64 bytes a turn, then 8 at a time, then a byte tail: under QEMU TCG a
+ * byte loop or `rep movsb` costs about 8x more per byte.
  */
 #include <common/string.h>
 
 #include <stdint.h>
 
+/* Eight 8-byte moves a turn: under TCG every guest instruction costs and a
+ * turn of the loop is its own translation block, so the loop's add, compare
+ * and branch are paid once per 64 bytes instead of once per 8 (a 1 MiB copy
+ * about 2.5 instructions per 8 bytes instead of 5). Each word is loaded
+ * just before it is stored, so a destination below an overlapping source
+ * (memmove's forward case) reads every byte before overwriting it. */
 void *memcpy(void *dst, const void *src, size_t n)
 {
     uint8_t *d = dst;
     const uint8_t *s = src;
+    for (; n >= 64; n -= 64, d += 64, s += 64)
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++)
+            __builtin_memcpy(d + 8 * i, s + 8 * i, 8);
     for (; n >= 8; n -= 8, d += 8, s += 8)
         __builtin_memcpy(d, s, 8); /* one unaligned 8-byte move, not a call */
     while (n--)
