@@ -67,6 +67,9 @@ void asm_offsets(void)
     OFFSET(PCPU_AS_SWITCH, struct percpu, as_switches);
     OFFSET(PCPU_LOCK, struct percpu, lock);
     OFFSET(PCPU_SCHED_FAST, struct percpu, sched_fast);
+    _Static_assert(NUM_PRIO <= 256 && SCHED_FAST_OPEN == 1 && SCHED_FAST_SHUT == 2,
+                   "the premises of SCHED_FAST_MAX_DIFF (arch/x86_64/pcpu.h)");
+    DEFINE(SCHED_FAST_MAX_DIFF, SCHED_FAST_MAX_DIFF);
     OFFSET(PCPU_FPU_OWNER, struct percpu, fpu_owner);
     OFFSET(PCPU_ID, struct percpu, id);
     OFFSET(PCPU_RQ_HEAD, struct percpu, rq.head);

@@ -33,7 +33,7 @@
 
 struct percpu pcpus[MAX_CPUS];
 
-extern void syscall_init(void);
+extern void syscall_init(void), syscall_choose_entry(void);
 
 /* Start the boot server, the root of all user processes. It gets every
  * privilege, all I/O ports and IRQ lines (it hands out subsets). */
@@ -162,6 +162,7 @@ static void kmain_stage2(void)
     boot_unix_time = rtc_read_unix();
     boot_tsc = rdtsc_fenced();
     smp_init();
+    syscall_choose_entry(); /* the CPUs online are known: the SYSCALL paths for them */
     timer_init(TIMER_HZ);
     kprintf("kernel: SYSCALL entry ready, timer %u Hz, TSC %lu kHz\n", TIMER_HZ, tsc_khz);
     kprintf("kernel: real-time clock: %lu s since 1970\n", boot_unix_time);

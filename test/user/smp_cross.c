@@ -1,6 +1,7 @@
 /*
  * smp.cross (issue 16): IPC between CPUs. A server thread of ours moved to
- * CPU 1 answers ROUNDS cross-core calls from CPU 0, every word checked;
+ * CPU 1 answers ROUNDS cross-core calls from CPU 0, every word checked,
+ * and one with FPU state as many without CPU 0's fast path running it;
  * then we move ourselves beside it and the same calls take the fast path;
  * then a partner process on CPU 1 is killed in the middle of our call while
  * it runs and while it is blocked, and the call ends with -E_DEAD. The
@@ -21,6 +22,7 @@
  * 20000 keep the test well inside the suite's time on a loaded machine. */
 #define ROUNDS      20000
 #define SAME_ROUNDS 2000
+#define FPU_ROUNDS  500
 
 static int failures;
 
@@ -30,10 +32,14 @@ static void check(const char *what, int ok)
     failures += !ok;
 }
 
-/* Inverts every word: the caller checks all 64 bytes made the round trip. */
+/* Inverts every word: the caller checks all 64 bytes made the round trip.
+ * With arg, it first runs one x87 instruction: from then on it has FPU
+ * state (fpu_fresh = 0), which the fast path's CPU check once let through
+ * for a thread of the next CPU. */
 static void server(void *arg)
 {
-    (void)arg;
+    if (arg)
+        __asm__ volatile("fninit"); /* x87: this program is built without SSE */
     struct ipc_msg m = {0};
     long rc = ipc_recv(IPC_ANY, &m);
     while (rc >= 0) {
@@ -180,6 +186,24 @@ int main(void)
     uint64_t bad = round_trips(srv, ROUNDS, 0);
     printf("smp.cross: %d cross-core round trips, %lu bad words\n", ROUNDS, bad);
     check("cross-core round trips", bad == 0);
+
+    /* A server of CPU 1 with FPU state: our calls from CPU 0 must never
+     * take CPU 0's fast path (it would run that thread here, off its CPU,
+     * its FPU state possibly still in CPU 1's registers). */
+    long fsrv = thread_create(server, (void *)1, 0);
+    check("fpu server on cpu 1", fsrv >= 0 && kc_thread_set_cpu((uint64_t)fsrv, 1) == 0);
+    if (fsrv >= 0) {
+        uint64_t s0[7], s1[7];
+        kc_stats(s0);
+        bad = round_trips(fsrv, FPU_ROUNDS, 2 * ROUNDS);
+        kc_stats(s1);
+        uint64_t fast = s1[0] - s0[0];
+        printf("smp.cross: %d calls to a thread of cpu 1 with FPU state, %lu bad words, %lu fast "
+               "calls on cpu 0\n",
+               FPU_ROUNDS, bad, fast);
+        check("calls to a thread with FPU state on cpu 1", bad == 0);
+        check("none takes cpu 0's fast path", fast < FPU_ROUNDS / 10);
+    }
 
     /* Beside the server: the same calls, on the fast path of CPU 1. */
     check("move ourselves to cpu 1", kc_thread_set_cpu(IPC_SELF, 1) == 0);

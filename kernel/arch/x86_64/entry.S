@@ -26,7 +26,10 @@
  * CPU's lock, which every slow path also holds, and touches only threads
  * of this CPU and its run queues (%gs:); so it needs no other lock. The
  * lean grant copy runs C that needs the kernel lock: with more than one
- * CPU it takes the slow path.
+ * CPU it takes the slow path. With one CPU online none of that is needed
+ * (the kernel lock is not taken either, klock.h): the paths are assembled
+ * twice (FAST_PATHS), and MSR_LSTAR names the entry whose table leads to
+ * the variant for the CPUs online, chosen once before any user code runs.
  */
 #include <abi/ipc.h>
 #include <abi/syscall.h>
@@ -75,22 +78,50 @@
     movb $0, T_FULL(%rax)
 .endm
 
-/* This CPU's lock: the fast paths' only one. Taken means a slow path runs
- * somewhere and would make us wait anyway: go the slow way, where the
- * kernel lock is taken. */
-.macro FAST_LOCK slow
+/* This CPU's lock: the fast paths' only one, in their SMP variant (smp =
+ * 1). Taken means a slow path runs somewhere and would make us wait
+ * anyway: go the slow way, where the kernel lock is taken. With one CPU
+ * online nobody else runs kernel code: the variant for it (smp = 0) has
+ * neither lock nor release. */
+.macro FAST_LOCK smp, slow
+.if \smp
     lock btsl $0, %gs:PCPU_LOCK
     jc \slow
+.endif
 .endm
 
-.macro FAST_UNLOCK
+.macro FAST_UNLOCK smp
+.if \smp
     movl $0, %gs:PCPU_LOCK
+.endif
+.endm
+
+/* May the thread at \t run here at once, by the fast path? Not if it
+ * lives on another CPU (the slow path wakes it there), a higher priority
+ * is ready here (let the scheduler choose), or either thread has FPU
+ * state (the slow path saves and restores it): its cpu:fpu_fresh:prio
+ * word minus sched_fast is above 0xff (arch/x86_64/pcpu.h; not 0xffff: a
+ * thread of the next CPU whose low half is below sched_fast's borrows
+ * from the cpu field and lands just under 0x10000). With one CPU online
+ * every cpu field is 0: the 16-bit fpu_fresh:prio compare says the same
+ * in one instruction less. Clobbers R11. */
+.macro FAST_MAY_RUN smp, t, slow
+.if \smp
+    mov T_PRIO(\t), %r11d
+    sub %gs:PCPU_SCHED_FAST, %r11d
+    cmp $SCHED_FAST_MAX_DIFF, %r11d
+    ja \slow
+.else
+    movzwl T_PRIO(\t), %r11d
+    cmp %gs:PCPU_SCHED_FAST, %r11w
+    jb \slow
+.endif
 .endm
 
 /* Back out after FAST_SAVE_RETURN: RCX and R11 as SYSCALL left them, RDX
  * cleared (it held a kernel pointer and is no input here), RAX = call. */
-.macro FAST_BAIL nr
-    FAST_UNLOCK
+.macro FAST_BAIL smp, nr
+    FAST_UNLOCK \smp
     mov T_RIP(%rax), %rcx
     mov T_RFLAGS(%rax), %r11
     xor %edx, %edx
@@ -137,20 +168,63 @@
     swapgs
 .endm
 
-    .text
-    .align 64
-    .global syscall_entry
-syscall_entry:
+/*
+ * Switch to the thread in RDX, which blocked in a syscall (only RIP, RSP,
+ * RFLAGS and RBP of it are live), handing it RDI = badge, RSI = info and
+ * the message registers as they are.
+ *
+ * Segment selectors: DS, ES, FS and GS are not saved per thread; user code
+ * may load any of a few values into them and read them back, so they must
+ * not travel from one process to another. Between two threads of one
+ * address space (one process) they may; so they are reset (to null) only
+ * where CR3 is written anyway, here and in sched_load_as.
+ */
+.macro FAST_RETURN smp, null_selectors
+    mov T_RIP(%rdx), %rcx
+    /* SYSRET to a non-canonical RIP raises #GP in ring 0 on the user's
+     * stack. RIP came from the thread's own SYSCALL, so it is canonical
+     * and below the user top, but the check is three instructions. */
+    mov %rcx, %rax
+    shr $47, %rax                       /* RAX = 0 when canonical user: the status */
+    jnz fast_bad_rip
+    mov T_RFLAGS(%rdx), %r11
+    mov T_RSP(%rdx), %rsp
+    mov T_RBP(%rdx), %rbp
+    xor %edx, %edx                      /* no handle transferred */
+    FAST_UNLOCK \smp                    /* both threads are saved or loaded */
+.if \null_selectors
+    mov %edx, %ds
+    mov %edx, %es
+    mov %edx, %fs
+.endif
     swapgs
-    /* Each call to its path (entry_table): a fast or lean one, or the slow
-     * path. Still on the user's RSP: the fast paths use no stack, so they
-     * neither save nor load it; only slow_path and the lean grant copy
-     * switch to the kernel stack. Nothing can arrive meanwhile on a stack
-     * it should not: IF and TF are masked (SFMASK), NMI, #DF and #MC have
-     * IST stacks of their own, and these paths touch only kernel data. */
+.if \null_selectors
+    mov %edx, %gs                       /* after swapgs: the base it sets is the user's */
+.endif
+    sysretq
+.endm
+
+/* Each call to its path (entry_table): a fast or lean one, or the slow
+ * path. Still on the user's RSP: the fast paths use no stack, so they
+ * neither save nor load it; only slow_path and the lean grant copy
+ * switch to the kernel stack. Nothing can arrive meanwhile on a stack
+ * it should not: IF and TF are masked (SFMASK), NMI, #DF and #MC have
+ * IST stacks of their own, and these paths touch only kernel data.
+ * Two entries, one per variant of the paths (FAST_PATHS): MSR_LSTAR
+ * names the one for the CPUs online (syscall_choose_entry). */
+.macro SYSCALL_ENTRY sfx
+    .align 64
+    .global syscall_entry\sfx
+syscall_entry\sfx:
+    swapgs
     cmp $ENTRY_TABLE_SIZE, %rax
     jae slow_path
-    jmp *entry_table(, %rax, 8)
+    jmp *entry_table\sfx(, %rax, 8)
+.endm
+
+    .text
+    SYSCALL_ENTRY _up
+    SYSCALL_ENTRY _smp
 
 slow_path:
     mov %rsp, %gs:PCPU_USER_RSP
@@ -171,10 +245,14 @@ slow_path:
     call syscall_dispatch               /* ends in kernel_exit(), never returns */
     ud2
 
+/* The fast paths, assembled twice: FAST_PATHS 0, _up for one CPU online,
+ * FAST_PATHS 1, _smp for more; they differ only in this CPU's lock, the
+ * notify target's CPU check and FAST_MAY_RUN. */
+.macro FAST_PATHS smp, sfx
 /* ---- fast path: CALL ------------------------------------------------- */
-fast_call:
-    FAST_CHECK_INFO call_slow
-    FAST_LOCK call_slow
+fast_call\sfx:
+    FAST_CHECK_INFO call_slow\sfx
+    FAST_LOCK \smp, call_slow\sfx
     FAST_SAVE_RETURN
     mov T_PROC(%rax), %rdx
     mov %edi, %ecx
@@ -182,29 +260,22 @@ fast_call:
     shl $CAP_SHIFT, %ecx
     lea P_CAPS(%rdx, %rcx), %rcx        /* rcx = &caps[handle's slot] */
     cmp CAP_HANDLE(%rcx), %rdi          /* it names this cap: in range, current generation, */
-    jne call_slow_saved                 /* not empty, not the kernel (see struct cap) */
+    jne call_slow_saved\sfx                 /* not empty, not the kernel (see struct cap) */
     mov (%rcx), %rdx                    /* rdx = target thread */
     mov CAP_TID(%rcx), %r11             /* tid | rights << 32 */
     cmp T_TID(%rdx), %r11d              /* target died since the cap was made */
-    jne call_slow_saved
+    jne call_slow_saved\sfx
     bt $32, %r11                        /* CAP_RIGHT_SEND */
-    jnc call_slow_saved
+    jnc call_slow_saved\sfx
     cmpb $TS_RECV, T_STATE(%rdx)        /* target must be waiting ... */
-    jne call_slow_saved
+    jne call_slow_saved\sfx
     mov T_RECV_FROM(%rdx), %r11d        /* ... for anyone, or for us */
     test %r11d, %r11d
     jz 1f
     cmp T_TID(%rax), %r11d
-    jne call_slow_saved
-    /* The target lives on another CPU (the slow path wakes it there), a
-     * higher priority is ready here (let the scheduler choose), or either
-     * thread has FPU state (the slow path saves and restores it): the
-     * target's cpu:fpu_fresh:prio word minus sched_fast is above 0xffff
-     * (arch/x86_64/pcpu.h). */
-1:  mov T_PRIO(%rdx), %r11d
-    sub %gs:PCPU_SCHED_FAST, %r11d
-    cmp $0xffff, %r11d
-    ja call_slow_saved
+    jne call_slow_saved\sfx
+1:
+    FAST_MAY_RUN \smp, %rdx, call_slow_saved\sfx
     /* Commit: we wait for the reply, the target runs with our message. */
     movb $TS_REPLY, T_STATE(%rax)
     mov %rdx, T_PARTNER(%rax)
@@ -213,38 +284,35 @@ fast_call:
     movq $0, T_WAKE(%rdx)
     mov T_BADGE(%rax), %rdi             /* the receiver learns who called */
     incq %gs:PCPU_FAST_CALLS
-    jmp fast_switch
-call_slow_saved:
-    FAST_BAIL SYS_IPC_CALL
-call_slow:
+    jmp fast_switch\sfx
+call_slow_saved\sfx:
+    FAST_BAIL \smp, SYS_IPC_CALL
+call_slow\sfx:
     mov $SYS_IPC_CALL, %eax
     jmp slow_path
 
 /* ---- fast path: REPLY_RECV ------------------------------------------- */
-fast_reply_recv:
-    FAST_CHECK_INFO rr_slow
-    FAST_LOCK rr_slow
+fast_reply_recv\sfx:
+    FAST_CHECK_INFO rr_slow\sfx
+    FAST_LOCK \smp, rr_slow\sfx
     FAST_SAVE_RETURN
     cmpq $0, T_SENDQ(%rax)              /* a sender is queued: it is next, slow path */
-    jne rr_slow_saved
+    jne rr_slow_saved\sfx
     cmpq $0, T_NOTIFY(%rax)             /* a notification is pending: same */
-    jne rr_slow_saved
+    jne rr_slow_saved\sfx
     mov %edi, %edx                      /* badge -> thread slot */
     and $ID_SLOT_MASK, %edx
     cmp $MAX_THREADS, %edx
-    jae rr_slow_saved
+    jae rr_slow_saved\sfx
     shl $THREAD_SHIFT, %rdx
     lea threads(%rdx), %rdx
     cmp T_TID(%rdx), %edi               /* that thread still exists */
-    jne rr_slow_saved
+    jne rr_slow_saved\sfx
     cmpb $TS_REPLY, T_STATE(%rdx)       /* ... and waits for our reply */
-    jne rr_slow_saved
+    jne rr_slow_saved\sfx
     cmp T_PARTNER(%rdx), %rax
-    jne rr_slow_saved
-    mov T_PRIO(%rdx), %r11d             /* as in fast_call */
-    sub %gs:PCPU_SCHED_FAST, %r11d
-    cmp $0xffff, %r11d
-    ja rr_slow_saved
+    jne rr_slow_saved\sfx
+    FAST_MAY_RUN \smp, %rdx, rr_slow_saved\sfx
     /* Commit: we wait for anyone's next message, the caller runs. */
     movb $TS_RECV, T_STATE(%rax)
     movl $0, T_RECV_FROM(%rax)
@@ -253,10 +321,10 @@ fast_reply_recv:
     FAST_PARK
     mov T_BADGE(%rax), %rdi             /* the caller learns who answered */
     incq %gs:PCPU_FAST_RR
-    jmp fast_switch
-rr_slow_saved:
-    FAST_BAIL SYS_IPC_REPLY_RECV
-rr_slow:
+    jmp fast_switch\sfx
+rr_slow_saved\sfx:
+    FAST_BAIL \smp, SYS_IPC_REPLY_RECV
+rr_slow\sfx:
     mov $SYS_IPC_REPLY_RECV, %eax
     jmp slow_path
 
@@ -267,8 +335,8 @@ rr_slow:
  * word. We go on running either way, as on the slow path: so a target of
  * higher priority than ours (kernel_exit would switch to it) is declined.
  * Only RAX changes; RCX is scratch (kept in pcpu.scratch meanwhile). */
-fast_notify:
-    FAST_LOCK slow_path                 /* RAX is still SYS_IPC_NOTIFY */
+fast_notify\sfx:
+    FAST_LOCK \smp, slow_path                 /* RAX is still SYS_IPC_NOTIFY */
     mov %rcx, %gs:PCPU_SCRATCH
     mov %gs:PCPU_CUR, %rax
     mov T_PROC(%rax), %rax
@@ -277,35 +345,37 @@ fast_notify:
     shl $CAP_SHIFT, %ecx
     lea P_CAPS(%rax, %rcx), %rcx
     cmp CAP_HANDLE(%rcx), %rdi
-    jne notify_slow
+    jne notify_slow\sfx
     mov (%rcx), %rax                    /* rax = target thread */
     mov CAP_TID(%rcx), %rcx
     cmp T_TID(%rax), %ecx
-    jne notify_slow
+    jne notify_slow\sfx
     bt $32, %rcx                        /* CAP_RIGHT_SEND */
-    jnc notify_slow
+    jnc notify_slow\sfx
+.if \smp
     movzwl T_CPU(%rax), %ecx            /* a thread of another CPU: its fast */
     cmp %gs:PCPU_ID, %ecx               /* paths may touch its notify word */
-    jne notify_slow
+    jne notify_slow\sfx
+.endif
     cmpb $TS_RECV, T_STATE(%rax)
-    jne notify_pend
+    jne notify_pend\sfx
     cmpl $0, T_RECV_FROM(%rax)          /* waiting for one sender: bits wait */
-    je notify_wake
-notify_pend:
+    je notify_wake\sfx
+notify_pend\sfx:
     or %rsi, T_NOTIFY(%rax)
-lean_notify_done:
+lean_notify_done\sfx:
     mov %gs:PCPU_SCRATCH, %rcx
     xor %eax, %eax
-    FAST_UNLOCK
+    FAST_UNLOCK \smp
     swapgs
     sysretq
-notify_wake:
+notify_wake\sfx:
     test %rsi, %rsi                     /* no bits: nothing to deliver, nobody woken */
-    jz lean_notify_done
+    jz lean_notify_done\sfx
     mov %gs:PCPU_CUR, %rcx
     movzbl T_PRIO(%rcx), %ecx
     cmp %cl, T_PRIO(%rax)               /* it would preempt us: kernel_exit's choice */
-    ja notify_slow
+    ja notify_slow\sfx
     mov T_NOTIFY(%rax), %rcx            /* deliver_notification */
     or %rsi, %rcx
     mov %rcx, T_MR(%rax)
@@ -320,22 +390,22 @@ notify_wake:
     mov %rcx, T_RQ_NEXT(%rax)
     movzbl T_PRIO(%rax), %ecx
     cmpq $0, %gs:PCPU_RQ_TAIL(, %rcx, 8)
-    jne notify_link
+    jne notify_link\sfx
     mov %rax, %gs:PCPU_RQ_HEAD(, %rcx, 8) /* the queue was empty */
-notify_linked:
+notify_linked\sfx:
     mov %rax, %gs:PCPU_RQ_TAIL(, %rcx, 8)
     bts %ecx, %gs:PCPU_RQ_BITMAP
     cmp %gs:PCPU_SCHED_FAST, %cl        /* ready_max */
-    jbe lean_notify_done
+    jbe lean_notify_done\sfx
     mov %cl, %gs:PCPU_SCHED_FAST
-    jmp lean_notify_done
-notify_link:                            /* behind the queue's last */
+    jmp lean_notify_done\sfx
+notify_link\sfx:                            /* behind the queue's last */
     mov %gs:PCPU_RQ_TAIL(, %rcx, 8), %rcx
     mov %rax, T_RQ_NEXT(%rcx)
     movzbl T_PRIO(%rax), %ecx
-    jmp notify_linked
-notify_slow:
-    FAST_UNLOCK
+    jmp notify_linked\sfx
+notify_slow\sfx:
+    FAST_UNLOCK \smp
     mov %gs:PCPU_SCRATCH, %rcx
     mov $SYS_IPC_NOTIFY, %eax
     jmp slow_path
@@ -347,13 +417,13 @@ notify_slow:
  * to run that has no FPU state while none is live (the fast_call test
  * against sched_fast), we block as recv_phase does and resume the first
  * thread of the highest ready queue as kernel_exit would. */
-fast_recv:
+fast_recv\sfx:
     cmp $IPC_ANY, %rdi
     jne slow_path
-    FAST_LOCK slow_path                 /* RAX is still SYS_IPC_RECV */
+    FAST_LOCK \smp, slow_path                 /* RAX is still SYS_IPC_RECV */
     mov %gs:PCPU_CUR, %rax
     cmpq $0, T_NOTIFY(%rax)
-    je recv_block
+    je recv_block\sfx
     /* deliver_notification. Not its wake_tick = 0: a running thread's
      * deadline means nothing (ipc_timeouts clears it), and every block
      * sets it. */
@@ -363,21 +433,21 @@ fast_recv:
     xor %edi, %edi                      /* BADGE_KERNEL */
     mov $NOTIFICATION_INFO, %esi
     xor %edx, %edx
-    FAST_UNLOCK
+    FAST_UNLOCK \smp
     swapgs
     sysretq
-recv_block:
+recv_block\sfx:
     mov %rcx, T_RIP(%rax)
     mov %r11, T_RFLAGS(%rax)
     test %rsi, %rsi                     /* NONBLOCK, ACCEPT, a timeout, any bit: slow */
-    jnz recv_bail
+    jnz recv_bail\sfx
     cmpq $0, T_SENDQ(%rax)              /* a queued sender is taken first */
-    jne recv_bail
+    jne recv_bail\sfx
     movzbl %gs:PCPU_SCHED_FAST, %ecx    /* ready_max (0: nobody, rq.head[0] is */
     mov %gs:PCPU_RQ_HEAD(, %rcx, 8), %rdi /* sched.c's no_thread, which fails below) */
     movzwl T_PRIO(%rdi), %r11d          /* who kernel_exit would pick: its */
     cmp %gs:PCPU_SCHED_FAST, %r11w      /* fpu_fresh:prio, as in fast_call */
-    jb recv_bail
+    jb recv_bail\sfx
     /* Commit: park as TS_RECV from anyone, with the registers a
      * notification does not overwrite (MR1..MR7) saved too. One quadword
      * clears recv_from and full_ctx (and is_call, which only a send
@@ -410,11 +480,11 @@ recv_block:
     mov P_CR3(%rax), %rax
     cmp %rax, %gs:PCPU_CR3
     jne 4f
-    FAST_UNLOCK                         /* both threads are saved or this CPU's */
+    FAST_UNLOCK \smp                    /* both threads are saved or this CPU's */
     jmp resume_regs
 4:  mov %rax, %cr3
     mov %rax, %gs:PCPU_CR3
-    FAST_UNLOCK                         /* after pcpu.cr3: what TLB shootdown reads */
+    FAST_UNLOCK \smp                    /* after pcpu.cr3: what TLB shootdown reads */
     incq %gs:PCPU_AS_SWITCH
     /* Another process: null selectors (arch_null_user_selectors), GS
      * after the last SWAPGS as fast_switch does, when leaving by SYSRET. */
@@ -429,9 +499,37 @@ recv_block:
     mov null_selector(%rip), %gs
     swapgs
     jmp resume_iret
-recv_bail:
+recv_bail\sfx:
     mov $IPC_ANY, %rdi
-    FAST_BAIL SYS_IPC_RECV
+    FAST_BAIL \smp, SYS_IPC_RECV
+
+fast_switch\sfx:
+    movw $TS_RUNNING, T_STATE(%rdx)     /* and accept_cap = 0: it asked for a handle, got none */
+    mov %rdx, %gs:PCPU_CUR
+    mov T_PROC(%rdx), %rax
+    mov P_CR3(%rax), %rax
+    cmp %rax, %gs:PCPU_CR3              /* same address space: no CR3 write, */
+    jne fast_switch_as\sfx                  /* which under TCG flushes the whole soft-TLB */
+    FAST_RETURN \smp, 0
+fast_switch_as\sfx:
+    mov %rax, %cr3
+    mov %rax, %gs:PCPU_CR3
+    incq %gs:PCPU_AS_SWITCH
+    FAST_RETURN \smp, 1
+.endm
+
+    FAST_PATHS 0, _up
+    FAST_PATHS 1, _smp
+
+fast_bad_rip:
+    /* Cannot happen (see above); if it did, the thread's process is
+     * killed rather than resumed at that address. */
+    FAST_UNLOCK 1                       /* kernel_bad_resume takes the kernel lock (with one
+                                         * CPU nobody takes this lock: no harm) */
+    mov %gs:PCPU_KSTACK_TOP, %rsp
+    mov %rdx, %rdi
+    call kernel_bad_resume
+    ud2
 
 /* ---- lean path: grant copies ---------------------------------------- */
 /* A grant copy never blocks, wakes nobody and changes no scheduling
@@ -441,9 +539,7 @@ recv_bail:
  * arguments in registers, and SYSRET to the RIP and RFLAGS SYSCALL left
  * in RCX and R11: canonical, as every SYSCALL's (section 4 of
  * docs/abi.md: nothing is mapped at or above USER_TOP). */
-lean_grant_copy:
-    cmpl $1, smp_cpus_online(%rip)      /* it needs the kernel lock then */
-    jne slow_path
+lean_grant_copy:                        /* one CPU online only: it runs C without the kernel lock */
     mov %rsp, %gs:PCPU_USER_RSP
     mov %gs:PCPU_KSTACK_TOP, %rsp
     push %rcx
@@ -470,23 +566,24 @@ lean_grant_copy:
     swapgs
     sysretq
 
-/* syscall_entry's dispatch: each call number's path. */
+/* The entries' dispatch: each call number's path, per variant. */
     .section .rodata
 null_selector:                          /* GS's, loaded from memory (RESUME_SYSRET) */
     .word 0
     .align 8
-entry_table:
+.macro ENTRY_TABLE smp, sfx
+entry_table\sfx:
     .set nr, 0
     .rept ENTRY_TABLE_SIZE
     .if nr == SYS_IPC_CALL
-    .quad fast_call
+    .quad fast_call\sfx
     .elseif nr == SYS_IPC_REPLY_RECV
-    .quad fast_reply_recv
+    .quad fast_reply_recv\sfx
     .elseif nr == SYS_IPC_NOTIFY
-    .quad fast_notify
+    .quad fast_notify\sfx
     .elseif nr == SYS_IPC_RECV
-    .quad fast_recv
-    .elseif nr == SYS_GRANT_COPY_FROM || nr == SYS_GRANT_COPY_TO
+    .quad fast_recv\sfx
+    .elseif (nr == SYS_GRANT_COPY_FROM || nr == SYS_GRANT_COPY_TO) && \smp == 0
     .quad lean_grant_copy
 #ifdef GRANITE_BENCH
     .elseif nr == SYS_BENCH_NULL
@@ -499,65 +596,11 @@ entry_table:
     .endif
     .set nr, nr + 1
     .endr
-    .text
-
-/*
- * Switch to the thread in RDX, which blocked in a syscall (only RIP, RSP,
- * RFLAGS and RBP of it are live), handing it RDI = badge, RSI = info and
- * the message registers as they are.
- *
- * Segment selectors: DS, ES, FS and GS are not saved per thread; user code
- * may load any of a few values into them and read them back, so they must
- * not travel from one process to another. Between two threads of one
- * address space (one process) they may; so they are reset (to null) only
- * where CR3 is written anyway, here and in sched_load_as.
- */
-.macro FAST_RETURN null_selectors
-    mov T_RIP(%rdx), %rcx
-    /* SYSRET to a non-canonical RIP raises #GP in ring 0 on the user's
-     * stack. RIP came from the thread's own SYSCALL, so it is canonical
-     * and below the user top, but the check is three instructions. */
-    mov %rcx, %rax
-    shr $47, %rax                       /* RAX = 0 when canonical user: the status */
-    jnz fast_bad_rip
-    mov T_RFLAGS(%rdx), %r11
-    mov T_RSP(%rdx), %rsp
-    mov T_RBP(%rdx), %rbp
-    xor %edx, %edx                      /* no handle transferred */
-    FAST_UNLOCK                         /* both threads are saved or loaded */
-.if \null_selectors
-    mov %edx, %ds
-    mov %edx, %es
-    mov %edx, %fs
-.endif
-    swapgs
-.if \null_selectors
-    mov %edx, %gs                       /* after swapgs: the base it sets is the user's */
-.endif
-    sysretq
 .endm
 
-fast_switch:
-    movw $TS_RUNNING, T_STATE(%rdx)     /* and accept_cap = 0: it asked for a handle, got none */
-    mov %rdx, %gs:PCPU_CUR
-    mov T_PROC(%rdx), %rax
-    mov P_CR3(%rax), %rax
-    cmp %rax, %gs:PCPU_CR3              /* same address space: no CR3 write, */
-    jne fast_switch_as                  /* which under TCG flushes the whole soft-TLB */
-    FAST_RETURN 0
-fast_switch_as:
-    mov %rax, %cr3
-    mov %rax, %gs:PCPU_CR3
-    incq %gs:PCPU_AS_SWITCH
-    FAST_RETURN 1
-fast_bad_rip:
-    /* Cannot happen (see above); if it did, the thread's process is
-     * killed rather than resumed at that address. */
-    FAST_UNLOCK                         /* kernel_bad_resume takes the kernel lock */
-    mov %gs:PCPU_KSTACK_TOP, %rsp
-    mov %rdx, %rdi
-    call kernel_bad_resume
-    ud2
+    ENTRY_TABLE 0, _up
+    ENTRY_TABLE 1, _smp
+    .text
 
 /*
  * void arch_resume_user(struct thread *t): leave the kernel into t, whose

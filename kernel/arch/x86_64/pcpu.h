@@ -17,9 +17,16 @@
  * The IPC fast path's one test of who may get the CPU (sched.h): it
  * subtracts this, read as one 32-bit word, from the target's
  * prio | fpu_fresh << 8 | cpu << 16 and switches only if the difference is
- * at most 0xffff: the same CPU, no FPU state live, no higher priority
- * ready here.
+ * at most SCHED_FAST_MAX_DIFF: the same CPU, no FPU state live, no higher
+ * priority ready here. On the same CPU a passing difference is
+ * (1 << 8 | prio) - (1 << 8 | ready_max) <= 0xff; every failing one wraps
+ * past 0xffff0000, except for a thread of the next CPU, whose low half
+ * below ours (>= 0x100) borrows from the cpu field: 0x10000 minus at most
+ * 0x2ff (SCHED_FAST_SHUT << 8 | 0xff). A bound of 0xffff let that thread
+ * run here (smp.cross checks it does not).
  */
+#define SCHED_FAST_MAX_DIFF 0xff
+
 struct sched_fast {
     uint8_t ready_max; /* highest priority with a ready thread here, 0 if none */
     uint8_t fpu;       /* SCHED_FAST_OPEN, or SCHED_FAST_SHUT while FPU state is live */

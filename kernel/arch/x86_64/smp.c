@@ -37,7 +37,7 @@ struct trampoline_params {
 
 extern const char trampoline_start[], trampoline_end[], trampoline_params[];
 extern void smp_ipi_ping_entry(void);
-extern void syscall_init(void);
+extern void syscall_init(void), syscall_choose_entry(void);
 
 uint32_t smp_cpus_online = 1;
 uint32_t smp_go;
@@ -124,6 +124,7 @@ __attribute__((noreturn)) void smp_ap_main(uint64_t cpu)
     while (!__atomic_load_n(&smp_go, __ATOMIC_ACQUIRE))
         __asm__ volatile("pause");
     __asm__ volatile("cli" ::: "memory");
+    syscall_choose_entry(); /* smp_cpus_online is final now */
     apic_timer_start(TIMER_HZ, tsc_khz);
     klock_enter();
     kernel_exit(); /* its idle loop until a thread of its own is ready */
